@@ -1,0 +1,103 @@
+"""`tierline demo`: the whole pipeline in one process, on sample documents, with no keys."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from cli.context import open_context
+from cli.fleet import status_table, wait_for_batch
+from jobs.intake import parse_records
+from jobs.reports import answer_tokens, batch_status
+from jobs.sample import generate
+from jobs.settings import Settings
+from providers.pricing import cost_usd
+from tasks import runtime
+from tasks.submit import submit_jobs
+from workers.embedded import embedded_worker
+
+err = Console(stderr=True)
+
+
+def run_demo(n: int, seed: int, time_scale: float, home: Path) -> dict[str, Any]:
+    settings = Settings(broker_url=None, database_url=None, home=home,
+                        simulator=True, simulator_url=None, simulator_time_scale=time_scale)
+    ctx = open_context(settings)
+    specs = parse_records((f"sample job {i}", job) for i, job in enumerate(generate(n, seed)))
+    started = time.perf_counter()
+    try:
+        with embedded_worker(ctx.app):
+            receipt = submit_jobs(ctx.db, specs)
+            err.print(f"batch {receipt.batch_id}: {len(receipt.job_ids)} sample jobs submitted")
+            status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), timeout_s=1800)
+        elapsed = time.perf_counter() - started
+        rt = runtime.current()
+        top = rt.tiers.get(rt.tiers.top).primary
+        with ctx.db.session() as session:
+            status = batch_status(session, receipt.batch_id)
+            tokens = answer_tokens(session, receipt.batch_id)
+        all_top = sum((cost_usd(top, i, o) for i, o in tokens), Decimal(0))
+    finally:
+        current = runtime._current
+        if current is not None:
+            current.close()
+        runtime.install(None)
+        ctx.db.dispose()
+    err.print(status_table(status))
+    summary = status.as_dict()
+    return {
+        "batch_id": receipt.batch_id,
+        "jobs": summary["jobs"],
+        "done": summary["done"],
+        "needs_review": summary["needs_review"],
+        "failed": summary["failed"],
+        "unfinished": summary["jobs"] - status.finished,
+        "per_tier": summary["per_tier"],
+        "escalations": summary["escalations"],
+        "validation_failures": summary["validation_failures"],
+        "cost_usd": round(summary["cost_usd"], 6),
+        "all_tier3_cost_usd": round(float(all_top), 6),
+        "all_tier3_model": top.model,
+        "seconds": round(elapsed, 2),
+    }
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    baseline = result["all_tier3_cost_usd"]
+    saving = 1 - result["cost_usd"] / baseline if baseline else 0.0
+    tiers = ", ".join(f"tier {t}: {n}" for t, n in result["per_tier"].items())
+    err.print(
+        f"\n{result['jobs']} jobs in {result['seconds']} s: {result['done']} done, "
+        f"{result['needs_review']} need review, {result['failed']} failed\n"
+        f"finished per tier: {tiers}\n"
+        f"escalations: {result['escalations']} jobs, validation failures: "
+        f"{result['validation_failures']}\n"
+        f"cost: ${result['cost_usd']:.4f}, against ${baseline:.4f} had every job gone to "
+        f"tier 3 ({result['all_tier3_model']}): {saving:.0%} saved",
+        highlight=False,
+    )
+
+
+@click.command()
+@click.option("--n", default=300, show_default=True, help="how many sample jobs")
+@click.option("--seed", default=7, show_default=True)
+@click.option("--time-scale", default=0.05, show_default=True,
+              help="simulated model latency multiplier (1.0 = realistic)")
+@click.option("--home", type=click.Path(path_type=Path), default=None,
+              help="folder for the SQLite file and the broker (default: a fresh temporary one)")
+@click.option("--json", "as_json", is_flag=True, help="end with one JSON line of figures")
+def demo(n: int, seed: int, time_scale: float, home: Path | None, as_json: bool) -> None:
+    """Run the whole pipeline in this process on sample documents: no keys, no servers."""
+    folder = home or Path(tempfile.mkdtemp(prefix="tierline-demo-"))
+    result = run_demo(n, seed, time_scale, folder)
+    print_summary(result)
+    err.print(f"results table: {folder / 'tierline.db'} (table results)")
+    if as_json:
+        click.echo(json.dumps(result))

@@ -1,0 +1,150 @@
+"""Commands for producers and watchers: submit, status, results, requeue."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from cli.context import Context, open_context
+from jobs.intake import InvalidInput, read_jobs
+from jobs.reports import RESULT_COLUMNS, BatchStatus, batch_status, result_rows
+from tasks.submit import requeue, submit_jobs
+from workers.embedded import embedded_worker
+
+err = Console(stderr=True)
+
+
+def _load_schema(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise click.BadParameter(f"cannot read schema {path}: {exc}") from None
+    if not isinstance(schema, dict):
+        raise click.BadParameter(f"schema {path} is not a JSON object")
+    return schema
+
+
+def status_table(status: BatchStatus) -> Table:
+    table = Table(title=f"batch {status.batch_id or '(all)'}")
+    table.add_column("jobs")
+    for name in ("queued", "routed", "running", "validating", "done", "needs_review", "failed"):
+        table.add_column(name)
+    table.add_column("cost (USD)")
+    counts = [str(status.by_status[name]) for name in
+              ("queued", "routed", "running", "validating", "done", "needs_review", "failed")]
+    table.add_row(str(status.jobs), *counts, f"{status.cost_usd:.6f}")
+    tiers = ", ".join(f"tier {t}: {n}" for t, n in sorted(status.finished_by_tier.items()))
+    active = ", ".join(f"tier {t}: {n}" for t, n in sorted(status.active_by_tier.items()))
+    table.caption = f"finished per tier: {tiers or '-'}  |  in flight: {active or '-'}"
+    return table
+
+
+def wait_for_batch(ctx: Context, batch_id: str, total: int, timeout_s: float) -> BatchStatus:
+    """Poll the batch until every job is terminal (or the timeout), with a progress bar."""
+    deadline = time.monotonic() + timeout_s
+    with Progress(console=err, transient=False) as progress:
+        bar = progress.add_task("processing", total=total)
+        while True:
+            with ctx.db.session() as session:
+                status = batch_status(session, batch_id)
+            progress.update(bar, completed=status.finished)
+            if status.complete or time.monotonic() > deadline:
+                return status
+            time.sleep(0.25)
+
+
+@click.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--task", help="task of every document, for a folder of text files")
+@click.option("--schema", "schema_path", type=click.Path(exists=True, path_type=Path),
+              help="JSON Schema file for a folder of extraction documents")
+@click.option("--labels", help="comma-separated labels, for a folder of documents to classify")
+@click.option("--wait/--no-wait", default=None,
+              help="wait for the batch to finish (default: only in the embedded mode)")
+def submit(source: Path, task: str | None, schema_path: Path | None, labels: str | None,
+           wait: bool | None) -> None:
+    """Submit jobs from a JSONL or CSV file, or a folder of text files; prints the batch id."""
+    try:
+        specs = read_jobs(source, task=task, schema=_load_schema(schema_path),
+                          labels=[x.strip() for x in labels.split(",")] if labels else None)
+    except InvalidInput as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        sys.exit(2)
+    ctx = open_context()
+    embedded = ctx.settings.embedded
+    with Progress(console=err, transient=True) as progress:
+        bar = progress.add_task("submitting", total=len(specs))
+        receipt = submit_jobs(
+            ctx.db, specs, on_published=lambda n: progress.update(bar, completed=n)
+        )
+    if receipt.duplicates:
+        err.print(f"{receipt.duplicates} job(s) were already submitted and were skipped")
+    err.print(f"submitted {len(receipt.job_ids)} job(s)")
+    click.echo(receipt.batch_id)
+    if wait if wait is not None else embedded:
+        if embedded:
+            with embedded_worker(ctx.app):
+                status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), 3600)
+        else:
+            status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), 3600)
+        err.print(status_table(status))
+
+
+@click.command()
+@click.argument("batch_id", required=False)
+@click.option("--watch", is_flag=True, help="refresh until every job is finished")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def status(batch_id: str | None, watch: bool, as_json: bool) -> None:
+    """Counts per status and tier, and the cost so far, of a batch (or of every job)."""
+    ctx = open_context()
+    while True:
+        with ctx.db.session() as session:
+            current = batch_status(session, batch_id)
+        if as_json:
+            click.echo(json.dumps(current.as_dict()))
+        else:
+            Console().print(status_table(current))
+        if not watch or current.complete:
+            return
+        time.sleep(2)
+
+
+@click.command()
+@click.argument("batch_id")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+def results(batch_id: str, fmt: str) -> None:
+    """Every job of a batch with its result, as JSONL or CSV on stdout."""
+    ctx = open_context()
+    with ctx.db.session() as session:
+        rows = list(result_rows(session, batch_id))
+    if not rows:
+        raise click.ClickException(f"no jobs in batch {batch_id}")
+    if fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, default=str))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=[*RESULT_COLUMNS, "reason"])
+    writer.writeheader()
+    for row in rows:
+        row["output"] = json.dumps(row["output"]) if row["output"] is not None else ""
+        writer.writerow({k: row.get(k) for k in writer.fieldnames})
+
+
+@click.command(name="requeue")
+@click.argument("batch_id", required=False)
+def requeue_command(batch_id: str | None) -> None:
+    """Re-publish the next message of every unfinished job (after a broker was lost)."""
+    ctx = open_context()
+    count = requeue(ctx.db, batch_id)
+    click.echo(f"re-published {count} job(s)")

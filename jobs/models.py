@@ -1,0 +1,136 @@
+"""The job as a producer describes it, validated before anything is written.
+
+These pydantic models are the one definition of a job's shape; the tables in
+`jobs.tables` store them, the router and validators read them.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class TaskType(enum.StrEnum):
+    EXTRACT = "extract"
+    CLASSIFY = "classify"
+    SUMMARIZE = "summarize"
+    ANSWER = "answer"
+    MATH = "math"
+    CODE = "code"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    ROUTED = "routed"
+    RUNNING = "running"
+    VALIDATING = "validating"
+    DONE = "done"
+    NEEDS_REVIEW = "needs_review"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.DONE, JobStatus.NEEDS_REVIEW, JobStatus.FAILED})
+
+
+class Level(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class JobContext(BaseModel):
+    """Who asks and how much a wrong answer would hurt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = "user"
+    business_impact: Level = Level.MEDIUM
+    error_tolerance: Level = Level.MEDIUM
+    sensitive: bool = False
+    # Tier bounds for this one job (business rules may tighten them further).
+    min_tier: int = Field(default=1, ge=1, le=3)
+    max_tier: int = Field(default=3, ge=1, le=3)
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> JobContext:
+        if self.min_tier > self.max_tier:
+            raise ValueError(f"min_tier {self.min_tier} is above max_tier {self.max_tier}")
+        return self
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str
+    content: str
+
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, role: str) -> str:
+        if role not in {"user", "assistant", "system"}:
+            raise ValueError(f"message role must be user, assistant or system, not {role!r}")
+        return role
+
+
+class JobSpec(BaseModel):
+    """One job as submitted: a document (or a conversation) and what to do with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: TaskType
+    document: str = ""
+    messages: list[Message] = Field(default_factory=list)
+    instructions: str = ""
+    output_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    labels: list[str] = Field(default_factory=list)
+    context: JobContext = Field(default_factory=JobContext)
+    key: str | None = Field(default=None, description="idempotency key; resubmitting it is a no-op")
+    tenant: str = "default"
+    user: str = "anonymous"
+    feature: str = "default"
+    query_type: str | None = None
+    # Known right answer, when there is one (sample workloads): kept for evaluation, never sent.
+    reference: Any = None
+
+    @field_validator("document")
+    @classmethod
+    def _no_nul(cls, document: str) -> str:
+        if "\x00" in document:
+            raise ValueError("document contains a NUL byte")
+        return document
+
+    @field_validator("output_schema")
+    @classmethod
+    def _schema_is_valid(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is not None:
+            try:
+                jsonschema.Draft202012Validator.check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                raise ValueError(f"invalid JSON Schema: {exc.message}") from None
+        return schema
+
+    @model_validator(mode="after")
+    def _has_input(self) -> JobSpec:
+        if not self.document.strip() and not any(m.content.strip() for m in self.messages):
+            raise ValueError("job has no input: document and messages are both empty")
+        if self.task is TaskType.EXTRACT and self.output_schema is None:
+            raise ValueError("an extract job needs a schema")
+        if self.task is TaskType.CLASSIFY and not self.labels:
+            raise ValueError("a classify job needs labels")
+        return self
+
+    @property
+    def effective_query_type(self) -> str:
+        return self.query_type or self.task.value
+
+    def input_text(self) -> str:
+        """Everything the model reads, for length features and grounding."""
+        parts = [self.document, *(m.content for m in self.messages)]
+        return "\n".join(p for p in parts if p)

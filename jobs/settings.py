@@ -1,0 +1,56 @@
+"""One typed settings object for the whole fleet, read from `TIERLINE_*` variables.
+
+It is built once at the edge (CLI, worker start-up) and passed in; nothing deeper reads the
+environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_HOME = Path(".tierline")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIERLINE_", extra="ignore")
+
+    # No broker and no database configured means the embedded default: one process, a
+    # filesystem transport and a SQLite file under `home`.
+    broker_url: str | None = None
+    database_url: str | None = None
+    home: Path = EMBEDDED_HOME
+    tiers_file: Path | None = None
+    # With the simulator on, every endpoint is reached at `simulator_url` (started in-process
+    # when that is empty) instead of its real host.
+    simulator: bool = True
+    simulator_url: str | None = None
+    simulator_time_scale: float = Field(default=1.0, gt=0)
+
+    router: Literal["rules", "classifier", "llm"] = "classifier"
+    router_model: Path | None = None
+    confidence_band: tuple[float, float] = (0.45, 0.55)
+
+    # Seconds a Redis-delivered message may stay unacknowledged before redelivery; longer than
+    # the slowest task so a healthy worker is never raced by a redelivery.
+    visibility_timeout_s: int = 3600
+    max_provider_retries: int = 3
+    tier1_flush_interval_s: float = 0.1
+    tier1_flush_every: int = 32
+
+    @property
+    def embedded(self) -> bool:
+        return self.broker_url is None
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'tierline.db').as_posix()}"

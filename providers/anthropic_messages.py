@@ -1,0 +1,65 @@
+"""Adapter for Anthropic's messages API through the official `anthropic` SDK."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anthropic
+
+from jobs.tiers import Endpoint
+from providers.base import Completion, CompletionRequest
+from providers.sdk_errors import translate
+
+# Anthropic says max_tokens where the chat-completions APIs say length.
+_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
+
+
+def _completion(response: Any, latency_s: float, provider: str) -> Completion:
+    text = "".join(block.text for block in response.content if block.type == "text")
+    stop = response.stop_reason or "end_turn"
+    return Completion(
+        text=text,
+        input_tokens=response.usage.input_tokens,
+        output_tokens=response.usage.output_tokens,
+        latency_s=latency_s,
+        model=response.model,
+        provider=provider,
+        finish_reason=_FINISH.get(stop, stop),
+    )
+
+
+class AnthropicProvider:
+    def __init__(self, endpoint: Endpoint, client: Any, aclient: Any) -> None:
+        self.endpoint = endpoint
+        self.name = endpoint.host_name
+        self.model = endpoint.model
+        self._client = client
+        self._aclient = aclient
+
+    def _params(self, request: CompletionRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": min(request.max_tokens, self.endpoint.max_output_tokens),
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "temperature": request.temperature,
+        }
+        if request.system:
+            params["system"] = request.system
+        return params
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        started = time.perf_counter()
+        try:
+            response = self._client.messages.create(**self._params(request))
+        except anthropic.APIError as exc:
+            raise translate(exc, anthropic, self.endpoint.label) from exc
+        return _completion(response, time.perf_counter() - started, self.name)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        started = time.perf_counter()
+        try:
+            response = await self._aclient.messages.create(**self._params(request))
+        except anthropic.APIError as exc:
+            raise translate(exc, anthropic, self.endpoint.label) from exc
+        return _completion(response, time.perf_counter() - started, self.name)

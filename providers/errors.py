@@ -1,0 +1,61 @@
+"""Every way a provider call can fail, split by what the fleet should do about it.
+
+    ProviderError
+     ├── RetryableError          try again later, or on another endpoint
+     │    ├── RateLimited        429; carries the server's Retry-After
+     │    ├── ServerError        5xx, overloaded
+     │    ├── ProviderTimeout    no answer within the endpoint's timeout
+     │    └── ConnectionFailed   could not reach the endpoint
+     └── PermanentError          the same request will fail again here
+          ├── BadRequest         4xx other than 429 (bad model id, malformed request)
+          ├── AuthenticationFailed
+          └── ContextTooLong     input plus expected output exceed the window
+"""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    retryable = False
+
+    def __init__(self, message: str, *, endpoint: str = "") -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+
+
+class RetryableError(ProviderError):
+    retryable = True
+
+
+class RateLimited(RetryableError):
+    def __init__(self, message: str, *, endpoint: str = "", retry_after: float | None = None):
+        super().__init__(message, endpoint=endpoint)
+        self.retry_after = retry_after
+
+
+class ServerError(RetryableError):
+    pass
+
+
+class ProviderTimeout(RetryableError):
+    pass
+
+
+class ConnectionFailed(RetryableError):
+    pass
+
+
+class PermanentError(ProviderError):
+    pass
+
+
+class BadRequest(PermanentError):
+    pass
+
+
+class AuthenticationFailed(PermanentError):
+    pass
+
+
+class ContextTooLong(PermanentError):
+    pass

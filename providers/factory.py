@@ -1,0 +1,65 @@
+"""Build a provider for an endpoint: the real host with its key, or the simulator.
+
+With the simulator on, every SDK is pointed at the simulator's base URL and given a dummy key,
+so the code path is the same one that runs against the real APIs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import anthropic
+import groq
+import openai
+
+from jobs.tiers import Endpoint
+from providers.anthropic_messages import AnthropicProvider
+from providers.errors import AuthenticationFailed
+from providers.openai_like import ChatCompletionsProvider
+
+SIMULATOR_KEY = "simulated"
+Provider = ChatCompletionsProvider | AnthropicProvider
+
+
+def _api_key(endpoint: Endpoint, env: Mapping[str, str]) -> str:
+    name = endpoint.api_key_env
+    key = env.get(name) if name else None
+    if not key:
+        raise AuthenticationFailed(
+            f"{endpoint.label}: no API key (set {name or 'api_key_env in the tiers file'}, "
+            "or turn the simulator on)",
+            endpoint=endpoint.label,
+        )
+    return key
+
+
+def build_provider(
+    endpoint: Endpoint,
+    simulator_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Provider:
+    """A provider for `endpoint`; `simulator_url` set means every call goes to the simulator."""
+    environ = os.environ if env is None else env
+    key = SIMULATOR_KEY if simulator_url else _api_key(endpoint, environ)
+    common: dict[str, Any] = {"api_key": key, "max_retries": 0, "timeout": endpoint.timeout_s}
+    if endpoint.provider == "anthropic":
+        base = simulator_url or endpoint.base_url
+        return AnthropicProvider(
+            endpoint,
+            anthropic.Anthropic(base_url=base, **common),
+            anthropic.AsyncAnthropic(base_url=base, **common),
+        )
+    if endpoint.provider == "groq":
+        # The Groq SDK appends /openai/v1 itself; the simulator serves that prefix too.
+        base = simulator_url or endpoint.base_url
+        return ChatCompletionsProvider(
+            endpoint, groq, groq.Groq(base_url=base, **common),
+            groq.AsyncGroq(base_url=base, **common),
+        )
+    base = f"{simulator_url}/v1" if simulator_url else endpoint.base_url
+    return ChatCompletionsProvider(
+        endpoint, openai, openai.OpenAI(base_url=base, **common),
+        openai.AsyncOpenAI(base_url=base, **common),
+    )

@@ -1,0 +1,201 @@
+"""The pipeline's steps, free of Celery: each loads by id, decides, records, then publishes.
+
+Every step is safe to run twice (deliveries are at-least-once): a step looks at the job's state
+first, does nothing when the state says it already happened, and re-publishes the message the
+state calls for so that a crash between commit and publish loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+
+from jobs import store
+from jobs.models import JobStatus
+from jobs.prompts import build_prompt
+from jobs.tables import Attempt, Job, RoutingDecision
+from providers.base import CompletionRequest
+from tasks.calls import CallRecord, call_chain
+from tasks.runtime import Runtime
+from validation.runner import validate
+
+log = logging.getLogger(__name__)
+
+
+class Publisher(Protocol):
+    def infer(self, job_id: str, tier: int) -> None: ...
+
+    def validate(self, job_id: str, attempt_no: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """Every endpoint of the tier failed with a retryable error."""
+
+    delay_s: float
+    reason: str
+
+
+def republish(job: Job, publisher: Publisher, session: Any) -> None:
+    """Send the message that the job's current state calls for (used after redeliveries)."""
+    if job.status in (JobStatus.ROUTED, JobStatus.RUNNING) and job.current_tier:
+        publisher.infer(job.id, job.current_tier)
+    elif job.status == JobStatus.VALIDATING:
+        pending = [a for a in store.attempts_of(session, job.id)
+                   if a.outcome == "ok" and a.validated is None]
+        if pending:
+            publisher.validate(job.id, pending[-1].attempt_no)
+
+
+def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
+    with rt.db.session() as session:
+        job = store.lock_job(session, job_id)
+        if job is None:
+            log.warning("route: no job %s", job_id)
+            return
+        if job.status != JobStatus.QUEUED:
+            republish(job, publisher, session)
+            return
+        decision = rt.router.decide(store.job_spec(job), rt.tiers)
+        session.add(RoutingDecision(
+            job_id=job.id, tier=decision.tier,
+            probabilities={str(t): p for t, p in decision.probabilities.items()},
+            confidence=decision.confidence, reasons=list(decision.reasons),
+            router_version=decision.router_version, latency_ms=decision.latency_ms,
+        ))
+        job.current_tier = decision.tier
+        store.set_status(job, JobStatus.ROUTED)
+    publisher.infer(job_id, decision.tier)
+
+
+def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[str] | None:
+    """Mark the job running at `tier` and return earlier rejection reasons; None if stale."""
+    with rt.db.session() as session:
+        job = store.lock_job(session, job_id)
+        if job is None or job.current_tier != tier:
+            return None
+        if job.status not in (JobStatus.ROUTED, JobStatus.RUNNING):
+            republish(job, publisher, session)
+            return None
+        store.set_status(job, JobStatus.RUNNING)
+        return store.rejection_reasons(store.attempts_of(session, job_id))
+
+
+def _record_calls(rt: Runtime, job_id: str, tier: int, records: list[CallRecord]) -> int | None:
+    """Write one ledger row per call; the attempt number of the answer, if one came back."""
+    for _ in range(3):
+        try:
+            with rt.db.session() as session:
+                job = store.lock_job(session, job_id)
+                assert job is not None
+                number = store.next_attempt_no(session, job_id)
+                answered: int | None = None
+                for offset, record in enumerate(records):
+                    completion = record.completion
+                    session.add(Attempt(
+                        job_id=job_id, attempt_no=number + offset, tier=tier,
+                        provider=record.endpoint.host_name, model=record.endpoint.model,
+                        tenant=job.tenant, user=job.user, feature=job.feature,
+                        query_type=job.query_type,
+                        input_tokens=completion.input_tokens if completion else 0,
+                        output_tokens=completion.output_tokens if completion else 0,
+                        cost_usd=record.cost, latency_ms=record.latency_s * 1000,
+                        outcome=record.outcome,
+                        error=str(record.error) if record.error else None,
+                        output_text=completion.text if completion else None,
+                        finish_reason=completion.finish_reason if completion else None,
+                    ))
+                    if completion is not None:
+                        answered = number + offset
+                if answered is not None:
+                    store.set_status(job, JobStatus.VALIDATING)
+                return answered
+        except IntegrityError:
+            # Another delivery of this step numbered its attempt first; number again.
+            continue
+    raise RuntimeError(f"could not number the attempts of job {job_id}")
+
+
+def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> RetryLater | None:
+    findings = _claim(rt, publisher, job_id, tier)
+    if findings is None:
+        return None
+    with rt.db.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        spec = store.job_spec(job)
+    system, messages = build_prompt(spec, findings)
+    request = CompletionRequest(system=system, messages=messages,
+                                metadata={"job_id": job_id, "tier": str(tier)})
+    records = call_chain(rt.chain(tier), request)
+    answered = _record_calls(rt, job_id, tier, records)
+    if answered is not None:
+        publisher.validate(job_id, answered)
+        return None
+    errors = [r.error for r in records if r.error is not None]
+    reason = "; ".join(str(e) for e in errors)
+    if any(e.retryable for e in errors):
+        hinted = [getattr(e, "retry_after", None) or 0.0 for e in errors]
+        return RetryLater(delay_s=max([1.0, *hinted]), reason=reason)
+    give_up_tier(rt, publisher, job_id, tier, f"tier {tier} cannot serve this job: {reason}")
+    return None
+
+
+def give_up_tier(rt: Runtime, publisher: Publisher, job_id: str, tier: int, reason: str) -> None:
+    """Move the job one tier up after its tier failed for good, or fail it at the top."""
+    with rt.db.session() as session:
+        job = store.lock_job(session, job_id)
+        if job is None or job.current_tier != tier or JobStatus(job.status).terminal:
+            return
+        ceiling = min(rt.tiers.top, store.job_spec(job).context.max_tier)
+        if tier >= ceiling:
+            store.set_status(job, JobStatus.FAILED, reason)
+            return
+        job.current_tier = tier + 1
+        store.set_status(job, JobStatus.ROUTED, reason)
+    publisher.infer(job_id, tier + 1)
+
+
+def _best_attempt(attempts: list[Attempt]) -> Attempt:
+    """Fewest strict failures, then the highest tier: the output a reviewer should see first."""
+    def failures(a: Attempt) -> int:
+        return sum(1 for f in a.findings or [] if not f["passed"] and f.get("strict", True))
+    answered = [a for a in attempts if a.outcome == "ok"]
+    return min(answered, key=lambda a: (failures(a), -a.tier, -a.attempt_no))
+
+
+def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no: int) -> None:
+    escalate_to: int | None = None
+    with rt.db.session() as session:
+        job = store.lock_job(session, job_id)
+        attempts = store.attempts_of(session, job_id) if job else []
+        attempt = next((a for a in attempts if a.attempt_no == attempt_no), None)
+        if job is None or attempt is None:
+            log.warning("validate: no attempt %s of job %s", attempt_no, job_id)
+            return
+        if attempt.validated is not None or job.status != JobStatus.VALIDATING:
+            republish(job, publisher, session)
+            return
+        spec = store.job_spec(job)
+        verdict = validate(spec, attempt.output_text or "", attempt.finish_reason or "stop")
+        findings = [f.as_dict() for f in verdict.findings]
+        attempt.validated = verdict.passed
+        attempt.findings = findings
+        if verdict.passed:
+            store.upsert_result(session, job, attempt, verdict.output, True, findings)
+            store.set_status(job, JobStatus.DONE)
+            return
+        reason = "; ".join(verdict.reasons)
+        ceiling = min(rt.tiers.top, spec.context.max_tier)
+        if attempt.tier >= ceiling:
+            best = _best_attempt(attempts)
+            store.upsert_result(session, job, best, best.output_text, False, best.findings or [])
+            store.set_status(job, JobStatus.NEEDS_REVIEW, f"tier {attempt.tier} failed: {reason}")
+            return
+        escalate_to = attempt.tier + 1
+        job.current_tier = escalate_to
+        store.set_status(job, JobStatus.ROUTED, f"escalated from tier {attempt.tier}: {reason}")
+    publisher.infer(job_id, escalate_to)

@@ -1,0 +1,27 @@
+"""Publishing the next step: the only place that knows which queue each message goes to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from celery import current_app
+
+from tasks.queues import INFER_TASK, ROUTE, ROUTE_TASK, VALIDATE, VALIDATE_TASK, tier_queue
+
+
+class CeleryPublisher:
+    """Messages carry ids only; the database holds everything else."""
+
+    def route(self, job_ids: Iterable[str]) -> int:
+        count = 0
+        with current_app.producer_or_acquire() as producer:
+            for job_id in job_ids:
+                current_app.send_task(ROUTE_TASK, (job_id,), queue=ROUTE, producer=producer)
+                count += 1
+        return count
+
+    def infer(self, job_id: str, tier: int) -> None:
+        current_app.send_task(INFER_TASK, (job_id, tier), queue=tier_queue(tier))
+
+    def validate(self, job_id: str, attempt_no: int) -> None:
+        current_app.send_task(VALIDATE_TASK, (job_id, attempt_no), queue=VALIDATE)

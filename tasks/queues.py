@@ -1,0 +1,16 @@
+"""Queue and task names, defined once for the tasks, the workers and the docs."""
+
+from __future__ import annotations
+
+ROUTE = "route"
+VALIDATE = "validate"
+TIER_QUEUES = {1: "tier1", 2: "tier2", 3: "tier3"}
+ALL_QUEUES = (ROUTE, *TIER_QUEUES.values(), VALIDATE)
+
+ROUTE_TASK = "tierline.route"
+INFER_TASK = "tierline.infer"
+VALIDATE_TASK = "tierline.validate"
+
+
+def tier_queue(tier: int) -> str:
+    return TIER_QUEUES[tier]

@@ -1,0 +1,104 @@
+"""What the tasks need at run time, built once per worker process from the settings."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobs.db import Database
+from jobs.settings import Settings
+from jobs.tiers import Endpoint, TiersConfig, load_tiers
+from providers.base import Provider
+from providers.factory import build_provider
+from routing.base import Router
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    tiers: TiersConfig
+    router: Router
+    simulator_url: str | None
+    _providers: dict[str, Provider] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _on_close: list[Callable[[], None]] = field(default_factory=list)
+
+    def provider(self, endpoint: Endpoint) -> Provider:
+        """One client per endpoint per process: the SDK clients pool their connections."""
+        with self._lock:
+            provider = self._providers.get(endpoint.label)
+            if provider is None:
+                provider = build_provider(endpoint, self.simulator_url)
+                self._providers[endpoint.label] = provider
+            return provider
+
+    def chain(self, tier: int) -> list[tuple[Endpoint, Provider]]:
+        return [(e, self.provider(e)) for e in self.tiers.get(tier).endpoints]
+
+    def close(self) -> None:
+        for callback in reversed(self._on_close):
+            callback()
+        self.db.dispose()
+
+
+def _build_router(settings: Settings, tiers: TiersConfig, complete: Any) -> Router:
+    if settings.router == "rules":
+        from routing.rules import RulesRouter
+
+        return RulesRouter()
+    from routing.factory import build_router
+
+    router: Router = build_router(settings, tiers, complete)
+    return router
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Open the database, load tiers and router, and start the simulator if it is wanted here."""
+    tiers = load_tiers(settings.tiers_file)
+    on_close: list[Callable[[], None]] = []
+    simulator_url = settings.simulator_url
+    if settings.simulator and not simulator_url:
+        from providers.simulator import SimulatorConfig, start_in_thread
+
+        running = start_in_thread(SimulatorConfig(time_scale=settings.simulator_time_scale))
+        simulator_url = running.url
+        on_close.append(running.stop)
+    if not settings.simulator:
+        simulator_url = None
+    tier1 = tiers.get(1).primary
+    tier1_provider = build_provider(tier1, simulator_url)
+    # The LLM router asks the tier-1 model; the classifier router ignores this.
+    router = _build_router(settings, tiers, tier1_provider.complete)
+    runtime = Runtime(settings, Database(settings.effective_database_url), tiers, router,
+                      simulator_url, _providers={tier1.label: tier1_provider}, _on_close=on_close)
+    return runtime
+
+
+_current: Runtime | None = None
+_factory: Callable[[], Runtime] | None = None
+_install_lock = threading.Lock()
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def install_factory(factory: Callable[[], Runtime]) -> None:
+    """Build the runtime lazily, on the first task: after a prefork worker has forked."""
+    global _factory
+    _factory = factory
+
+
+def current() -> Runtime:
+    global _current
+    if _current is None:
+        with _install_lock:
+            if _current is None and _factory is not None:
+                _current = _factory()
+    if _current is None:
+        raise RuntimeError("no tierline runtime in this process: workers install one at start-up")
+    return _current

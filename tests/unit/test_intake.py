@@ -1,0 +1,112 @@
+"""Reading jobs from files: every bad line is named, and a bad file yields no jobs at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jobs.intake import InvalidInput, read_jobs
+
+INVOICE_SCHEMA = {
+    "type": "object",
+    "properties": {"total": {"type": "number"}},
+    "required": ["total"],
+}
+
+
+def _write_jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_reads_valid_jsonl(tmp_path: Path) -> None:
+    path = _write_jsonl(tmp_path / "jobs.jsonl", [
+        {"task": "extract", "document": "Total: 12.50", "schema": INVOICE_SCHEMA},
+        {"task": "classify", "document": "My card was charged twice", "labels": ["billing", "other"]},
+    ])
+    jobs = read_jobs(path)
+    assert [j.task.value for j in jobs] == ["extract", "classify"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"task": "translate", "document": "x"}', "task"),
+        ('{"task": "extract", "document": "x", "schema": {"type": "nonsense"}}', "invalid JSON Schema"),
+        ('{"task": "summarize", "document": "   "}', "no input"),
+        ('{"task": "summarize", "document": "x"', "malformed JSON"),
+        ('{"task": "extract", "document": "x"}', "needs a schema"),
+        ('{"task": "classify", "document": "x"}', "needs labels"),
+        ('["not", "an", "object"]', "expected a JSON object"),
+    ],
+)
+def test_rejects_bad_line_naming_it(tmp_path: Path, line: str, expected: str) -> None:
+    path = _write_jsonl(tmp_path / "jobs.jsonl", [{"task": "summarize", "document": "fine"}, line])
+    with pytest.raises(InvalidInput) as info:
+        read_jobs(path)
+    message = str(info.value)
+    assert "jobs.jsonl line 2" in message
+    assert expected in message
+    assert "nothing submitted" in message
+
+
+def test_rejects_non_utf8_line(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.jsonl"
+    path.write_bytes(b'{"task": "summarize", "document": "ok"}\n{"task": "summarize", "document": "\xff\xfe"}\n')
+    with pytest.raises(InvalidInput, match=r"line 2: not valid UTF-8"):
+        read_jobs(path)
+
+
+def test_reports_every_problem_at_once(tmp_path: Path) -> None:
+    path = _write_jsonl(tmp_path / "jobs.jsonl", ["{oops", '{"task": "nope"}', "{}"])
+    with pytest.raises(InvalidInput) as info:
+        read_jobs(path)
+    assert len(info.value.problems) == 3
+
+
+def test_empty_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n\n")
+    with pytest.raises(InvalidInput, match="no jobs found"):
+        read_jobs(path)
+
+
+def test_reads_csv_with_context_and_labels(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_text(
+        "task,document,labels,business_impact,sensitive\n"
+        'classify,"Refund please",billing|other,high,true\n'
+    )
+    (job,) = read_jobs(path)
+    assert job.labels == ["billing", "other"]
+    assert job.context.business_impact.value == "high"
+    assert job.context.sensitive is True
+
+
+def test_csv_bad_json_column_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_text('task,document,schema\nsummarize,ok,\nextract,"x","{bad"\n')
+    with pytest.raises(InvalidInput, match=r"jobs.csv line 3: column schema is not valid JSON"):
+        read_jobs(path)
+
+
+def test_reads_folder_of_documents(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Total: 5")
+    (folder / "b.txt").write_text("Total: 7")
+    jobs = read_jobs(folder, task="extract", schema=INVOICE_SCHEMA)
+    assert [j.document for j in jobs] == ["Total: 5", "Total: 7"]
+
+
+def test_folder_needs_a_task(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="needs --task"):
+        read_jobs(tmp_path)
+
+
+def test_folder_names_the_undecodable_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.txt").write_bytes(b"\xff")
+    with pytest.raises(InvalidInput, match="bad.txt: not valid UTF-8"):
+        read_jobs(tmp_path, task="summarize")

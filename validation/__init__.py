@@ -1,0 +1,1 @@
+"""Checks on a model's output: each a small pure function returning findings."""

@@ -1,0 +1,1 @@
+"""The Celery app, its queues and settings, and the worker entry points."""

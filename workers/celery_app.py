@@ -1,0 +1,57 @@
+"""Building the Celery app from the settings.
+
+Reliability settings, and why:
+- acks late + reject on worker lost: a message is acknowledged after its task ran, so a worker
+  killed mid-task leaves the message to be delivered again (every step is idempotent);
+- prefetch 1: provider calls are slow, and a prefetched message would wait behind them;
+- one visibility timeout, longer than the slowest task plus its retry countdown, for every
+  Redis connection (broker and ETA handling alike), so a healthy worker is never raced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from kombu.entity import Queue
+
+from jobs.settings import Settings
+from tasks import runtime
+from tasks.queues import ALL_QUEUES, ROUTE, ROUTE_TASK, VALIDATE, VALIDATE_TASK
+
+
+def _transport_options(settings: Settings) -> dict[str, Any]:
+    if settings.embedded:
+        folder = Path(settings.home) / "broker"
+        folder.mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "store_processed": False,
+        }
+    return {"visibility_timeout": settings.visibility_timeout_s}
+
+
+def create_app(settings: Settings) -> Celery:
+    app = Celery("tierline", broker=settings.effective_broker_url, include=["tasks.celery_tasks"])
+    app.conf.update(
+        task_queues=[Queue(name) for name in ALL_QUEUES],
+        task_default_queue=ROUTE,
+        task_routes={ROUTE_TASK: {"queue": ROUTE}, VALIDATE_TASK: {"queue": VALIDATE}},
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_transport_options=_transport_options(settings),
+        broker_connection_retry_on_startup=True,
+        # Flower shows progress from these events.
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_hijack_root_logger=False,
+    )
+    runtime.install_factory(lambda: runtime.build_runtime(settings))
+    return app
+
