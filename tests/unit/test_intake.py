@@ -108,5 +108,5 @@ def test_folder_needs_a_task(tmp_path: Path) -> None:
 
 def test_folder_names_the_undecodable_file(tmp_path: Path) -> None:
     (tmp_path / "bad.txt").write_bytes(b"\xff")
-    with pytest.raises(InvalidInput, match="bad.txt: not valid UTF-8"):
+    with pytest.raises(InvalidInput, match=r"bad\.txt: not valid UTF-8"):
         read_jobs(tmp_path, task="summarize")
