@@ -16,11 +16,30 @@ import openai
 
 from jobs.tiers import Endpoint
 from providers.anthropic_messages import AnthropicProvider
-from providers.errors import AuthenticationFailed
+from providers.base import Completion, CompletionRequest
+from providers.errors import AuthenticationFailed, ProviderError
 from providers.openai_like import ChatCompletionsProvider
 
 SIMULATOR_KEY = "simulated"
-Provider = ChatCompletionsProvider | AnthropicProvider
+
+
+class UnavailableProvider:
+    """Stands in for an endpoint that cannot be built (no key): every call fails permanently,
+    so the fallback chain moves on and the ledger says why."""
+
+    def __init__(self, endpoint: Endpoint, error: ProviderError) -> None:
+        self.name = endpoint.host_name
+        self.model = endpoint.model
+        self.error = error
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        raise self.error
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        raise self.error
+
+
+Provider = ChatCompletionsProvider | AnthropicProvider | UnavailableProvider
 
 
 def _api_key(endpoint: Endpoint, env: Mapping[str, str]) -> str:
@@ -42,7 +61,10 @@ def build_provider(
 ) -> Provider:
     """A provider for `endpoint`; `simulator_url` set means every call goes to the simulator."""
     environ = os.environ if env is None else env
-    key = SIMULATOR_KEY if simulator_url else _api_key(endpoint, environ)
+    try:
+        key = SIMULATOR_KEY if simulator_url else _api_key(endpoint, environ)
+    except ProviderError as exc:
+        return UnavailableProvider(endpoint, exc)
     common: dict[str, Any] = {"api_key": key, "max_retries": 0, "timeout": endpoint.timeout_s}
     if endpoint.provider == "anthropic":
         base = simulator_url or endpoint.base_url

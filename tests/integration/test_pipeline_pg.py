@@ -1,0 +1,212 @@
+"""The pipeline's steps on the real PostgreSQL, with scripted providers and a recording publisher.
+
+These pin the state machine: route → infer → validate → done, escalation with findings, the top
+tier ending in needs_review, provider failures, and every step being safe to run twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from jobs import store
+from jobs.db import Database
+from jobs.models import JobSpec, TaskType
+from jobs.settings import Settings
+from jobs.tables import Attempt, Job, Result, RoutingDecision
+from jobs.tiers import load_tiers
+from providers import errors
+from providers.stub import StubProvider
+from routing.rules import RulesRouter
+from tasks import pipeline
+from tasks.runtime import Runtime
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"invoice_number": {"type": "string"}, "total": {"type": "number"}},
+    "required": ["invoice_number", "total"],
+}
+DOCUMENT = "ACME Ltd\nInvoice INV-2041\nTotal due: 1,250.00 EUR"
+GOOD = json.dumps({"invoice_number": "INV-2041", "total": 1250.0})
+INVENTED = json.dumps({"invoice_number": "INV-9999", "total": 1250.0})
+
+
+@dataclass
+class RecordingPublisher:
+    sent: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def infer(self, job_id: str, tier: int) -> None:
+        self.sent.append(("infer", job_id, tier))
+
+    def validate(self, job_id: str, attempt_no: int) -> None:
+        self.sent.append(("validate", job_id, attempt_no))
+
+
+@pytest.fixture()
+def db(migrated_pg_url: str) -> Iterator[Database]:
+    database = Database(migrated_pg_url)
+    yield database
+    database.dispose()
+
+
+def make_runtime(db: Database, scripts: dict[int, list[StubProvider]]) -> Runtime:
+    tiers = load_tiers()
+    providers = {}
+    for tier, stubs in scripts.items():
+        for endpoint, stub in zip(tiers.get(tier).endpoints, stubs, strict=False):
+            providers[endpoint.label] = stub
+    rt = Runtime(Settings(database_url=db.url, simulator=False), db, tiers, RulesRouter(), None,
+                 _providers=providers)
+    return rt
+
+
+def submit_one(db: Database, **overrides: object) -> str:
+    spec = JobSpec(task=TaskType.EXTRACT, document=DOCUMENT, schema=SCHEMA, **overrides)
+    with db.session() as session:
+        receipt = store.insert_jobs(session, [spec])
+    return receipt.job_ids[0]
+
+
+def drive(rt: Runtime, publisher: RecordingPublisher, job_id: str, limit: int = 20) -> None:
+    """Deliver every published message in order, as a worker fleet would."""
+    pipeline.route_job(rt, publisher, job_id)
+    for _ in range(limit):
+        if not publisher.sent:
+            return
+        kind, jid, arg = publisher.sent.pop(0)
+        if kind == "infer":
+            outcome = pipeline.infer_job(rt, publisher, jid, arg)
+            assert outcome is None, outcome
+        else:
+            pipeline.validate_attempt(rt, publisher, jid, arg)
+
+
+def job_row(db: Database, job_id: str) -> Job:
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def test_good_tier1_answer_is_done_with_one_result_and_ledger_row(db: Database) -> None:
+    rt = make_runtime(db, {1: [StubProvider(GOOD)]})
+    job_id = submit_one(db)
+    drive(rt, RecordingPublisher(), job_id)
+    job = job_row(db, job_id)
+    assert (job.status, job.current_tier) == ("done", 1)
+    with db.session() as session:
+        result = session.get(Result, job_id)
+        attempts = store.attempts_of(session, job_id)
+        decisions = session.scalars(select(RoutingDecision)).all()
+    assert result is not None and result.validated and result.output["invoice_number"] == "INV-2041"
+    assert [a.outcome for a in attempts] == ["ok"]
+    assert Decimal(result.total_cost_usd) == Decimal(attempts[0].cost_usd) > 0
+    assert decisions[0].router_version == "rules-1"
+
+
+def test_invented_value_escalates_with_findings_in_next_prompt(db: Database) -> None:
+    tier1, tier2 = StubProvider(INVENTED), StubProvider(GOOD, name="t2")
+    rt = make_runtime(db, {1: [tier1], 2: [tier2]})
+    job_id = submit_one(db)
+    drive(rt, RecordingPublisher(), job_id)
+    job = job_row(db, job_id)
+    assert (job.status, job.current_tier) == ("done", 2)
+    assert "INV-9999" in tier2.requests[0].system  # the reason travels to the next tier
+    with db.session() as session:
+        attempts = store.attempts_of(session, job_id)
+        result = session.get(Result, job_id)
+    assert [(a.tier, a.validated) for a in attempts] == [(1, False), (2, True)]
+    assert result is not None and result.tier == 2
+    assert Decimal(result.total_cost_usd) == sum(Decimal(a.cost_usd) for a in attempts)
+
+
+def test_top_tier_failure_needs_review_and_keeps_best_output(db: Database) -> None:
+    bad = StubProvider(INVENTED)
+    rt = make_runtime(db, {1: [bad], 2: [bad], 3: [StubProvider("I don't know.")]})
+    job_id = submit_one(db)
+    drive(rt, RecordingPublisher(), job_id)
+    job = job_row(db, job_id)
+    assert job.status == "needs_review" and "tier 3 failed" in (job.status_reason or "")
+    with db.session() as session:
+        result = session.get(Result, job_id)
+        count = session.scalar(select(func.count()).select_from(Attempt))
+    assert count == 3
+    assert result is not None and result.validated is False and result.output is not None
+
+
+def test_ceiling_tier_stops_escalation(db: Database) -> None:
+    rt = make_runtime(db, {1: [StubProvider(INVENTED)]})
+    job_id = submit_one(db, context={"max_tier": 1})
+    drive(rt, RecordingPublisher(), job_id)
+    assert job_row(db, job_id).status == "needs_review"
+
+
+def test_fallback_chain_uses_second_endpoint_and_ledgers_both_calls(db: Database) -> None:
+    down = StubProvider(errors.ServerError("503 overloaded"))
+    rt = make_runtime(db, {1: [down, StubProvider(GOOD, name="together")]})
+    job_id = submit_one(db)
+    drive(rt, RecordingPublisher(), job_id)
+    with db.session() as session:
+        attempts = store.attempts_of(session, job_id)
+    assert [(a.provider, a.outcome) for a in attempts] == [("groq", "ServerError"), ("together", "ok")]
+    assert Decimal(attempts[0].cost_usd) == 0
+    assert job_row(db, job_id).status == "done"
+
+
+def test_all_endpoints_rate_limited_asks_to_retry_later(db: Database) -> None:
+    limited = StubProvider(errors.RateLimited("429", retry_after=7))
+    rt = make_runtime(db, {1: [limited, limited]})
+    job_id = submit_one(db)
+    publisher = RecordingPublisher()
+    pipeline.route_job(rt, publisher, job_id)
+    outcome = pipeline.infer_job(rt, publisher, job_id, 1)
+    assert isinstance(outcome, pipeline.RetryLater) and outcome.delay_s == 7
+    assert job_row(db, job_id).status == "running"
+    pipeline.give_up_tier(rt, publisher, job_id, 1, "tier 1 unavailable")
+    assert publisher.sent[-1] == ("infer", job_id, 2)
+    assert job_row(db, job_id).current_tier == 2
+
+
+def test_permanent_errors_everywhere_fail_the_job_with_reason(db: Database) -> None:
+    refused = StubProvider(errors.BadRequest("400 model not found"))
+    rt = make_runtime(db, {t: [refused, refused] for t in (1, 2, 3)})
+    job_id = submit_one(db)
+    drive(rt, RecordingPublisher(), job_id)
+    job = job_row(db, job_id)
+    assert job.status == "failed" and "model not found" in (job.status_reason or "")
+
+
+def test_every_step_is_safe_to_run_twice(db: Database) -> None:
+    stub = StubProvider(GOOD)
+    rt = make_runtime(db, {1: [stub]})
+    job_id = submit_one(db)
+    publisher = RecordingPublisher()
+    pipeline.route_job(rt, publisher, job_id)
+    pipeline.route_job(rt, publisher, job_id)  # redelivered route: no second decision
+    assert publisher.sent == [("infer", job_id, 1), ("infer", job_id, 1)]
+    pipeline.infer_job(rt, publisher, job_id, 1)
+    pipeline.infer_job(rt, publisher, job_id, 1)  # duplicate: re-publishes validate, no new call
+    assert len(stub.requests) == 1
+    pipeline.validate_attempt(rt, publisher, job_id, 1)
+    pipeline.validate_attempt(rt, publisher, job_id, 1)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(RoutingDecision)) == 1
+        assert session.scalar(select(func.count()).select_from(Result)) == 1
+    assert job_row(db, job_id).status == "done"
+
+
+def test_resubmitting_the_same_jobs_is_a_no_op(db: Database) -> None:
+    specs = [JobSpec(task=TaskType.SUMMARIZE, document=f"doc {i}") for i in range(3)]
+    with db.session() as session:
+        first = store.insert_jobs(session, specs)
+    with db.session() as session:
+        second = store.insert_jobs(session, [*specs, JobSpec(task=TaskType.SUMMARIZE, document="new")])
+    assert len(first.job_ids) == 3 and first.duplicates == 0
+    assert len(second.job_ids) == 1 and second.duplicates == 3
