@@ -37,12 +37,13 @@ for command in (submit, status, results, requeue_command, demo):
 
 
 def _register_optional() -> None:
-    from cli.router import router
-    from cli.sample import sample
-    from cli.sim import sim
+    import importlib
 
-    for command in (router, sample, sim):
-        cli.add_command(command)
+    for module, name in (("cli.router", "router"), ("cli.sample", "sample"), ("cli.sim", "sim")):
+        try:
+            cli.add_command(getattr(importlib.import_module(module), name))
+        except ModuleNotFoundError:
+            pass
 
 
 _register_optional()

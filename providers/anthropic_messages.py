@@ -42,8 +42,8 @@ class AnthropicProvider:
             "model": self.model,
             "max_tokens": min(request.max_tokens, self.endpoint.max_output_tokens),
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],
-            "temperature": request.temperature,
         }
+        # The current messages API takes no temperature; its sampling is fixed per model.
         if request.system:
             params["system"] = request.system
         return params

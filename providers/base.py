@@ -30,16 +30,14 @@ class Completion:
 
 
 class Provider(Protocol):
-    """Anything that can answer a request; adapters raise `providers.errors` types only."""
+    """Anything that can answer a request; adapters raise `providers.errors` types only.
+
+    `acomplete` is the same call for an event loop: the tier-1 drain sends a whole batch at once.
+    """
 
     name: str
     model: str
 
     def complete(self, request: CompletionRequest) -> Completion: ...
-
-
-class AsyncProvider(Protocol):
-    name: str
-    model: str
 
     async def acomplete(self, request: CompletionRequest) -> Completion: ...

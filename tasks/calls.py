@@ -33,6 +33,10 @@ class CallRecord:
         return "ok" if self.error is None else type(self.error).__name__
 
 
+def _failed(endpoint: Endpoint, exc: ProviderError, started: float) -> CallRecord:
+    return CallRecord(endpoint, None, exc, time.perf_counter() - started)
+
+
 def call_chain(
     chain: Sequence[tuple[Endpoint, Provider]], request: CompletionRequest
 ) -> list[CallRecord]:
@@ -43,7 +47,24 @@ def call_chain(
         try:
             completion = provider.complete(request)
         except ProviderError as exc:
-            records.append(CallRecord(endpoint, None, exc, time.perf_counter() - started))
+            records.append(_failed(endpoint, exc, started))
+            continue
+        records.append(CallRecord(endpoint, completion, None, completion.latency_s))
+        break
+    return records
+
+
+async def acall_chain(
+    chain: Sequence[tuple[Endpoint, Provider]], request: CompletionRequest
+) -> list[CallRecord]:
+    """`call_chain` for an event loop, so a batch of jobs waits on the network together."""
+    records: list[CallRecord] = []
+    for endpoint, provider in chain:
+        started = time.perf_counter()
+        try:
+            completion = await provider.acomplete(request)
+        except ProviderError as exc:
+            records.append(_failed(endpoint, exc, started))
             continue
         records.append(CallRecord(endpoint, completion, None, completion.latency_s))
         break

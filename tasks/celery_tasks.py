@@ -1,6 +1,13 @@
-"""The Celery tasks: each unpacks ids and hands them to `tasks.pipeline`."""
+"""The Celery tasks: each unpacks ids and hands them to `tasks.pipeline`.
+
+A step that crashes (a bug, a database outage) is retried a few times; after that its job is
+failed with the error as the reason, so no job is left waiting for a message that will never come.
+"""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
 
 from celery import Task, shared_task
 
@@ -9,28 +16,43 @@ from tasks.backoff import retry_delay
 from tasks.publish import CeleryPublisher
 from tasks.queues import INFER_TASK, ROUTE_TASK, VALIDATE_TASK
 
+log = logging.getLogger(__name__)
 publisher = CeleryPublisher()
+MAX_CRASH_RETRIES = 3
 
 
-@shared_task(name=ROUTE_TASK)
-def route(job_id: str) -> None:
-    pipeline.route_job(runtime.current(), publisher, job_id)
+def _guarded(task: Task, job_id: str, step: Callable[[], None]) -> None:
+    try:
+        step()
+    except Exception as exc:
+        if task.request.retries < MAX_CRASH_RETRIES:
+            log.warning("%s for job %s crashed, retrying: %r", task.name, job_id, exc)
+            raise task.retry(exc=exc, countdown=retry_delay(task.request.retries)) from exc
+        log.exception("%s for job %s crashed for good", task.name, job_id)
+        pipeline.fail_job(runtime.current(), job_id, f"{task.name} crashed: {exc!r}")
+
+
+@shared_task(name=ROUTE_TASK, bind=True, max_retries=None)
+def route(self: Task, job_id: str) -> None:
+    _guarded(self, job_id, lambda: pipeline.route_job(runtime.current(), publisher, job_id))
 
 
 @shared_task(name=INFER_TASK, bind=True, max_retries=None)
 def infer(self: Task, job_id: str, tier: int) -> None:
     rt = runtime.current()
-    outcome = pipeline.infer_job(rt, publisher, job_id, tier)
-    if outcome is None:
+    outcome: list[pipeline.RetryLater | None] = []
+    _guarded(self, job_id, lambda: outcome.append(pipeline.infer_job(rt, publisher, job_id, tier)))
+    if not outcome or outcome[0] is None:
         return
     retries = self.request.retries
     if retries >= rt.settings.max_provider_retries:
-        reason = f"tier {tier} unavailable after {retries + 1} tries: {outcome.reason}"
+        reason = f"tier {tier} unavailable after {retries + 1} tries: {outcome[0].reason}"
         pipeline.give_up_tier(rt, publisher, job_id, tier, reason)
         return
-    raise self.retry(countdown=retry_delay(retries, outcome.delay_s))
+    raise self.retry(countdown=retry_delay(retries, outcome[0].delay_s))
 
 
-@shared_task(name=VALIDATE_TASK)
-def validate(job_id: str, attempt_no: int) -> None:
-    pipeline.validate_attempt(runtime.current(), publisher, job_id, attempt_no)
+@shared_task(name=VALIDATE_TASK, bind=True, max_retries=None)
+def validate(self: Task, job_id: str, attempt_no: int) -> None:
+    _guarded(self, job_id,
+             lambda: pipeline.validate_attempt(runtime.current(), publisher, job_id, attempt_no))

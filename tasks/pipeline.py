@@ -119,7 +119,17 @@ def _record_calls(rt: Runtime, job_id: str, tier: int, records: list[CallRecord]
     raise RuntimeError(f"could not number the attempts of job {job_id}")
 
 
-def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> RetryLater | None:
+@dataclass(frozen=True)
+class PreparedCall:
+    """A claimed job and the request its tier will be sent."""
+
+    job_id: str
+    tier: int
+    request: CompletionRequest
+
+
+def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> PreparedCall | None:
+    """Claim the job at `tier` and build its prompt; None when the message is stale."""
     findings = _claim(rt, publisher, job_id, tier)
     if findings is None:
         return None
@@ -130,18 +140,32 @@ def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> Retr
     system, messages = build_prompt(spec, findings)
     request = CompletionRequest(system=system, messages=messages,
                                 metadata={"job_id": job_id, "tier": str(tier)})
-    records = call_chain(rt.chain(tier), request)
-    answered = _record_calls(rt, job_id, tier, records)
+    return PreparedCall(job_id, tier, request)
+
+
+def finish_infer(
+    rt: Runtime, publisher: Publisher, call: PreparedCall, records: list[CallRecord]
+) -> RetryLater | None:
+    """Ledger the calls, then validate the answer, retry later, or give the tier up."""
+    answered = _record_calls(rt, call.job_id, call.tier, records)
     if answered is not None:
-        publisher.validate(job_id, answered)
+        publisher.validate(call.job_id, answered)
         return None
     errors = [r.error for r in records if r.error is not None]
     reason = "; ".join(str(e) for e in errors)
     if any(e.retryable for e in errors):
         hinted = [getattr(e, "retry_after", None) or 0.0 for e in errors]
         return RetryLater(delay_s=max([1.0, *hinted]), reason=reason)
-    give_up_tier(rt, publisher, job_id, tier, f"tier {tier} cannot serve this job: {reason}")
+    give_up_tier(rt, publisher, call.job_id, call.tier,
+                 f"tier {call.tier} cannot serve this job: {reason}")
     return None
+
+
+def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> RetryLater | None:
+    call = prepare_infer(rt, publisher, job_id, tier)
+    if call is None:
+        return None
+    return finish_infer(rt, publisher, call, call_chain(rt.chain(tier), call.request))
 
 
 def give_up_tier(rt: Runtime, publisher: Publisher, job_id: str, tier: int, reason: str) -> None:
@@ -199,3 +223,11 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
         job.current_tier = escalate_to
         store.set_status(job, JobStatus.ROUTED, f"escalated from tier {attempt.tier}: {reason}")
     publisher.infer(job_id, escalate_to)
+
+
+def fail_job(rt: Runtime, job_id: str, reason: str) -> None:
+    """End a job that cannot go on, keeping the reason; a finished job is left as it is."""
+    with rt.db.session() as session:
+        job = store.lock_job(session, job_id)
+        if job is not None and not JobStatus(job.status).terminal:
+            store.set_status(job, JobStatus.FAILED, reason)

@@ -6,7 +6,15 @@ from collections.abc import Iterable
 
 from celery import current_app
 
-from tasks.queues import INFER_TASK, ROUTE, ROUTE_TASK, VALIDATE, VALIDATE_TASK, tier_queue
+from tasks.queues import (
+    INFER_BATCH_TASK,
+    INFER_TASK,
+    ROUTE,
+    ROUTE_TASK,
+    VALIDATE,
+    VALIDATE_TASK,
+    tier_queue,
+)
 
 
 class CeleryPublisher:
@@ -20,8 +28,14 @@ class CeleryPublisher:
                 count += 1
         return count
 
-    def infer(self, job_id: str, tier: int) -> None:
-        current_app.send_task(INFER_TASK, (job_id, tier), queue=tier_queue(tier))
+    def infer(self, job_id: str, tier: int, retries: int = 0, countdown: float = 0) -> None:
+        # Tier 1 goes to the batching drain, which carries its own retry count.
+        if tier == 1:
+            current_app.send_task(INFER_BATCH_TASK, (job_id, tier, retries),
+                                  queue=tier_queue(tier), countdown=countdown or None)
+        else:
+            current_app.send_task(INFER_TASK, (job_id, tier), queue=tier_queue(tier),
+                                  countdown=countdown or None)
 
     def validate(self, job_id: str, attempt_no: int) -> None:
         current_app.send_task(VALIDATE_TASK, (job_id, attempt_no), queue=VALIDATE)

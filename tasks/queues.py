@@ -9,6 +9,8 @@ ALL_QUEUES = (ROUTE, *TIER_QUEUES.values(), VALIDATE)
 
 ROUTE_TASK = "tierline.route"
 INFER_TASK = "tierline.infer"
+# Tier 1 is drained in micro-batches by its own task type (see workers.tier1).
+INFER_BATCH_TASK = "tierline.infer_batch"
 VALIDATE_TASK = "tierline.validate"
 
 

@@ -13,6 +13,7 @@ from jobs.tiers import Endpoint, TiersConfig, load_tiers
 from providers.base import Provider
 from providers.factory import build_provider
 from routing.base import Router
+from tasks.asyncloop import BackgroundLoop
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Runtime:
     _providers: dict[str, Provider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _on_close: list[Callable[[], None]] = field(default_factory=list)
+    _loop: BackgroundLoop | None = None
 
     def provider(self, endpoint: Endpoint) -> Provider:
         """One client per endpoint per process: the SDK clients pool their connections."""
@@ -37,6 +39,14 @@ class Runtime:
 
     def chain(self, tier: int) -> list[tuple[Endpoint, Provider]]:
         return [(e, self.provider(e)) for e in self.tiers.get(tier).endpoints]
+
+    def async_loop(self) -> BackgroundLoop:
+        """The process's event loop for async provider calls, started on first use."""
+        with self._lock:
+            if self._loop is None:
+                self._loop = BackgroundLoop()
+                self._on_close.append(self._loop.stop)
+            return self._loop
 
     def close(self) -> None:
         for callback in reversed(self._on_close):

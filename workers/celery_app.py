@@ -19,6 +19,7 @@ from kombu.entity import Queue
 from jobs.settings import Settings
 from tasks import runtime
 from tasks.queues import ALL_QUEUES, ROUTE, ROUTE_TASK, VALIDATE, VALIDATE_TASK
+from workers.tier1 import register_tier1_drain
 
 
 def _transport_options(settings: Settings) -> dict[str, Any]:
@@ -29,6 +30,10 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
             "store_processed": False,
+            "control_folder": str(folder / "control"),
+            # An empty queue is polled; the default second between polls would dominate a
+            # step that takes milliseconds.
+            "polling_interval": 0.01,
         }
     return {"visibility_timeout": settings.visibility_timeout_s}
 
@@ -52,6 +57,9 @@ def create_app(settings: Settings) -> Celery:
         accept_content=["json"],
         worker_hijack_root_logger=False,
     )
+    if settings.embedded:
+        app.conf.broker_transport = "workers.fs_transport:Transport"
+    register_tier1_drain(app, settings)
     runtime.install_factory(lambda: runtime.build_runtime(settings))
     return app
 

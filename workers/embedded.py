@@ -31,6 +31,9 @@ class _ReadyWorkController(WorkController):  # type: ignore[misc]
 @contextmanager
 def embedded_worker(app: Celery, concurrency: int = 8) -> Iterator[WorkController]:
     """Run a thread-pool worker on every queue until the block exits."""
+    # The tier-1 drain holds a batch's messages unacknowledged until it flushes: prefetch enough.
+    app.conf.worker_prefetch_multiplier = max(app.conf.worker_prefetch_multiplier,
+                                              32 // concurrency, 1)
     app.finalize()
     app.set_current()
     app.set_default()

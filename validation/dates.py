@@ -1,0 +1,135 @@
+"""Dates as documents write them: ISO, numeric day/month either way round, and in words.
+
+Each reading is kept: "03/04/2025" is both 3 April and 4 March, so a true date never fails to
+match, and an invented one has to collide with a real reading to pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+         ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+         ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+         ("december", "dec")],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_ORD = r"(?:st|nd|rd|th)?"
+_DATE_PATTERNS = [
+    re.compile(r"\b(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})\b"),
+    re.compile(r"\b(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})\b"),
+    re.compile(r"\b(?P<d>\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<y>\d{4})\b",
+               re.IGNORECASE),
+    # The lookahead prunes most positions before the slow month alternation is tried.
+    re.compile(r"\b(?=[JFMASONDjfmasond])" + _MONTH + r"\s+(?P<d>\d{1,2})" + _ORD
+               + r",?\s+(?P<y>\d{4})\b",
+               re.IGNORECASE),
+]
+# Scanning variants: the same patterns with the leading boundary checked in Python instead, so
+# that the regex engine can jump straight to digits (a leading assertion makes it try every
+# position, several times slower on long documents).
+_FAST_DATES = [
+    re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})\b"),
+    re.compile(r"(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})\b"),
+    re.compile(r"(?P<d>\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<y>\d{4})\b",
+               re.IGNORECASE),
+]
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_DIGIT_RUN = re.compile(r"\d+")
+_WORD_BEFORE = re.compile(r"\b([A-Za-z]+)\.?\s+$")
+_MONTH_PREFIXES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                   "dec")
+
+
+def after_word(text: str, start: int, also: str = "") -> bool:
+    """Whether the character before `start` is a word character (or one of `also`)."""
+    if start == 0:
+        return False
+    c = text[start - 1]
+    return c.isalnum() or c == "_" or c in also
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if len(y) == 2 and n < 70 else n + 1900 if len(y) == 2 else n
+
+
+def _make(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _dates_of_match(match: re.Match[str]) -> set[dt.date]:
+    groups = match.groupdict()
+    y = _year(groups["y"])
+    if groups.get("a") is not None:
+        a, b = int(groups["a"]), int(groups["b"])
+        found = {_make(y, b, a), _make(y, a, b)}  # day/month and month/day
+    else:
+        month = MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
+        found = {_make(y, month, int(groups["d"]))}
+    return {d for d in found if d is not None}
+
+
+def find_dates(text: str) -> set[dt.date]:
+    """Every date that some reading of `text` mentions."""
+    return {d for _, dates in _scan_dates(text) for d in dates}
+
+
+def date_readings(value: str) -> set[dt.date]:
+    """The dates `value` means if, apart from punctuation, it is nothing but one date."""
+    value = value.strip()
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(value)
+        if match is None:
+            match = pattern.search(value)
+            if match is None or _NON_ALNUM.sub("", value[: match.start()] + value[match.end():]):
+                continue
+        return _dates_of_match(match)
+    return set()
+
+
+@lru_cache(maxsize=256)
+def date_spans(text: str) -> tuple[tuple[int, frozenset[dt.date]], ...]:
+    """(offset, readings) of every date in `text`."""
+    return tuple(_scan_dates(text))
+
+
+def _scan_dates(text: str) -> list[tuple[int, frozenset[dt.date]]]:
+    """Dates, tried only where a run of digits starts: one fast pass instead of four scans."""
+    if not any(c.isdigit() for c in text):
+        return []
+    folded = text.casefold()
+    months = any(month in folded for month in _MONTH_PREFIXES)
+    patterns = _FAST_DATES if months else _FAST_DATES[:2]
+    found: list[tuple[int, frozenset[dt.date]]] = []
+    for run in _DIGIT_RUN.finditer(text):
+        start = run.start()
+        if not after_word(text, start):
+            for pattern in patterns:
+                match = pattern.match(text, start)
+                if match:
+                    found.append((start, frozenset(_dates_of_match(match))))
+                    break
+        if months:  # "March 3, 2025": the month word just before the day
+            word = _WORD_BEFORE.search(text, max(0, start - 14), start)
+            if word and word.group(1).lower() in MONTHS:
+                match = _DATE_PATTERNS[3].match(text, word.start(1))
+                if match:
+                    found.append((word.start(1), frozenset(_dates_of_match(match))))
+    return found
+
+
+@lru_cache(maxsize=256)
+def document_dates(text: str) -> frozenset[dt.date]:
+    return frozenset(d for _, dates in date_spans(text) for d in dates)

@@ -1,0 +1,97 @@
+"""An optional judge: a cheap model asked whether an output is supported by the job's input.
+
+The model is reached through an injected `ask(system, user) -> reply` callable, so this module
+stays pure; the caller decides which tier answers and pays for it. A judge that cannot be reached
+or answers nonsense never rejects an output on its own: its finding is then lenient.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from jobs.models import JobSpec
+from validation.base import Finding
+
+JUDGE = "judge"
+Ask = Callable[[str, str], str]
+
+JUDGE_SYSTEM = (
+    "You check the work of another assistant. You are given a task, its input and the answer "
+    "produced. Decide whether every fact in the answer is supported by the input and the answer "
+    "does the task. Reply with one word on the first line, SUPPORTED or UNSUPPORTED, then one "
+    "short sentence saying why."
+)
+_MAX_INPUT_CHARS = 12_000
+_NEGATIVE = re.compile(
+    r"\b(?:unsupported|not\s+(?:supported|faithful|correct|grounded)|unfaithful|ungrounded"
+    r"|hallucinat\w*|incorrect|fail(?:s|ed)?)\b", re.IGNORECASE)
+_POSITIVE = re.compile(r"\b(?:supported|faithful|correct|grounded|pass(?:es|ed)?)\b",
+                       re.IGNORECASE)
+_YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
+
+
+def should_judge(job_key: str, fraction: float) -> bool:
+    """Deterministic sampling: the same job always gets the same answer for the same fraction."""
+    if fraction <= 0:
+        return False
+    if fraction >= 1:
+        return True
+    digest = hashlib.sha256(job_key.encode("utf-8", "replace")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def judge_prompt(job: JobSpec, output: Any) -> str:
+    shown = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+    parts = [f"Task: {job.task.value}"]
+    if job.instructions:
+        parts.append(f"Instructions: {job.instructions}")
+    if job.labels:
+        parts.append("Allowed labels: " + ", ".join(job.labels))
+    parts.append(f"Input:\n<<<\n{job.input_text()[:_MAX_INPUT_CHARS]}\n>>>")
+    parts.append(f"Answer:\n<<<\n{shown[:_MAX_INPUT_CHARS]}\n>>>")
+    return "\n\n".join(parts)
+
+
+def parse_verdict(reply: str) -> bool | None:
+    """True for supported, False for unsupported, None when the reply does not say."""
+    if not isinstance(reply, str):
+        return None
+    text = reply.strip()
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    if isinstance(data, dict):
+        for key in ("verdict", "supported", "answer", "result"):
+            if isinstance(data.get(key), bool):
+                return bool(data[key])
+            if isinstance(data.get(key), str):
+                text = data[key]
+                break
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    for candidate in (first, text[:400]):
+        # The negative forms contain the positive word, so they are looked for first.
+        negative, positive = _NEGATIVE.search(candidate), _POSITIVE.search(candidate)
+        if negative and (not positive or negative.start() <= positive.start()):
+            return False
+        if positive:
+            return True
+    yes_no = _YES_NO.match(first)
+    return None if yes_no is None else yes_no.group(1).lower() == "yes"
+
+
+def judge_check(job: JobSpec, output: Any, ask: Ask, *, strict: bool = True) -> Finding:
+    """Ask the judge; its UNSUPPORTED rejects the output when `strict`."""
+    try:
+        reply = ask(JUDGE_SYSTEM, judge_prompt(job, output))
+    except Exception as exc:  # the judge is advisory: its outage must not fail the job
+        return Finding(JUDGE, True, f"judge unavailable: {type(exc).__name__}", strict=False)
+    verdict = parse_verdict(reply)
+    reason = " ".join(str(reply).split())[:160]
+    if verdict is None:
+        return Finding(JUDGE, True, f"judge verdict unclear: {reason!r}", strict=False)
+    return Finding(JUDGE, verdict, f"judge: {reason}", strict=strict)

@@ -1,0 +1,236 @@
+"""Number and text normalisation shared by the grounding and consistency checks (dates are in
+`validation.dates`).
+
+A value is "the same" as one in the document when any reading of it matches any reading of a
+document token: "1,234" may be 1234 (English) or 1.234 (German), "03/04/2025" may be 3 April or
+4 March. Taking every plausible reading keeps true values from failing; an invented value still has
+to collide with a real one to pass, which is rare.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from validation.dates import after_word, date_spans
+
+# Digits with optional thousands groups and decimals; separators decided in `number_readings`.
+_NUMBER = re.compile(r"-?\d+(?:[.,'’]\d+)*")
+_SPACED_NUMBER = re.compile(r"\d{1,3}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\d])")
+
+
+def _numbers(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, token) of numbers not glued to a word, a dot or a comma before them."""
+    for match in _NUMBER.finditer(text):
+        start, token = match.start(), match.group(0)
+        if after_word(text, start, ".,"):
+            if not token.startswith("-"):
+                continue
+            start, token = start + 1, token[1:]  # "A-12": the "-" separates, it is no sign
+        yield start, token
+
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _dec(text: str) -> Decimal | None:
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
+
+
+def number_readings(token: str) -> set[Decimal]:
+    """All values a number as written may stand for ("1,234" → {1234, 1.234})."""
+    return set(_number_readings(token))
+
+
+@lru_cache(maxsize=8192)
+def _number_readings(token: str) -> frozenset[Decimal]:
+    token = token.strip().replace("’", "'").replace(" ", "").replace(" ", "")
+    sign = ""
+    if token.startswith("-"):
+        sign, token = "-", token[1:]
+    if not token or not token[0].isdigit():
+        return frozenset()
+    token = token.replace("'", ",") if "'" in token and "," not in token else token.replace("'", "")
+    out: set[Decimal | None] = set()
+    has_comma, has_dot = "," in token, "." in token
+    if not has_comma and not has_dot:
+        out.add(_dec(token))
+    elif has_comma and has_dot:
+        dec_sep = "," if token.rfind(",") > token.rfind(".") else "."
+        thou = "." if dec_sep == "," else ","
+        whole, _, frac = token.rpartition(dec_sep)
+        if _grouped(whole, thou):
+            out.add(_dec(whole.replace(thou, "") + "." + frac))
+    else:
+        sep = "," if has_comma else "."
+        parts = token.split(sep)
+        if len(parts) > 2:
+            if _grouped(token, sep):
+                out.add(_dec(token.replace(sep, "")))
+        else:
+            out.add(_dec(parts[0] + "." + parts[1]))
+            if len(parts[1]) == 3:
+                out.add(_dec(parts[0] + parts[1]))
+    return frozenset(Decimal(sign + str(d)) if sign else d for d in out if d is not None)
+
+
+def _grouped(whole: str, sep: str) -> bool:
+    parts = whole.split(sep)
+    return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 and p.isdigit() for p in parts[1:])
+
+
+def value_readings(value: object) -> set[Decimal]:
+    """Readings of a JSON number, or of a string that holds one number (with currency signs)."""
+    if isinstance(value, bool):
+        return set()
+    if isinstance(value, int | float):
+        d = _dec(repr(value)) if isinstance(value, float) else _dec(str(value))
+        return {d} if d is not None else set()
+    if isinstance(value, str):
+        tokens = [token for _, token in _numbers(value)]
+        if len(tokens) == 1:
+            return number_readings(tokens[0])
+    return set()
+
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+          "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER_WORD = re.compile(r"\b(?=[zotfsenZOTFSEN])(?:" + "|".join([*_UNITS, *_TENS]) + r")\b",
+                         re.IGNORECASE)
+_RUN_GAP = re.compile(r"(?:[\s-]|and|hundred|thousand)*", re.IGNORECASE)
+WORD_VALUES = {w: i for i, w in enumerate(_UNITS)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+
+
+def spelled_spans(text: str) -> list[tuple[int, frozenset[Decimal]]]:
+    """(offset, readings) of each run of number words; only the runs are read, not all words."""
+    runs: list[list[int]] = []
+    for match in NUMBER_WORD.finditer(text):
+        gap = text[runs[-1][1]:match.start()] if runs else ""
+        if runs and len(gap) <= 14 and _RUN_GAP.fullmatch(gap):
+            runs[-1][1] = match.end()
+        else:
+            runs.append([match.start(), match.end()])
+    return [(start, frozenset(spelled_numbers(text[start:end]))) for start, end in runs]
+
+
+def spelled_numbers(text: str) -> set[Decimal]:
+    """Numbers written in words ("forty-five", "one hundred twenty"), each run read whole."""
+    found: set[Decimal] = set()
+    total = current = 0
+    in_run = False
+    last = 100  # the place value the previous word filled; a word may only fill a smaller one
+    for word in [*norm_text(text).split(), ""]:
+        value = WORD_VALUES.get(word)
+        if value is not None and in_run and (last == 1 if value < 20 else last < 100):
+            found.add(Decimal(total + current))  # "fourteen two": two numbers, not one
+            total = current = 0
+        if value is not None:
+            last = 1 if value < 20 else 10
+            current += value
+            found.add(Decimal(WORD_VALUES[word]))
+            in_run = True
+        elif word == "hundred" and in_run:
+            current *= 100
+            last = 100
+        elif word == "thousand" and in_run:
+            total, current = total + current * 1000, 0
+            last = 100
+        elif word == "and" and in_run:
+            continue
+        elif in_run:
+            found.add(Decimal(total + current))
+            total = current = 0
+            in_run = False
+    return found
+
+
+@lru_cache(maxsize=256)
+def document_numbers(text: str) -> frozenset[Decimal]:
+    return numbers_of(text)
+
+
+def numbers_of(text: str) -> frozenset[Decimal]:
+    """Every reading of every number in `text`, written in digits or in words."""
+    found: set[Decimal] = set()
+    for _, readings in number_spans(text):
+        found |= readings
+    return frozenset(found)
+
+
+@lru_cache(maxsize=256)
+def number_spans(text: str) -> tuple[tuple[int, frozenset[Decimal]], ...]:
+    """(offset, readings) of every number, in digits or in words, dates' parts included."""
+    spans: list[tuple[int, frozenset[Decimal]]] = spelled_spans(text)
+    if not any(c.isdigit() for c in text):
+        return tuple(spans)
+    for start, token in _numbers(text):
+        found = number_readings(token)
+        # "-" is often a range or id separator, not a sign: keep both readings.
+        if token.startswith("-"):
+            found |= number_readings(token[1:])
+        spans.append((start, frozenset(found)))
+    if " " in text or " " in text:
+        for match in _SPACED_NUMBER.finditer(text):
+            if not after_word(text, match.start(), ".,"):
+                spans.append((match.start(), frozenset(number_readings(match.group(0)))))
+    for start, dates in date_spans(text):
+        spans.append((start, frozenset(Decimal(p) for d in dates
+                                       for p in (d.year, d.month, d.day))))
+    return tuple(spans)
+
+
+def numbers_in(text: str) -> list[str]:
+    return [token for _, token in _numbers(text)]
+
+
+def norm_text(text: str) -> str:
+    """Case, accents and punctuation folded away; words separated by one space, padded."""
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " " + _NON_ALNUM.sub(" ", folded).strip() + " "
+
+
+@lru_cache(maxsize=256)
+def document_text(text: str) -> str:
+    return norm_text(text)
+
+
+@lru_cache(maxsize=256)
+def document_words(text: str) -> frozenset[str]:
+    return frozenset(document_text(text).split())
+
+
+@lru_cache(maxsize=256)
+def table_row_counts(text: str) -> frozenset[int]:
+    """Data rows of each table (runs of lines with two or more "|" or tab separators).
+
+    A table's first row counts as a header when it holds no digit.
+    """
+    counts: set[int] = set()
+    run: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.count("|") >= 2 or line.count("\t") >= 2:
+            run.append(line)
+            continue
+        if run and line.strip() and not any(c.isalnum() for c in line):
+            continue  # scan debris inside a table does not end it
+        if run:
+            header = not any(c.isdigit() for c in run[0])
+            counts.add(len(run) - header)
+            run = []
+    # A table broken by a stray line is still one table: count all its data rows too.
+    counts.add(sum(1 for line in text.splitlines()
+                   if (line.count("|") >= 2 or line.count("\t") >= 2)
+                   and any(c.isdigit() for c in line)))
+    return frozenset(counts)

@@ -1,0 +1,188 @@
+"""`validate(job, text)`: pick the checks for the job's task, run them, conclude a verdict.
+
+Strictness follows the job. Exact values (ids, amounts, dates, names), schema, labels,
+arithmetic, refusals and truncation are always strict: a wrong one is a wrong answer whatever the
+tolerance. What is graded by tolerance is the evidence that is only suggestive:
+
+| check                                            | low    | medium  | high    |
+| ------------------------------------------------ | ------ | ------- | ------- |
+| free-text specifics: names                       | strict | strict  | lenient |
+| free-text word coverage                          | strict | lenient | lenient |
+| language, judge, "not stated" while it is stated | strict | strict  | lenient |
+
+Invented numbers and dates in free text, provenance (a real value from the wrong place) and
+consistency (sums that do not add up) are strict at every tolerance: they are wrong answers, not
+hints of one. The schema decides the rest: a string field of nine words or more is free text
+(graded as above), an enum field is a category and is only checked against the one option the
+document names, a date-format field is compared as a date, a number as a number.
+
+A validator must never raise: each check runs guarded, and a check that crashes is recorded as a
+lenient failure (it says the validator is broken, not that the output is wrong).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.models import JobSpec, Level, TaskType
+from validation.answerable import check_not_stated
+from validation.base import Finding, Verdict
+from validation.classify import check_label
+from validation.code import check_code
+from validation.consistency import check_consistency
+from validation.grounding import (
+    check_free_text,
+    check_grounding,
+    extracted_fields,
+    quoted_values,
+)
+from validation.judge import Ask, judge_check, should_judge
+from validation.provenance import PROVENANCE, check_provenance, check_value
+from validation.refusal import (
+    check_empty,
+    check_language,
+    check_refusal,
+    check_truncated,
+    says_not_stated,
+)
+from validation.schema import check_schema, parse_output
+
+ARITHMETIC = "arithmetic"
+
+
+@dataclass(frozen=True)
+class Strictness:
+    free_text: bool
+    coverage: bool
+    suggestive: bool  # language, judge, implausible "not stated"
+
+    @classmethod
+    def for_tolerance(cls, tolerance: Level) -> Strictness:
+        if tolerance is Level.LOW:
+            return cls(free_text=True, coverage=True, suggestive=True)
+        if tolerance is Level.HIGH:
+            return cls(free_text=False, coverage=False, suggestive=False)
+        return cls(free_text=True, coverage=False, suggestive=True)
+
+
+def _guard(name: str, check: Callable[[], list[Finding]]) -> list[Finding]:
+    try:
+        return check()
+    except Exception as exc:  # a broken check must not take the validate step down
+        return [Finding(name, False, f"check crashed: {type(exc).__name__}: {exc}"[:200],
+                        strict=False)]
+
+
+def _lenient(finding: Finding, strict: bool) -> Finding:
+    if finding.strict == strict:
+        return finding
+    return Finding(finding.check, finding.passed, finding.message, strict=strict)
+
+
+def check_math(text: str) -> Finding:
+    """The arithmetic check of `validation.arithmetic`, or a format check until it exists."""
+    try:
+        module = importlib.import_module("validation.arithmetic")
+        check: Callable[[str], Finding] = module.check_math_working
+    except (ImportError, AttributeError):
+        has_final = any(line.strip().startswith("####") and any(c.isdigit() for c in line)
+                        for line in text.splitlines())
+        return Finding(ARITHMETIC, has_final, "final '#### N' line present" if has_final
+                       else "no final '#### N' line")
+    return check(text)
+
+
+def _structured(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], Any]:
+    parsed, findings = parse_output(text)
+    if not parsed.ok:
+        refusal = _guard("refusal", lambda: [check_refusal(text, document=job.input_text())])
+        return findings + [f for f in refusal if not f.passed], text
+    value = parsed.value
+    findings += _guard("schema", lambda: [check_schema(value, job.output_schema)])
+    if job.document.strip() or job.messages:
+        findings += _guard("grounding", lambda: check_grounding(
+            value, job.input_text(), job.output_schema, strict_free_text=s.free_text,
+            strict_coverage=s.coverage))
+        findings += _guard("provenance", lambda: [check_provenance(
+            extracted_fields(value, job.output_schema, job.input_text()), job.input_text())])
+    findings += _guard("consistency", lambda: [check_consistency(value)])
+    return findings, value
+
+
+def _classify(job: JobSpec, text: str) -> tuple[list[Finding], Any]:
+    finding, label = check_label(text, job.labels)
+    if finding.passed:
+        return [finding], label
+    refusal = check_refusal(text, document=job.input_text())
+    return [finding, *([refusal] if not refusal.passed else [])], text
+
+
+def _prose(job: JobSpec, text: str, s: Strictness) -> list[Finding]:
+    answer = job.task is TaskType.ANSWER
+    question = job.instructions or next(
+        (m.content for m in reversed(job.messages) if m.role == "user"), "")
+    findings = [check_refusal(text, allow_not_stated=answer, document=job.input_text()),
+                _lenient(check_language(text, job.input_text()), s.suggestive)]
+    if answer and says_not_stated(text):
+        # "The document does not say" has nothing to ground; it must be plausible instead.
+        findings.append(_lenient(check_not_stated(question, job.document), s.suggestive))
+        return findings
+    findings += check_free_text(text, job.input_text(), strict_names=s.free_text,
+                                strict_coverage=s.coverage, min_coverage=0.5)
+    if answer:
+        # An answer quoting "the previous order" or "the shipping fee" for the question asked.
+        problems = [f"{v!r}: {p}" for v in quoted_values(text)
+                    if (p := check_value(question, v, job.input_text(), rule2=False))]
+        findings.append(Finding(PROVENANCE, not problems, "; ".join(problems[:3])
+                                or "quoted values come from unqualified places"))
+    return findings
+
+
+def _by_task(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], Any]:
+    if job.output_schema is not None:
+        return _structured(job, text, s)
+    if job.task is TaskType.CLASSIFY:
+        return _classify(job, text)
+    if job.task is TaskType.MATH:
+        return [check_refusal(text, document=job.input_text()), check_math(text)], text
+    if job.task is TaskType.CODE:
+        return [check_refusal(text, document=job.input_text()), check_code(text)], text
+    return _prose(job, text, s), text
+
+
+def job_key(job: JobSpec) -> str:
+    """The key the judge sampler hashes: the idempotency key, or the input itself."""
+    if job.key:
+        return job.key
+    return hashlib.sha256(job.input_text().encode("utf-8", "replace")).hexdigest()
+
+
+def validate(job: JobSpec, text: str, finish_reason: str = "stop", *,
+             judge: Ask | None = None, judge_fraction: float = 0.0) -> Verdict:
+    """Run the job's checks on a model's `text`; never raises.
+
+    `judge`, when given, is `ask(system, user) -> reply` on a cheap model; it is consulted for a
+    deterministic `judge_fraction` of jobs, and only when every other strict check passed.
+    """
+    text = text if isinstance(text, str) else ""
+    s = Strictness.for_tolerance(job.context.error_tolerance)
+    findings: list[Finding] = [check_truncated(finish_reason), check_empty(text)]
+    output: Any = text
+    if findings[1].passed:
+        found: list[Finding] = []
+        try:
+            found, output = _by_task(job, text, s)
+        except Exception as exc:  # last line of defence; each check is guarded too
+            found = [Finding("validator", False, f"check crashed: {type(exc).__name__}",
+                             strict=False)]
+        findings += found
+    passed = not any(f.strict and not f.passed for f in findings)
+    if passed and judge is not None and should_judge(job_key(job), judge_fraction):
+        verdict = judge_check(job, output, judge, strict=s.suggestive)
+        findings.append(verdict)
+        passed = verdict.passed or not verdict.strict
+    return Verdict(passed=passed, findings=tuple(findings), output=output)
