@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
+from types import ModuleType
 from typing import Any
-
-import anthropic
 
 from jobs.tiers import Endpoint
 from providers.base import Completion, CompletionRequest
@@ -30,8 +29,9 @@ def _completion(response: Any, latency_s: float, provider: str) -> Completion:
 
 
 class AnthropicProvider:
-    def __init__(self, endpoint: Endpoint, client: Any, aclient: Any) -> None:
+    def __init__(self, endpoint: Endpoint, sdk: ModuleType, client: Any, aclient: Any) -> None:
         self.endpoint = endpoint
+        self._sdk = sdk
         self.name = endpoint.host_name
         self.model = endpoint.model
         self._client = client
@@ -52,14 +52,14 @@ class AnthropicProvider:
         started = time.perf_counter()
         try:
             response = self._client.messages.create(**self._params(request))
-        except anthropic.APIError as exc:
-            raise translate(exc, anthropic, self.endpoint.label) from exc
+        except self._sdk.APIError as exc:
+            raise translate(exc, self._sdk, self.endpoint.label) from exc
         return _completion(response, time.perf_counter() - started, self.name)
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
             response = await self._aclient.messages.create(**self._params(request))
-        except anthropic.APIError as exc:
-            raise translate(exc, anthropic, self.endpoint.label) from exc
+        except self._sdk.APIError as exc:
+            raise translate(exc, self._sdk, self.endpoint.label) from exc
         return _completion(response, time.perf_counter() - started, self.name)

@@ -10,10 +10,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import anthropic
-import groq
-import openai
-
 from jobs.tiers import Endpoint
 from providers.anthropic_messages import AnthropicProvider
 from providers.base import Completion, CompletionRequest
@@ -66,20 +62,28 @@ def build_provider(
     except ProviderError as exc:
         return UnavailableProvider(endpoint, exc)
     common: dict[str, Any] = {"api_key": key, "max_retries": 0, "timeout": endpoint.timeout_s}
+    # The SDKs take seconds to import: only the ones the tiers file names are loaded.
     if endpoint.provider == "anthropic":
+        import anthropic
+
         base = simulator_url or endpoint.base_url
         return AnthropicProvider(
             endpoint,
+            anthropic,
             anthropic.Anthropic(base_url=base, **common),
             anthropic.AsyncAnthropic(base_url=base, **common),
         )
     if endpoint.provider == "groq":
         # The Groq SDK appends /openai/v1 itself; the simulator serves that prefix too.
+        import groq
+
         base = simulator_url or endpoint.base_url
         return ChatCompletionsProvider(
             endpoint, groq, groq.Groq(base_url=base, **common),
             groq.AsyncGroq(base_url=base, **common),
         )
+    import openai
+
     base = f"{simulator_url}/v1" if simulator_url else endpoint.base_url
     return ChatCompletionsProvider(
         endpoint, openai, openai.OpenAI(base_url=base, **common),

@@ -1,0 +1,116 @@
+"""Starting a real fleet for end-to-end tests: the simulator over HTTP and one Celery worker
+process per queue, against the real Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# One worker per queue, as docker-compose.yml runs them; tier 1 is the batching drain.
+WORKERS = {
+    "route": ["-Q", "route", "-c", "2"],
+    "tier1": ["-Q", "tier1", "-c", "2", "--prefetch-multiplier", "16"],
+    "tier2": ["-Q", "tier2", "-c", "4"],
+    "tier3": ["-Q", "tier3", "-c", "4"],
+    "validate": ["-Q", "validate", "-c", "2"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Fleet:
+    env: dict[str, str]
+    log_dir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start_worker(self, name: str) -> None:
+        args = WORKERS[name]
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-P", "threads",
+             "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "-l", "WARNING", *args],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+    def kill_worker(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+    def tierline(self, *args: str, input_path: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    def logs(self) -> str:
+        return "\n".join(f"== {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                         for p in sorted(self.log_dir.glob("*.log")))
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        self.processes.clear()
+
+
+def _wait_http(url: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout_s} s")
+
+
+@contextmanager
+def running_fleet(database_url: str, broker_url: str, log_dir: Path,
+                  time_scale: float = 0.02, router: str = "rules") -> Iterator[Fleet]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "TIERLINE_BROKER_URL": broker_url,
+        "TIERLINE_DATABASE_URL": database_url,
+        "TIERLINE_SIMULATOR_URL": f"http://127.0.0.1:{port}",
+        "TIERLINE_ROUTER": router,
+        "PYTHONUNBUFFERED": "1",
+    }
+    sim_log = open(log_dir / "simulator.log", "ab")  # noqa: SIM115 - closed with the process
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "cli", "sim", "serve", "--port", str(port),
+         "--time-scale", str(time_scale)],
+        cwd=ROOT, env=env, stdout=sim_log, stderr=subprocess.STDOUT,
+    )
+    fleet = Fleet(env, log_dir)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/_sim/stats")
+        for name in WORKERS:
+            fleet.start_worker(name)
+        yield fleet
+    finally:
+        fleet.stop()
+        simulator.terminate()
+        simulator.wait(10)
+        sim_log.close()

@@ -1,0 +1,80 @@
+"""The fleet end to end: real Celery worker processes for all five queues, Redis, PostgreSQL,
+and the simulator over HTTP, driven through the `tierline` command as a producer would."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from jobs.db import Database
+from jobs.models import TERMINAL_STATUSES
+from jobs.sample import generate
+from jobs.tables import Attempt, Job, Result
+from tests.e2e.fleet import Fleet, running_fleet
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+JOBS = 200
+
+
+def wait_until_finished(db: Database, fleet: Fleet, batch_id: str, timeout_s: float) -> None:
+    terminal = [s.value for s in TERMINAL_STATUSES]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            open_jobs = session.scalar(
+                select(func.count()).where(Job.batch_id == batch_id, Job.status.not_in(terminal))
+            )
+        if open_jobs == 0:
+            return
+        time.sleep(1)
+    pytest.fail(f"{open_jobs} jobs unfinished after {timeout_s} s\n{fleet.logs()}")
+
+
+def write_sample(path: Path, n: int, seed: int) -> Path:
+    path.write_text("\n".join(json.dumps(job) for job in generate(n, seed)) + "\n")
+    return path
+
+
+def test_fleet_processes_sample_batch_to_terminal_states(
+    migrated_pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    db = Database(migrated_pg_url)
+    jobs_file = write_sample(tmp_path / "jobs.jsonl", JOBS, seed=11)
+    with running_fleet(migrated_pg_url, redis_url, tmp_path) as fleet:
+        submitted = fleet.tierline("submit", str(jobs_file))
+        assert submitted.returncode == 0, submitted.stderr
+        batch_id = submitted.stdout.strip().splitlines()[-1]
+        wait_until_finished(db, fleet, batch_id, timeout_s=240)
+        status = json.loads(fleet.tierline("status", batch_id, "--json").stdout)
+        exported = fleet.tierline("results", batch_id, "--format", "csv")
+
+    with db.session() as session:
+        jobs = session.scalars(select(Job).where(Job.batch_id == batch_id)).all()
+        results = {r.job_id: r for r in session.scalars(select(Result))}
+        ledger: dict[str, Decimal] = {}
+        tiers: dict[str, set[int]] = {}
+        for attempt in session.scalars(select(Attempt)):
+            ledger[attempt.job_id] = ledger.get(attempt.job_id, Decimal(0)) + Decimal(attempt.cost_usd)
+            if attempt.outcome == "ok":
+                tiers.setdefault(attempt.job_id, set()).add(attempt.tier)
+    db.dispose()
+
+    assert len(jobs) == JOBS
+    assert all(job.status in {s.value for s in TERMINAL_STATUSES} for job in jobs)
+    assert all(job.status_reason for job in jobs if job.status != "done")
+    done = [job for job in jobs if job.status == "done"]
+    assert len(done) > JOBS * 0.9
+    # Exactly one result per finished job (the primary key guarantees no more than one).
+    assert all(job.id in results and results[job.id].validated for job in done)
+    for job_id, result in results.items():
+        assert Decimal(result.total_cost_usd) == ledger[job_id], job_id
+    escalated = [job_id for job_id, seen in tiers.items() if len(seen) > 1]
+    assert escalated, "some jobs should have escalated past tier 1"
+    assert status["jobs"] == JOBS and status["done"] == len(done)
+    assert exported.returncode == 0 and len(exported.stdout.strip().splitlines()) == JOBS + 1
