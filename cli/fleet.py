@@ -16,7 +16,12 @@ from rich.table import Table
 
 from cli.context import Context, open_context
 from jobs.intake import InvalidInput, read_jobs
+from jobs.quality import quality_report
 from jobs.reports import RESULT_COLUMNS, BatchStatus, batch_status, result_rows
+from jobs.tables import Job
+from jobs.tiers import load_tiers
+from tasks.feedback import FeedbackError, give_feedback
+from tasks.publish import CeleryPublisher
 from tasks.submit import requeue, submit_jobs
 from workers.embedded import embedded_worker
 
@@ -148,3 +153,56 @@ def requeue_command(batch_id: str | None) -> None:
     ctx = open_context()
     count = requeue(ctx.db, batch_id)
     click.echo(f"re-published {count} job(s)")
+
+
+@click.command()
+@click.argument("batch_id")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def report(batch_id: str, as_json: bool) -> None:
+    """Validation of a batch: pass rates per tier and check, escalations per reason, reviews."""
+    ctx = open_context()
+    with ctx.db.session() as session:
+        quality = quality_report(session, batch_id).as_dict()
+    if as_json:
+        click.echo(json.dumps(quality))
+        return
+    console = Console()
+    table = Table(title=f"validation of batch {batch_id}")
+    for column in ("tier", "validated", "pass rate"):
+        table.add_column(column)
+    for tier, rate in quality["pass_rate_per_tier"].items():
+        table.add_row(tier, str(quality["validated_per_tier"][tier]), f"{rate:.1%}")
+    console.print(table)
+    reasons = Table(title="rejections per check (each escalated the job, or sent it to review)")
+    reasons.add_column("check")
+    reasons.add_column("rejections")
+    for check, count in quality["escalations_per_reason"].items():
+        reasons.add_row(check, str(count))
+    console.print(reasons)
+    console.print(f"{len(quality['needs_review'])} job(s) need review")
+    for job in quality["needs_review"]:
+        console.print(f"  {job['job_id']}  {job['reason']}", highlight=False)
+
+
+@click.command()
+@click.argument("job_id")
+@click.option("--bad", "verdict", flag_value="bad", required=True,
+              help="the result is wrong: re-run the job one tier up")
+@click.option("--good", "verdict", flag_value="good", help="the result is right")
+@click.option("--reason", help="what was wrong, shown to the next tier's model")
+def feedback(job_id: str, verdict: str, reason: str | None) -> None:
+    """Judge a job's result; a bad one is re-run one tier up, and both results are kept."""
+    ctx = open_context()
+    try:
+        outcome = give_feedback(ctx.db, load_tiers(ctx.settings.tiers_file), CeleryPublisher(),
+                                job_id, bad=verdict == "bad", reason=reason)
+    except FeedbackError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(outcome.message)
+    if outcome.rerun_tier is not None and ctx.settings.embedded:
+        # No fleet is listening in the embedded mode: run the re-run here.
+        with ctx.db.session() as session:
+            batch_id = session.get(Job, job_id).batch_id  # type: ignore[union-attr]
+            total = batch_status(session, batch_id).jobs
+        with embedded_worker(ctx.app):
+            wait_for_batch(ctx, batch_id, total, 600)

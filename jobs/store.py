@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jobs.models import JobSpec, JobStatus
-from jobs.tables import Attempt, Job, Result, utcnow
+from jobs.tables import Attempt, Feedback, Job, Result, utcnow
 
 INSERT_CHUNK = 500
 
@@ -113,9 +113,17 @@ def attempts_of(session: Session, job_id: str) -> list[Attempt]:
     )
 
 
-def rejection_reasons(attempts: Sequence[Attempt]) -> list[str]:
+def bad_feedback(session: Session, job_id: str) -> list[Feedback]:
+    return list(session.scalars(
+        select(Feedback).where(Feedback.job_id == job_id, Feedback.verdict == "bad")
+        .order_by(Feedback.id)
+    ))
+
+
+def rejection_reasons(attempts: Sequence[Attempt], feedback: Sequence[Feedback] = ()) -> list[str]:
     """Why earlier outputs of a job were rejected, for the prompt of the next attempt."""
-    reasons: list[str] = []
+    reasons: list[str] = [f"a reviewer marked it wrong: {f.reason or 'no reason given'}"
+                          for f in feedback]
     for attempt in attempts:
         if attempt.validated is False:
             for finding in attempt.findings or []:
@@ -137,6 +145,7 @@ def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, val
         "batch_id": job.batch_id,
         "output": output,
         "tier": attempt.tier,
+        "attempt_no": attempt.attempt_no,
         "provider": attempt.provider,
         "model": attempt.model,
         "total_cost_usd": total_cost(attempts),

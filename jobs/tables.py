@@ -119,6 +119,8 @@ class Result(Base):
     batch_id: Mapped[str] = mapped_column(String(36), index=True)
     output: Mapped[Any] = mapped_column(JSON)
     tier: Mapped[int] = mapped_column(Integer)
+    # The ledger row whose output this is (null only on rows from before this column).
+    attempt_no: Mapped[int | None] = mapped_column(Integer, default=None)
     provider: Mapped[str] = mapped_column(String(50))
     model: Mapped[str] = mapped_column(String(200))
     total_cost_usd: Mapped[Any] = mapped_column(Money)
@@ -126,6 +128,40 @@ class Result(Base):
     validated: Mapped[bool] = mapped_column(Boolean)
     findings: Mapped[list[Any]] = mapped_column(JSON)
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+
+class Feedback(Base):
+    """A person's verdict on an output; a bad one re-runs the job a tier up and becomes a
+    negative label for router training."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ResultHistory(Base):
+    """Results that were current once and were replaced after feedback: kept, not lost."""
+
+    __tablename__ = "result_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    output: Mapped[Any] = mapped_column(JSON)
+    tier: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(50))
+    model: Mapped[str] = mapped_column(String(200))
+    total_cost_usd: Mapped[Any] = mapped_column(Money)
+    attempts: Mapped[int] = mapped_column(Integer)
+    validated: Mapped[bool] = mapped_column(Boolean)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"), default=None)
 
 
 TABLE_NAMES = tuple(Base.metadata.tables)

@@ -81,7 +81,8 @@ def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[st
             republish(job, publisher, session)
             return None
         store.set_status(job, JobStatus.RUNNING)
-        return store.rejection_reasons(store.attempts_of(session, job_id))
+        return store.rejection_reasons(store.attempts_of(session, job_id),
+                                       store.bad_feedback(session, job_id))
 
 
 def _record_calls(rt: Runtime, job_id: str, tier: int, records: list[CallRecord]) -> int | None:
@@ -183,12 +184,14 @@ def give_up_tier(rt: Runtime, publisher: Publisher, job_id: str, tier: int, reas
     publisher.infer(job_id, tier + 1)
 
 
-def _best_attempt(attempts: list[Attempt]) -> Attempt:
-    """Fewest strict failures, then the highest tier: the output a reviewer should see first."""
+def _best_attempt(attempts: list[Attempt], rejected: set[int]) -> Attempt:
+    """Fewest strict failures, then the highest tier: the output a reviewer should see first.
+    Outputs a person already marked bad come last."""
     def failures(a: Attempt) -> int:
         return sum(1 for f in a.findings or [] if not f["passed"] and f.get("strict", True))
     answered = [a for a in attempts if a.outcome == "ok"]
-    return min(answered, key=lambda a: (failures(a), -a.tier, -a.attempt_no))
+    return min(answered, key=lambda a: (a.attempt_no in rejected, failures(a), -a.tier,
+                                        -a.attempt_no))
 
 
 def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no: int) -> None:
@@ -215,7 +218,8 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
         reason = "; ".join(verdict.reasons)
         ceiling = min(rt.tiers.top, spec.context.max_tier)
         if attempt.tier >= ceiling:
-            best = _best_attempt(attempts)
+            rejected = {f.attempt_no for f in store.bad_feedback(session, job_id)}
+            best = _best_attempt(attempts, rejected)
             store.upsert_result(session, job, best, best.output_text, False, best.findings or [])
             store.set_status(job, JobStatus.NEEDS_REVIEW, f"tier {attempt.tier} failed: {reason}")
             return

@@ -210,3 +210,58 @@ def test_resubmitting_the_same_jobs_is_a_no_op(db: Database) -> None:
         second = store.insert_jobs(session, [*specs, JobSpec(task=TaskType.SUMMARIZE, document="new")])
     assert len(first.job_ids) == 3 and first.duplicates == 0
     assert len(second.job_ids) == 1 and second.duplicates == 3
+
+
+def test_bad_feedback_reruns_one_tier_up_and_keeps_both_results(db: Database) -> None:
+    from jobs.tables import Feedback, ResultHistory
+    from tasks.feedback import FeedbackError, give_feedback
+
+    tier2 = StubProvider(GOOD, name="t2")
+    rt = make_runtime(db, {1: [StubProvider(GOOD)], 2: [tier2]})
+    job_id = submit_one(db)
+    publisher = RecordingPublisher()
+    drive(rt, publisher, job_id)
+    outcome = give_feedback(db, rt.tiers, publisher, job_id, bad=True, reason="wrong vendor")
+    assert outcome.rerun_tier == 2 and publisher.sent == [("infer", job_id, 2)]
+    assert job_row(db, job_id).status == "routed"
+    kind, jid, tier = publisher.sent.pop(0)
+    pipeline.infer_job(rt, publisher, jid, tier)
+    kind, jid, attempt_no = publisher.sent.pop(0)
+    pipeline.validate_attempt(rt, publisher, jid, attempt_no)
+    assert "wrong vendor" in tier2.requests[0].system
+    with db.session() as session:
+        current = session.get(Result, job_id)
+        history = session.scalars(select(ResultHistory)).all()
+        feedback = session.scalars(select(Feedback)).all()
+    assert current is not None and current.tier == 2 and current.attempt_no == 2
+    assert [h.tier for h in history] == [1]
+    assert [(f.verdict, f.attempt_no) for f in feedback] == [("bad", 1)]
+    assert job_row(db, job_id).status == "done"
+    with pytest.raises(FeedbackError, match="no job"):
+        give_feedback(db, rt.tiers, publisher, "missing", bad=True)
+
+
+def test_bad_feedback_at_the_ceiling_sends_job_to_review(db: Database) -> None:
+    from tasks.feedback import give_feedback
+
+    rt = make_runtime(db, {1: [StubProvider(GOOD)]})
+    job_id = submit_one(db, context={"max_tier": 1})
+    publisher = RecordingPublisher()
+    drive(rt, publisher, job_id)
+    outcome = give_feedback(db, rt.tiers, publisher, job_id, bad=True, reason="nope")
+    assert outcome.rerun_tier is None and publisher.sent == []
+    assert job_row(db, job_id).status == "needs_review"
+
+
+def test_quality_report_counts_pass_rates_and_rejections(db: Database) -> None:
+    from jobs.quality import quality_report
+
+    rt = make_runtime(db, {1: [StubProvider(INVENTED)], 2: [StubProvider(GOOD, name="t2")]})
+    job_id = submit_one(db)
+    drive(rt, RecordingPublisher(), job_id)
+    with db.session() as session:
+        batch_id = session.get(Job, job_id).batch_id  # type: ignore[union-attr]
+        report = quality_report(session, batch_id).as_dict()
+    assert report["pass_rate_per_tier"] == {"1": 0.0, "2": 1.0}
+    assert report["escalations_per_reason"]
+    assert report["needs_review"] == []
