@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -148,11 +149,21 @@ def results(batch_id: str, fmt: str) -> None:
 
 @click.command(name="requeue")
 @click.argument("batch_id", required=False)
-def requeue_command(batch_id: str | None) -> None:
-    """Re-publish the next message of every unfinished job (after a broker was lost)."""
+@click.option("--idle-for", type=float, default=None,
+              help="only jobs untouched for this many seconds")
+@click.option("--every", type=float, default=None,
+              help="keep sweeping, every this many seconds (the fleet's janitor)")
+def requeue_command(batch_id: str | None, idle_for: float | None, every: float | None) -> None:
+    """Re-publish the next message of unfinished jobs (after a broker or a worker was lost)."""
     ctx = open_context()
-    count = requeue(ctx.db, batch_id)
-    click.echo(f"re-published {count} job(s)")
+    idle = timedelta(seconds=idle_for) if idle_for is not None else None
+    while True:
+        count = requeue(ctx.db, batch_id, idle_for=idle)
+        if count or every is None:
+            click.echo(f"re-published {count} job(s)")
+        if every is None:
+            return
+        time.sleep(every)
 
 
 @click.command()

@@ -8,7 +8,10 @@ import click
 
 import migrations
 from cli.demo import demo
-from cli.fleet import requeue_command, results, status, submit
+from cli.fleet import feedback, report, requeue_command, results, status, submit
+from cli.router import router
+from cli.sample import sample
+from cli.sim import sim
 from jobs.settings import Settings
 
 
@@ -32,21 +35,9 @@ def upgrade() -> None:
     click.echo(f"database at head: {settings.effective_database_url}")
 
 
-for command in (submit, status, results, requeue_command, demo):
+for command in (submit, status, results, report, feedback, requeue_command, demo, router,
+                sample, sim):
     cli.add_command(command)
-
-
-def _register_optional() -> None:
-    import importlib
-
-    for module, name in (("cli.router", "router"), ("cli.sample", "sample"), ("cli.sim", "sim")):
-        try:
-            cli.add_command(getattr(importlib.import_module(module), name))
-        except ModuleNotFoundError:
-            pass
-
-
-_register_optional()
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
 
     router: Literal["rules", "classifier", "llm"] = "classifier"
     router_model: Path | None = None
+    # Quality bars, business rules, tenants' allowed hosts (default: routing/policy.default.toml).
+    routing_policy_file: Path | None = None
     confidence_band: tuple[float, float] = (0.45, 0.55)
 
     # Seconds a Redis-delivered message may stay unacknowledged before redelivery; longer than

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -164,9 +165,15 @@ def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, val
     session.execute(statement)
 
 
-def unfinished_jobs(session: Session, batch_id: str | None = None) -> list[Job]:
-    """Non-terminal jobs, for re-publishing the message their state calls for."""
+def unfinished_jobs(
+    session: Session, batch_id: str | None = None, idle_for: timedelta | None = None
+) -> list[Job]:
+    """Non-terminal jobs (untouched for `idle_for`, if given), locked for re-publishing.
+
+    SKIP LOCKED lets several sweepers, and the workers themselves, run at the same time."""
     query = select(Job).where(Job.status.not_in([s.value for s in JobStatus if s.terminal]))
     if batch_id:
         query = query.where(Job.batch_id == batch_id)
-    return list(session.scalars(query))
+    if idle_for is not None:
+        query = query.where(Job.updated_at < utcnow() - idle_for)
+    return list(session.scalars(query.with_for_update(skip_locked=True)))

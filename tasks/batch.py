@@ -23,8 +23,8 @@ class BatchItem:
     retries: int = 0
 
 
-async def _call_all(rt: Runtime, calls: Sequence[PreparedCall]) -> list[list[CallRecord]]:
-    return list(await asyncio.gather(*(acall_chain(rt.chain(c.tier), c.request) for c in calls)))
+async def _call_all(calls: Sequence[PreparedCall]) -> list[list[CallRecord]]:
+    return list(await asyncio.gather(*(acall_chain(c.chain, c.request) for c in calls)))
 
 
 def run_batch(
@@ -38,7 +38,7 @@ def run_batch(
             prepared.append((item, call))
     if not prepared:
         return []
-    records = rt.async_loop().run(_call_all(rt, [call for _, call in prepared]))
+    records = rt.async_loop().run(_call_all([call for _, call in prepared]))
     retry: list[tuple[BatchItem, RetryLater]] = []
     for (item, call), calls in zip(prepared, records, strict=True):
         outcome = finish_infer(rt, publisher, call, calls)

@@ -17,7 +17,9 @@ from jobs import store
 from jobs.models import JobStatus
 from jobs.prompts import build_prompt
 from jobs.tables import Attempt, Job, RoutingDecision
-from providers.base import CompletionRequest
+from jobs.tiers import Endpoint
+from providers.base import CompletionRequest, Provider
+from routing.policy import NoEligibleTier
 from tasks.calls import CallRecord, call_chain
 from tasks.runtime import Runtime
 from validation.runner import validate
@@ -59,7 +61,11 @@ def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
         if job.status != JobStatus.QUEUED:
             republish(job, publisher, session)
             return
-        decision = rt.router.decide(store.job_spec(job), rt.tiers)
+        try:
+            decision = rt.router.decide(store.job_spec(job), rt.tiers)
+        except NoEligibleTier as exc:
+            store.set_status(job, JobStatus.FAILED, f"no tier may take this job: {exc}")
+            return
         session.add(RoutingDecision(
             job_id=job.id, tier=decision.tier,
             probabilities={str(t): p for t, p in decision.probabilities.items()},
@@ -127,6 +133,7 @@ class PreparedCall:
     job_id: str
     tier: int
     request: CompletionRequest
+    chain: list[tuple[Endpoint, Provider]]
 
 
 def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> PreparedCall | None:
@@ -141,7 +148,7 @@ def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> 
     system, messages = build_prompt(spec, findings)
     request = CompletionRequest(system=system, messages=messages,
                                 metadata={"job_id": job_id, "tier": str(tier)})
-    return PreparedCall(job_id, tier, request)
+    return PreparedCall(job_id, tier, request, rt.chain(tier, spec))
 
 
 def finish_infer(
@@ -153,7 +160,7 @@ def finish_infer(
         publisher.validate(call.job_id, answered)
         return None
     errors = [r.error for r in records if r.error is not None]
-    reason = "; ".join(str(e) for e in errors)
+    reason = "; ".join(str(e) for e in errors) or "no endpoint of this tier may see the job"
     if any(e.retryable for e in errors):
         hinted = [getattr(e, "retry_after", None) or 0.0 for e in errors]
         return RetryLater(delay_s=max([1.0, *hinted]), reason=reason)
@@ -166,7 +173,7 @@ def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> Retr
     call = prepare_infer(rt, publisher, job_id, tier)
     if call is None:
         return None
-    return finish_infer(rt, publisher, call, call_chain(rt.chain(tier), call.request))
+    return finish_infer(rt, publisher, call, call_chain(call.chain, call.request))
 
 
 def give_up_tier(rt: Runtime, publisher: Publisher, job_id: str, tier: int, reason: str) -> None:

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobs.db import Database
+from jobs.models import JobSpec
 from jobs.settings import Settings
 from jobs.tiers import Endpoint, TiersConfig, load_tiers
 from providers.base import Provider
 from providers.factory import build_provider
 from routing.base import Router
+from routing.policy import PolicyConfig, allowed_endpoints, load_policy
 from tasks.asyncloop import BackgroundLoop
 
 
@@ -23,6 +25,7 @@ class Runtime:
     tiers: TiersConfig
     router: Router
     simulator_url: str | None
+    policy: PolicyConfig = field(default_factory=load_policy)
     _providers: dict[str, Provider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _on_close: list[Callable[[], None]] = field(default_factory=list)
@@ -37,8 +40,12 @@ class Runtime:
                 self._providers[endpoint.label] = provider
             return provider
 
-    def chain(self, tier: int) -> list[tuple[Endpoint, Provider]]:
-        return [(e, self.provider(e)) for e in self.tiers.get(tier).endpoints]
+    def chain(self, tier: int, job: JobSpec | None = None) -> list[tuple[Endpoint, Provider]]:
+        """The tier's fallback chain; for a sensitive job, only the hosts its tenant allows."""
+        tier_config = self.tiers.get(tier)
+        endpoints = (allowed_endpoints(tier_config, job, self.policy) if job is not None
+                     else list(tier_config.endpoints))
+        return [(e, self.provider(e)) for e in endpoints]
 
     def async_loop(self) -> BackgroundLoop:
         """The process's event loop for async provider calls, started on first use."""
@@ -83,7 +90,8 @@ def build_runtime(settings: Settings) -> Runtime:
     # The LLM router asks the tier-1 model; the classifier router ignores this.
     router = _build_router(settings, tiers, tier1_provider.complete)
     runtime = Runtime(settings, Database(settings.effective_database_url), tiers, router,
-                      simulator_url, _providers={tier1.label: tier1_provider}, _on_close=on_close)
+                      simulator_url, load_policy(settings.routing_policy_file),
+                      _providers={tier1.label: tier1_provider}, _on_close=on_close)
     return runtime
 
 

@@ -19,12 +19,21 @@ from validation.base import Finding
 JUDGE = "judge"
 Ask = Callable[[str, str], str]
 
+# The wire format, shared with the simulator (`providers.simulator.judge` reads it back): the
+# system prompt's first line marks the request as a judge call; the user turn holds the job's
+# own task, instructions, labels and schema, the document and the output to check, each block
+# fenced by "<<<" and ">>>" lines.
+JUDGE_MARKER = "Task: judge."
 JUDGE_SYSTEM = (
+    f"{JUDGE_MARKER}\n"
     "You check the work of another assistant. You are given a task, its input and the answer "
     "produced. Decide whether every fact in the answer is supported by the input and the answer "
     "does the task. Reply with one word on the first line, SUPPORTED or UNSUPPORTED, then one "
     "short sentence saying why."
 )
+DOCUMENT_HEAD = "Document:\n<<<\n"
+OUTPUT_HEAD = "\n>>>\n\nOutput to check:\n<<<\n"
+OUTPUT_TAIL = "\n>>>"
 _MAX_INPUT_CHARS = 12_000
 _NEGATIVE = re.compile(
     r"\b(?:unsupported|not\s+(?:supported|faithful|correct|grounded)|unfaithful|ungrounded"
@@ -45,15 +54,18 @@ def should_judge(job_key: str, fraction: float) -> bool:
 
 
 def judge_prompt(job: JobSpec, output: Any) -> str:
+    """The user turn of a judge call: the job as the worker saw it, then the output to check."""
     shown = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
-    parts = [f"Task: {job.task.value}"]
+    parts = [f"Job task: {job.task.value}"]
     if job.instructions:
-        parts.append(f"Instructions: {job.instructions}")
+        parts.append("Instructions: " + " ".join(job.instructions.split()))
     if job.labels:
         parts.append("Allowed labels: " + ", ".join(job.labels))
-    parts.append(f"Input:\n<<<\n{job.input_text()[:_MAX_INPUT_CHARS]}\n>>>")
-    parts.append(f"Answer:\n<<<\n{shown[:_MAX_INPUT_CHARS]}\n>>>")
-    return "\n\n".join(parts)
+    if job.output_schema is not None:
+        parts.append("Schema: " + json.dumps(job.output_schema, sort_keys=True))
+    head = "\n".join(parts)
+    return (f"{head}\n\n{DOCUMENT_HEAD}{job.input_text()[:_MAX_INPUT_CHARS]}"
+            f"{OUTPUT_HEAD}{shown[:_MAX_INPUT_CHARS]}{OUTPUT_TAIL}")
 
 
 def parse_verdict(reply: str) -> bool | None:

@@ -3,7 +3,8 @@
 Grounding only proves a value is somewhere in the document. The commonest silent extraction error
 is a real value from the wrong place: the due date for the invoice date, the previous balance or
 the amount paid for the total, the bill-to name for the vendor, the PO number for the invoice
-number, the courts' city for the governing law. Two rules catch those without knowing the format:
+number, the courts' city for the governing law, a breach's cure period for the notice period.
+Two rules catch those without knowing the format:
 
 1. Qualified: every occurrence of the value is preceded, in its line or sentence, by a word that
    marks it as some other field ("previous", "paid", "due" for dates, "bill to", "courts") and
@@ -18,6 +19,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -33,7 +35,7 @@ _QUALIFIERS = {
     "date": {"due", "expires", "expiry", "until", "signed", "supersedes", "superseded",
              "previous", "prior", "birth"},
     "number": {"previous", "prior", "paid", "balance", "change", "cash", "tendered", "deposit",
-               "discount", "refund", "shipping", "points"},
+               "discount", "refund", "shipping", "points", "cure", "cured"},
     "text": {"bill", "billed", "ship", "shipped", "courts", "jurisdiction", "po", "previous",
              "prior", "buyer"},
 }
@@ -116,6 +118,7 @@ def segments(document: str) -> tuple[Segment, ...]:
         i = bisect.bisect_right(starts, at) - 1
         dates[i].append((at - starts[i], found))
     out: list[Segment] = []
+    empty: frozenset[Any] = frozenset()
     for (start, end, label), nums, days in zip(bounds, numbers, dates, strict=True):
         part = document[start:end]
         if not part.strip():
@@ -124,11 +127,14 @@ def segments(document: str) -> tuple[Segment, ...]:
         text = norm
         if _OCR_WORD.search(norm):
             text = " " + " ".join(_fold(w) for w in norm.split()) + " "
-        out.append(Segment(part, norm, text,
-                           frozenset(r for _, found in nums for r in found),
-                           frozenset(d for _, found in days for d in found), label,
-                           tuple(sorted(nums, key=_first)), tuple(sorted(days, key=_first)),
-                           " " + " ".join(label or ()) + " "))
+        # Most segments hold no number or date: skip building empty sets and sorting nothing.
+        out.append(Segment(
+            part, norm, text,
+            frozenset(r for _, found in nums for r in found) if nums else empty,
+            frozenset(d for _, found in days for d in found) if days else empty, label,
+            tuple(sorted(nums, key=_first)) if len(nums) > 1 else tuple(nums),
+            tuple(sorted(days, key=_first)) if len(days) > 1 else tuple(days),
+            " " + " ".join(label) + " " if label else "  "))
     return tuple(out)
 
 
@@ -146,9 +152,67 @@ def _has(text: str, f: str) -> bool:
             or (n >= 4 and (f" {f[:3]} " in text or f" {f[:4]} " in text)))
 
 
-def _score(seg: Segment, field: set[str]) -> int:
-    text = seg.label_text if seg.label else seg.text
-    return sum(_has(text, f) for f in field)
+def _has_probes(f: str) -> tuple[str, ...]:
+    """The substrings `_has` looks for: one of them in a segment's text means a match."""
+    n = len(f)
+    probes = [f" {f} "]
+    if n >= 5:
+        probes.append(" " + f[:5])
+    if 3 <= n <= 4:
+        probes.append(" " + f)
+    if n >= 4:
+        probes += [f" {f[:3]} ", f" {f[:4]} "]
+    return tuple(probes)
+
+
+class _Index(NamedTuple):
+    """A document's segments with their texts joined, so one `str.find` scans all of them."""
+
+    segs: tuple[Segment, ...]
+    norm: str  # every segment's `norm`, joined by NUL
+    norm_starts: list[int]
+    scored: str  # the text `_score` reads (label text or words), joined by NUL
+    scored_starts: list[int]
+    with_numbers: tuple[int, ...]  # segments that hold a number
+    with_dates: tuple[int, ...]
+
+
+def _joined(parts: list[str]) -> tuple[str, list[int]]:
+    starts, at = [], 0
+    for part in parts:
+        starts.append(at)
+        at += len(part) + 1
+    return "\0".join(parts), starts
+
+
+@lru_cache(maxsize=256)
+def document_index(document: str) -> _Index:
+    segs = segments(document)
+    norm, norm_starts = _joined([seg.norm for seg in segs])
+    scored, scored_starts = _joined([seg.label_text if seg.label else seg.text for seg in segs])
+    return _Index(segs, norm, norm_starts, scored, scored_starts,
+                  tuple(i for i, seg in enumerate(segs) if seg.numbers),
+                  tuple(i for i, seg in enumerate(segs) if seg.dates))
+
+
+def _found_in(joined: str, starts: list[int], probes: tuple[str, ...]) -> set[int]:
+    """Indices of the segments whose text holds one of `probes`."""
+    found: set[int] = set()
+    for probe in probes:
+        at = joined.find(probe)
+        while at >= 0:
+            found.add(bisect.bisect_right(starts, at) - 1)
+            at = joined.find(probe, at + 1)
+    return found
+
+
+def _scores(index: _Index, field: set[str]) -> list[int]:
+    """`_score` of every segment, from one scan of the joined text per field word."""
+    scores = [0] * len(index.segs)
+    for f in field:
+        for i in _found_in(index.scored, index.scored_starts, _has_probes(f)):
+            scores[i] += 1
+    return scores
 
 
 def _kind(value: Any) -> str:
@@ -208,27 +272,36 @@ def check_value(name: str, value: Any, document: str, *, rule2: bool = True) -> 
         return None
     if kind == "text" and (not wanted.strip() or wanted not in document_text(document)):
         return None
-    segs = segments(document)
-    hits = [(seg, spots) for seg in segs if (spots := _preceding(seg, wanted, kind)) is not None]
+    index = document_index(document)
+    segs = index.segs
+    # Only the segments that can hold the value are read: for text, where its words are.
+    candidates: Iterable[int]
+    if kind == "text":
+        candidates = sorted(_found_in(index.norm, index.norm_starts, (wanted,)))
+    else:
+        candidates = index.with_dates if kind == "date" else index.with_numbers
+    hits = [(i, spots) for i in candidates
+            if (spots := _preceding(segs[i], wanted, kind)) is not None]
     if not hits or not field:
         return None
-    clean = [seg for seg, spots in hits if any(_qualified(b, kind, field) is None for b in spots)]
+    clean = [i for i, spots in hits if any(_qualified(b, kind, field) is None for b in spots)]
     if not clean:
-        seg, spots = hits[0]
-        return f"only given as {_qualified(spots[0], kind, field)!r}: {seg.raw.strip()[:60]!r}"
+        i, spots = hits[0]
+        return (f"only given as {_qualified(spots[0], kind, field)!r}: "
+                f"{segs[i].raw.strip()[:60]!r}")
     if not rule2:
         return None
-    own = max(_score(seg, field) for seg in clean)
-    seen = {id(seg) for seg, _ in hits}
-    for seg in segs:
+    scores = _scores(index, field)
+    own = max(scores[i] for i in clean)
+    seen = {i for i, _ in hits}
+    for i, (seg, score) in enumerate(zip(segs, scores, strict=True)):
+        if score <= own or i in seen:
+            continue
         if kind == "text" and seg.label is None:
             continue
         if (kind == "number" and not seg.numbers) or (kind == "date" and not seg.dates):
             continue
-        if id(seg) in seen:
-            continue
-        if _score(seg, field) > own and _qualified(
-                _lead(seg, kind), kind, field) is None:
+        if _qualified(_lead(seg, kind), kind, field) is None:
             return f"the document gives {name!r} in {seg.raw.strip()[:60]!r}"
     return None
 

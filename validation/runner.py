@@ -6,11 +6,16 @@ tolerance. What is graded by tolerance is the evidence that is only suggestive:
 
 | check                                            | low    | medium  | high    |
 | ------------------------------------------------ | ------ | ------- | ------- |
-| free-text specifics: names                       | strict | strict  | lenient |
+| free-text specifics: names; summary key facts    | strict | strict  | lenient |
 | free-text word coverage                          | strict | lenient | lenient |
 | language, judge, "not stated" while it is stated | strict | strict  | lenient |
+| label evidence (cue words point elsewhere)       | strict | strict  | lenient |
 
-Invented numbers and dates in free text, provenance (a real value from the wrong place) and
+A summary that states nothing of one of the document's (few) key facts, and a catch-all label
+("other") for a message that names another label's intent in so many words, are plain errors,
+strict at every tolerance (see `validation.summary`, `validation.label_evidence`). Whole-number
+arithmetic claims are checked exactly (`validation.math_exact`). Invented numbers and dates in
+free text, provenance (a real value from the wrong place) and
 consistency (sums that do not add up) are strict at every tolerance: they are wrong answers, not
 hints of one. The schema decides the rest: a string field of nine words or more is free text
 (graded as above), an enum field is a category and is only checked against the one option the
@@ -41,6 +46,8 @@ from validation.grounding import (
     quoted_values,
 )
 from validation.judge import Ask, judge_check, should_judge
+from validation.label_evidence import check_label_evidence
+from validation.math_exact import check_math_exact
 from validation.provenance import PROVENANCE, check_provenance, check_value
 from validation.refusal import (
     check_empty,
@@ -50,6 +57,7 @@ from validation.refusal import (
     says_not_stated,
 )
 from validation.schema import check_schema, parse_output
+from validation.summary import check_key_facts
 
 ARITHMETIC = "arithmetic"
 
@@ -113,8 +121,12 @@ def _structured(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], 
     return findings, value
 
 
-def _classify(job: JobSpec, text: str) -> tuple[list[Finding], Any]:
+def _classify(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], Any]:
     finding, label = check_label(text, job.labels)
+    if finding.passed and label is not None:
+        evidence = _guard("label_evidence", lambda: [check_label_evidence(
+            label, job.labels, job.input_text(), strict=s.suggestive)])
+        return [finding, *evidence], label
     if finding.passed:
         return [finding], label
     refusal = check_refusal(text, document=job.input_text())
@@ -133,6 +145,9 @@ def _prose(job: JobSpec, text: str, s: Strictness) -> list[Finding]:
         return findings
     findings += check_free_text(text, job.input_text(), strict_names=s.free_text,
                                 strict_coverage=s.coverage, min_coverage=0.5)
+    if job.task is TaskType.SUMMARIZE and job.document.strip():
+        findings += _guard("key_facts", lambda: [check_key_facts(
+            text, job.document, strict=s.free_text)])
     if answer:
         # An answer quoting "the previous order" or "the shipping fee" for the question asked.
         problems = [f"{v!r}: {p}" for v in quoted_values(text)
@@ -146,9 +161,10 @@ def _by_task(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], Any
     if job.output_schema is not None:
         return _structured(job, text, s)
     if job.task is TaskType.CLASSIFY:
-        return _classify(job, text)
+        return _classify(job, text, s)
     if job.task is TaskType.MATH:
-        return [check_refusal(text, document=job.input_text()), check_math(text)], text
+        return [check_refusal(text, document=job.input_text()), check_math(text),
+                *_guard("arithmetic_exact", lambda: [check_math_exact(text)])], text
     if job.task is TaskType.CODE:
         return [check_refusal(text, document=job.input_text()), check_code(text)], text
     return _prose(job, text, s), text

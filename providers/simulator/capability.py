@@ -17,7 +17,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from providers.simulator import degrade
+from providers.simulator import degrade, judge
 from providers.simulator.profiles import ModelProfile, profile_for
 from providers.simulator.prompt import ParsedPrompt, Solution, find_dates, parse_prompt
 from providers.simulator.solver import solve
@@ -91,6 +91,19 @@ def latency(profile: ModelProfile, input_tokens: int, output_tokens: int, jitter
     return base * jitter
 
 
+def _judge(profile: ModelProfile, messages: list[dict[str, str]], rng: random.Random
+           ) -> tuple[str, str, float]:
+    """(mode, reply, difficulty) of a judge call; see `providers.simulator.judge`."""
+    user = "\n\n".join(m["content"] for m in messages if m.get("role") == "user")
+    call = judge.parse_judge_call(user)
+    if call is None:
+        return "unclear", "I cannot tell: there is no output to check.", 0.0
+    problems, parsed, solution = judge.assess(call)
+    hardness = difficulty(parsed, solution)
+    mode, reply = judge.verdict(problems, error_probability(profile.skill, hardness), rng)
+    return f"judge_{mode}", reply, hardness
+
+
 def simulate_completion(model: str, system: str, messages: list[dict[str, str]],
                         max_tokens: int = 1024, *, seed: int = 0,
                         profile: ModelProfile | None = None) -> SimulatedOutput:
@@ -100,12 +113,16 @@ def simulate_completion(model: str, system: str, messages: list[dict[str, str]],
         raise UnknownModel(model)
     rng = _rng(seed, model, system, messages)
     parsed = parse_prompt(system, messages)
-    solution = solve(parsed)
-    hardness = difficulty(parsed, solution)
     failure: str | None = None
-    text = solution.text
-    if rng.random() < error_probability(profile.skill, hardness, parsed.retry):
-        failure, text = degrade.degrade(parsed.task, solution, profile.skill, rng, parsed.document)
+    if parsed.task == judge.JUDGE_TASK:
+        failure, text, hardness = _judge(profile, messages, rng)
+    else:
+        solution = solve(parsed)
+        hardness = difficulty(parsed, solution)
+        text = solution.text
+        if rng.random() < error_probability(profile.skill, hardness, parsed.retry):
+            failure, text = degrade.degrade(parsed.task, solution, profile.skill, rng,
+                                            parsed.document)
     input_tokens = count_message_tokens(system, messages)
     output_tokens = count_tokens(text)
     finish = "stop"

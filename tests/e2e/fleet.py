@@ -48,6 +48,15 @@ class Fleet:
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
 
+    def start_janitor(self, idle_for_s: float, every_s: float) -> None:
+        """The sweeper that re-sends messages lost with killed workers (see `tierline requeue`)."""
+        log = open(self.log_dir / "janitor.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes["janitor"] = subprocess.Popen(
+            [sys.executable, "-m", "cli", "requeue", "--idle-for", str(idle_for_s),
+             "--every", str(every_s)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
     def kill_worker(self, name: str) -> None:
         process = self.processes.pop(name)
         process.send_signal(signal.SIGKILL)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from jobs.settings import Settings
 from jobs.tables import Attempt, Job, Result, RoutingDecision
 from jobs.tiers import load_tiers
 from providers import errors
+from providers.base import Provider
 from providers.stub import StubProvider
 from routing.rules import RulesRouter
 from tasks import pipeline
@@ -58,7 +60,7 @@ def db(migrated_pg_url: str) -> Iterator[Database]:
 
 def make_runtime(db: Database, scripts: dict[int, list[StubProvider]]) -> Runtime:
     tiers = load_tiers()
-    providers = {}
+    providers: dict[str, Provider] = {}
     for tier, stubs in scripts.items():
         for endpoint, stub in zip(tiers.get(tier).endpoints, stubs, strict=False):
             providers[endpoint.label] = stub
@@ -67,7 +69,7 @@ def make_runtime(db: Database, scripts: dict[int, list[StubProvider]]) -> Runtim
     return rt
 
 
-def submit_one(db: Database, **overrides: object) -> str:
+def submit_one(db: Database, **overrides: Any) -> str:
     spec = JobSpec(task=TaskType.EXTRACT, document=DOCUMENT, schema=SCHEMA, **overrides)
     with db.session() as session:
         receipt = store.insert_jobs(session, [spec])
@@ -224,9 +226,9 @@ def test_bad_feedback_reruns_one_tier_up_and_keeps_both_results(db: Database) ->
     outcome = give_feedback(db, rt.tiers, publisher, job_id, bad=True, reason="wrong vendor")
     assert outcome.rerun_tier == 2 and publisher.sent == [("infer", job_id, 2)]
     assert job_row(db, job_id).status == "routed"
-    kind, jid, tier = publisher.sent.pop(0)
+    _, jid, tier = publisher.sent.pop(0)
     pipeline.infer_job(rt, publisher, jid, tier)
-    kind, jid, attempt_no = publisher.sent.pop(0)
+    _, jid, attempt_no = publisher.sent.pop(0)
     pipeline.validate_attempt(rt, publisher, jid, attempt_no)
     assert "wrong vendor" in tier2.requests[0].system
     with db.session() as session:
@@ -265,3 +267,15 @@ def test_quality_report_counts_pass_rates_and_rejections(db: Database) -> None:
     assert report["pass_rate_per_tier"] == {"1": 0.0, "2": 1.0}
     assert report["escalations_per_reason"]
     assert report["needs_review"] == []
+
+
+def test_sensitive_job_only_reaches_hosts_its_tenant_allows(db: Database) -> None:
+    """Tier 1's hosts (groq, together) may not read it: the job moves up to an allowed host."""
+    groq = StubProvider(GOOD, name="groq")
+    anthropic = StubProvider(GOOD, name="anthropic")
+    rt = make_runtime(db, {1: [groq, groq], 2: [anthropic]})
+    job_id = submit_one(db, context={"sensitive": True})
+    drive(rt, RecordingPublisher(), job_id)
+    assert groq.requests == [] and len(anthropic.requests) == 1
+    job = job_row(db, job_id)
+    assert (job.status, job.current_tier) == ("done", 2)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType
 
 import anthropic
 import httpx
 import openai
 import pytest
 
-from jobs.models import JobContext, JobSpec, Message, TaskType
+from jobs.models import JobContext, JobSpec, Level, Message, TaskType
 from jobs.prompts import build_prompt
 from jobs.tiers import TiersFileError, load_tiers
 from providers import errors
@@ -68,29 +68,30 @@ def test_rules_router_raises_for_impact_and_respects_bounds() -> None:
     router = RulesRouter()
     plain = JobSpec(task=TaskType.EXTRACT, document="Total: 5", schema=SCHEMA)
     assert router.decide(plain, tiers).tier == 1
-    risky = plain.model_copy(update={"context": JobContext(business_impact="high", error_tolerance="low")})
+    risky = plain.model_copy(update={"context": JobContext(business_impact=Level.HIGH, error_tolerance=Level.LOW)})
     assert router.decide(risky, tiers).tier == 3
-    capped = risky.model_copy(update={"context": JobContext(business_impact="high", max_tier=2)})
+    capped = risky.model_copy(update={"context": JobContext(business_impact=Level.HIGH, max_tier=2)})
     assert router.decide(capped, tiers).tier == 2
     floored = plain.model_copy(update={"context": JobContext(min_tier=2)})
     decision = router.decide(floored, tiers)
     assert decision.tier == 2 and "floor tier 2" in decision.reasons
 
 
-def _status_error(sdk: object, cls: type, status: int, headers: dict[str, str] | None = None) -> Exception:
+def _status_error(cls: type[Exception], status: int, headers: dict[str, str] | None = None) -> Exception:
     request = httpx.Request("POST", "http://sim/v1/x")
     response = httpx.Response(status, headers=headers or {}, request=request, json={"error": {}})
-    return cls("boom", response=response, body=None)
+    error: Exception = cls("boom", response=response, body=None)  # type: ignore[call-arg]
+    return error
 
 
 @pytest.mark.parametrize("sdk", [openai, anthropic])
-def test_sdk_errors_map_to_retryable_or_permanent(sdk: SimpleNamespace) -> None:
-    limited = translate(_status_error(sdk, sdk.RateLimitError, 429, {"retry-after": "3"}), sdk, "e")
+def test_sdk_errors_map_to_retryable_or_permanent(sdk: ModuleType) -> None:
+    limited = translate(_status_error(sdk.RateLimitError, 429, {"retry-after": "3"}), sdk, "e")
     assert isinstance(limited, errors.RateLimited) and limited.retry_after == 3.0
-    assert translate(_status_error(sdk, sdk.InternalServerError, 503), sdk, "e").retryable
-    assert isinstance(translate(_status_error(sdk, sdk.AuthenticationError, 401), sdk, "e"),
+    assert translate(_status_error(sdk.InternalServerError, 503), sdk, "e").retryable
+    assert isinstance(translate(_status_error(sdk.AuthenticationError, 401), sdk, "e"),
                       errors.AuthenticationFailed)
-    assert not translate(_status_error(sdk, sdk.BadRequestError, 400), sdk, "e").retryable
+    assert not translate(_status_error(sdk.BadRequestError, 400), sdk, "e").retryable
     timeout = sdk.APITimeoutError(request=httpx.Request("POST", "http://sim"))
     assert isinstance(translate(timeout, sdk, "e"), errors.ProviderTimeout)
 

@@ -79,18 +79,22 @@ def test_math_uses_the_arithmetic_check() -> None:
     math = JobSpec(task=TaskType.MATH, document="A train goes 60 km/h for 2 hours. How far?")
     assert validate(math, "60 * 2 = 120\n#### 120").passed
     verdict = validate(math, "60 * 2 = 130\n#### 130")
-    assert not verdict.passed and [f.check for f in verdict.failures] == ["arithmetic"]
+    assert not verdict.passed
+    assert [f.check for f in verdict.failures] == ["arithmetic", "arithmetic_exact"]
 
 
 def test_summary_with_an_invented_number_fails_at_every_tolerance() -> None:
     for tolerance in ("low", "medium", "high"):
         summary = job("summarize", tolerance, document=REPORT)
-        assert validate(summary, "Revenue was EUR 12.5 million, up 8%, with 420 staff.").passed
-        assert not validate(summary, "Revenue was EUR 14.5 million, up 8%.").passed
+        assert validate(summary, "Revenue was EUR 12.5 million, up 8%, with 420 staff and a "
+                                 "new office in Lisbon.").passed
+        assert not validate(summary, "Revenue was EUR 14.5 million, up 8%, with 420 staff and "
+                                     "a new office in Lisbon.").passed
 
 
 def test_invented_names_in_prose_are_lenient_only_at_high_tolerance() -> None:
-    text = "Revenue was EUR 12.5 million and the office opens in Lisbon and in Chicago."
+    text = ("Revenue was EUR 12.5 million, 420 employees, and the office opens in Lisbon and "
+            "in Chicago.")
     for tolerance, passed in (("low", False), ("medium", False), ("high", True)):
         verdict = validate(job("summarize", tolerance, document=REPORT), text)
         assert verdict.passed is passed, tolerance
@@ -98,8 +102,8 @@ def test_invented_names_in_prose_are_lenient_only_at_high_tolerance() -> None:
 
 
 def test_low_tolerance_makes_word_coverage_strict() -> None:
-    text = ("Quarterly momentum stayed robust; leadership celebrated sustained expansion, "
-            "with Lisbon chosen.")
+    text = ("Quarterly momentum stayed robust at EUR 12.5 million; leadership celebrated "
+            "sustained expansion to 420 staff, with Lisbon chosen.")
     assert validate(job("summarize", "medium", document=REPORT), text).passed
     assert not validate(job("summarize", "low", document=REPORT), text).passed
 

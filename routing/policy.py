@@ -1,0 +1,181 @@
+"""From per-tier probabilities to one tier: the quality bar, the confidence band, business rules,
+floors and ceilings, context windows and sensitivity. Pure: configuration in, tier and reasons out.
+
+The order matters and is recorded: the cheapest tier that clears the job's bar; one tier up when
+that decision is a coin flip (inside the band); business rules and the job's own floor and
+ceiling; then the hard limits that no preference overrides: the job must fit the tier's context
+window, and a sensitive job may only reach hosts its tenant allows.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from jobs.models import JobSpec, Level, TaskType
+from jobs.tiers import Endpoint, Tier, TiersConfig
+from routing.features import Features
+
+DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.default.toml")
+
+
+class NoEligibleTier(ValueError):
+    """No tier may take the job (too long for every window, or no allowed host)."""
+
+
+class BusinessRule(BaseModel):
+    """When every condition that is set matches, the job's tier is bounded by min/max_tier."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    roles: tuple[str, ...] = ()  # glob patterns on the lower-cased role
+    signals: tuple[str, ...] = ()  # any of these content signals
+    tasks: tuple[TaskType, ...] = ()
+    features: tuple[str, ...] = ()  # glob patterns on the job's `feature`
+    business_impact: tuple[Level, ...] = ()
+    requires_schema: bool | None = None
+    min_tier: int | None = Field(default=None, ge=1, le=3)
+    max_tier: int | None = Field(default=None, ge=1, le=3)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> BusinessRule:
+        if self.min_tier is None and self.max_tier is None:
+            raise ValueError(f"business rule {self.name!r} sets neither min_tier nor max_tier")
+        return self
+
+    def matches(self, job: JobSpec, features: Features) -> bool:
+        # Cheap conditions first: most rules fail on them before any glob is matched.
+        return (
+            (not self.tasks or job.task in self.tasks)
+            and (not self.signals or not features.signals.isdisjoint(self.signals))
+            and (not self.business_impact or job.context.business_impact in self.business_impact)
+            and (self.requires_schema is None
+                 or self.requires_schema == (job.output_schema is not None))
+            and (not self.roles or any(fnmatch.fnmatchcase(features.role, p)
+                                       for p in self.roles))
+            and (not self.features or any(fnmatch.fnmatchcase(job.feature, p)
+                                          for p in self.features))
+        )
+
+
+class PolicyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    confidence_band: tuple[float, float] = (0.45, 0.55)
+    # The probability a tier must reach, by the job's error tolerance (low tolerance: high bar).
+    quality_bar: dict[Level, float] = Field(default_factory=lambda: {
+        Level.LOW: 0.85, Level.MEDIUM: 0.7, Level.HIGH: 0.5})
+    # High business impact raises the bar by this much (capped at 0.99).
+    high_impact_margin: float = 0.05
+    # When no tier reaches the bar, the cheapest tier within this much of the best one: a
+    # stronger tier that is barely more likely to be right is not worth its price.
+    no_bar_margin: float = 0.05
+    # Per task, P(good) per tier for jobs of a task the model has no training data for.
+    task_priors: dict[TaskType, dict[int, float]] = Field(default_factory=dict)
+    business_rules: tuple[BusinessRule, ...] = ()
+    # tenant -> hosts (Endpoint.host_name) allowed to see its sensitive documents; "*" applies
+    # to tenants without an entry. A sensitive job of a tenant with no entry reaches no host.
+    tenant_hosts: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    def bar(self, job: JobSpec) -> float:
+        bar = self.quality_bar.get(job.context.error_tolerance, 0.7)
+        if job.context.business_impact is Level.HIGH:
+            bar += self.high_impact_margin
+        return min(bar, 0.99)
+
+    def allowed_hosts(self, tenant: str) -> frozenset[str]:
+        return frozenset(self.tenant_hosts.get(tenant, self.tenant_hosts.get("*", ())))
+
+
+def load_policy(path: Path | str | None = None) -> PolicyConfig:
+    """Read a policy file (TOML); the shipped default when `path` is None."""
+    source = Path(path) if path else DEFAULT_POLICY_FILE
+    return PolicyConfig.model_validate(tomllib.loads(source.read_text(encoding="utf-8")))
+
+
+def allowed_endpoints(tier: Tier, job: JobSpec, policy: PolicyConfig) -> list[Endpoint]:
+    """The endpoints of `tier` that may see `job` (all of them unless it is sensitive)."""
+    if not job.context.sensitive:
+        return list(tier.endpoints)
+    hosts = policy.allowed_hosts(job.tenant)
+    return [e for e in tier.endpoints if e.host_name in hosts]
+
+
+def _fits(tier: Tier, job: JobSpec, policy: PolicyConfig, tokens: int) -> tuple[bool, str]:
+    endpoints = allowed_endpoints(tier, job, policy)
+    if not endpoints:
+        return False, f"no host of tier {tier.tier} is allowed for tenant {job.tenant!r}"
+    window = min(e.context_window for e in endpoints)
+    if tokens > window:
+        return False, f"{tokens} tokens exceed tier {tier.tier}'s context window of {window}"
+    return True, ""
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    tier: int
+    reasons: tuple[str, ...]
+
+
+def apply_policy(
+    job: JobSpec,
+    features: Features,
+    probabilities: dict[int, float],
+    tiers: TiersConfig,
+    policy: PolicyConfig,
+) -> PolicyResult:
+    """The tier for `job`, with the reasons that changed it, in order."""
+    top = tiers.top
+    reasons: list[str] = []
+    bar = policy.bar(job)
+    clearing = [t for t in range(1, top + 1) if probabilities.get(t, 0.0) >= bar]
+    if clearing:
+        tier = clearing[0]
+        reasons.append(f"tier {tier} is the cheapest with P(good) {probabilities[tier]:.2f} "
+                       f">= bar {bar:.2f}")
+    else:
+        best = max(probabilities.get(t, 0.0) for t in range(1, top + 1))
+        tier = next(t for t in range(1, top + 1)
+                    if probabilities.get(t, 0.0) >= best - policy.no_bar_margin)
+        reasons.append(f"no tier reaches bar {bar:.2f}: tier {tier} is the cheapest within "
+                       f"{policy.no_bar_margin:.2f} of the best P(good) {best:.2f}")
+    low, high = policy.confidence_band
+    if tier < top and low <= probabilities.get(tier, 0.0) <= high:
+        tier += 1
+        reasons.append(f"P(good) inside the band {low:.2f}-{high:.2f}: up to tier {tier}")
+
+    # Business rules bound the tier inside the job's own floor and ceiling: the producer's
+    # explicit bounds on one job win over fleet-wide configuration.
+    job_floor, job_ceiling = job.context.min_tier, min(job.context.max_tier, top)
+    floor, floor_why = job_floor, "job floor"
+    ceiling, ceiling_why = job_ceiling, "job ceiling"
+    for rule in policy.business_rules:
+        if not rule.matches(job, features):
+            continue
+        if rule.min_tier is not None and rule.min_tier > floor:
+            floor, floor_why = min(rule.min_tier, job_ceiling), f"business rule {rule.name!r}"
+        if rule.max_tier is not None and rule.max_tier < ceiling:
+            ceiling, ceiling_why = max(rule.max_tier, job_floor), f"business rule {rule.name!r}"
+    ceiling = max(ceiling, floor)
+    if tier < floor:
+        tier = floor
+        reasons.append(f"{floor_why}: tier {floor}")
+    elif tier > ceiling:
+        tier = ceiling
+        reasons.append(f"{ceiling_why}: tier {ceiling}")
+
+    tokens = features.total_tokens
+    while True:
+        ok, why = _fits(tiers.get(tier), job, policy, tokens)
+        if ok:
+            break
+        if tier >= top:
+            raise NoEligibleTier(why)
+        tier += 1
+        reasons.append(f"{why}: up to tier {tier}")
+    return PolicyResult(tier, tuple(reasons))

@@ -1,0 +1,76 @@
+"""Fitting the classifier from labelled files and ledger outcomes, and measuring it honestly.
+
+`tierline router train` and `tierline router eval --cv` are thin wrappers over this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from jobs.models import JobSpec
+from routing.classifier import DEFAULT_DIM, Example, RouterModel, fit
+from routing.replay import ReplayRow, ledger_examples, read_replay, row_example
+
+
+def train(
+    replay_files: Sequence[Path | str] = (),
+    ledger: Iterable[tuple[JobSpec, int | None]] = (),
+    version: str = "router-v1",
+    dim: int = DEFAULT_DIM,
+    score_threshold: float | None = None,
+) -> RouterModel:
+    """A model from replay files and/or ledger outcomes (job, lowest good tier or None)."""
+    examples: list[Example] = []
+    sources: list[str] = []
+    for path in replay_files:
+        rows = read_replay(path)
+        examples.extend(row_example(r, score_threshold) for r in rows)
+        sources.append(f"{Path(path).name}:{len(rows)}:{_digest(path)}")
+    before = len(examples)
+    examples.extend(ledger_examples(ledger))
+    if len(examples) > before:
+        sources.append(f"ledger:{len(examples) - before}")
+    return fit(examples, version=version, dim=dim, metadata={"trained_on": sources})
+
+
+def _digest(path: Path | str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def fold_of(row_id: str, folds: int, seed: int = 0) -> int:
+    """A stable fold per prompt, from its id: the same split on every run and machine."""
+    return int(hashlib.sha256(f"{seed}:{row_id}".encode()).hexdigest()[:8], 16) % folds
+
+
+def cross_validated_scores(
+    rows: Sequence[ReplayRow],
+    folds: int = 5,
+    extra: Sequence[Example] = (),
+    dim: int = DEFAULT_DIM,
+    score_threshold: float | None = None,
+    text_only: bool = False,
+    residual_l2: float | None = 10.0,
+) -> np.ndarray:
+    """Each row's router score from a model that never saw it (k-fold over the rows; `extra`
+    examples, e.g. another dataset, are in every training fold)."""
+    examples = [row_example(r, score_threshold) for r in rows]
+    assignment = np.array([fold_of(r.id, folds) for r in rows])
+    scores = np.zeros(len(rows))
+    for k in range(folds):
+        held = np.nonzero(assignment == k)[0]
+        if len(held) == 0:
+            continue
+        training = [e for e, a in zip(examples, assignment, strict=True) if a != k]
+        model = fit([*training, *extra], version=f"cv-{k}", dim=dim, residual_l2=residual_l2)
+        for i in held:
+            features = examples[i].features
+            if text_only:
+                # Measure the text alone: the model must infer the kind of job from it.
+                features = dataclasses.replace(features, query_type=None)
+            scores[i] = model.score(features)
+    return scores

@@ -1,0 +1,71 @@
+"""Chaos: workers killed mid-batch and providers failing, and still every job ends in a terminal
+state with exactly one result per finished job."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from jobs.db import Database
+from jobs.tables import Attempt, Job, Result
+from tests.e2e.fleet import running_fleet
+from tests.e2e.test_fleet import wait_until_finished, write_sample
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+
+def _set_faults(simulator_url: str, faults: dict[str, object]) -> None:
+    request = urllib.request.Request(
+        f"{simulator_url}/_sim/faults", data=json.dumps({"faults": faults}).encode(),
+        headers={"content-type": "application/json"}, method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+def test_killed_workers_and_failing_providers_lose_no_job(
+    migrated_pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    db = Database(migrated_pg_url)
+    jobs_file = write_sample(tmp_path / "jobs.jsonl", 120, seed=5)
+    # Slow enough that kills land while calls are in flight.
+    with running_fleet(migrated_pg_url, redis_url, tmp_path, time_scale=0.5) as fleet:
+        # A killed worker's unacknowledged messages come back only after Redis's visibility
+        # timeout (an hour); the janitor re-sends what its job's state calls for much sooner.
+        fleet.start_janitor(idle_for_s=15, every_s=3)
+        simulator = fleet.env["TIERLINE_SIMULATOR_URL"]
+        _set_faults(simulator, {
+            "llama-3.1-8b-instant": {"rate_limit": 0.2, "server_error": 0.1, "retry_after_s": 0.2},
+            "claude-3-5-haiku-20241022": {"overloaded": 0.3},
+        })
+        submitted = fleet.tierline("submit", str(jobs_file))
+        assert submitted.returncode == 0, submitted.stderr
+        batch_id = submitted.stdout.strip().splitlines()[-1]
+        for victim in ("tier1", "tier2", "validate", "tier3"):
+            time.sleep(3)
+            fleet.kill_worker(victim)  # SIGKILL: no chance to ack or clean up
+            time.sleep(0.5)
+            fleet.start_worker(victim)
+        wait_until_finished(db, fleet, batch_id, timeout_s=420)
+
+    with db.session() as session:
+        statuses = dict(session.execute(
+            select(Job.status, func.count()).where(Job.batch_id == batch_id).group_by(Job.status)
+        ).all())
+        done = session.scalar(select(func.count()).where(Job.batch_id == batch_id,
+                                                          Job.status == "done")) or 0
+        results = session.scalar(select(func.count()).select_from(Result)) or 0
+        failed_calls = session.scalar(select(func.count()).where(Attempt.outcome != "ok")) or 0
+        unexplained = session.scalar(select(func.count()).where(
+            Job.status != "done", Job.status_reason.is_(None)))
+    db.dispose()
+    assert sum(statuses.values()) == 120
+    assert set(statuses) <= {"done", "needs_review", "failed"}
+    assert results >= done > 100
+    assert failed_calls > 0, "the injected faults should show in the ledger"
+    assert unexplained == 0

@@ -1,0 +1,200 @@
+"""Features, the classifier, train -> save -> load, the shipped model and the factory."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jobs.models import JobContext, JobSpec, Message, TaskType
+from jobs.settings import Settings
+from jobs.tiers import load_tiers
+from routing.classifier import Example, ModelFileError, RouterModel, fill_tiers, fit
+from routing.factory import build_router
+from routing.features import count_tokens, extract, schema_size
+from routing.replay import ledger_examples, parse_row, row_example, row_job
+from routing.router import ClassifierRouter, load_model, model_path
+from routing.rules import RulesRouter
+from routing.training import cross_validated_scores, train
+
+SCHEMA = {"type": "object", "properties": {
+    "total": {"type": "number"},
+    "lines": {"type": "array", "items": {"type": "object", "properties": {"sku": {}, "qty": {}}}}}}
+
+
+def _replay_file(tmp_path: Path) -> Path:
+    rows = []
+    for i in range(40):
+        hard = i % 2 == 0
+        rows.append({
+            "id": f"r{i}", "dataset": "mmlu", "subject": "physics" if hard else "marketing",
+            "prompt": (f"A ball of mass {i} kg falls; find its momentum." if hard
+                       else f"Which slogan sells product {i} best?"),
+            "weak_correct": not hard, "strong_correct": True,
+        })
+    path = tmp_path / "replay.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_features_count_what_the_issue_names() -> None:
+    job = JobSpec(task=TaskType.EXTRACT, document="Invoice: total $1,200 due under the contract.",
+                  schema=SCHEMA, messages=[Message(role="user", content="and the lines?")],
+                  context=JobContext(role="CFO"))
+    features = extract(job)
+    assert features.task == "extract"
+    assert features.schema_size == 4
+    assert features.turns == 1
+    assert {"financial", "legal"} <= features.signals
+    assert features.role == "cfo"
+    assert features.input_tokens == count_tokens(job.input_text())
+    assert features.total_tokens > features.input_tokens
+    assert "__task_extract" in features.terms
+
+
+def test_token_count_is_close_to_bpe_for_prose() -> None:
+    text = "The quick brown fox jumps over the lazy dog. " * 100
+    assert 900 <= count_tokens(text) <= 1200  # tiktoken says 1,000 for this text
+    assert count_tokens("x" * 200_000) > 30_000  # sampled, still proportional
+
+
+def test_schema_size_counts_nested_properties() -> None:
+    assert schema_size(SCHEMA) == 4
+    assert schema_size({"type": "string"}) == 0
+
+
+def test_fill_tiers_interpolates_and_keeps_order() -> None:
+    assert fill_tiers({1: 0.4, 3: 0.8}, 3) == pytest.approx({1: 0.4, 2: 0.6, 3: 0.8})
+    assert fill_tiers({1: 0.9, 3: 0.7}, 3) == {1: 0.9, 2: 0.9, 3: 0.9}
+
+
+def test_train_save_load_round_trip(tmp_path: Path) -> None:
+    model = train([_replay_file(tmp_path)], version="router-test", dim=1 << 10)
+    path = model.save(tmp_path / "router-test.json")
+    loaded = RouterModel.load(path)
+    assert loaded.version == "router-test"
+    assert loaded.categories == ["marketing", "physics"]
+    job = JobSpec(task=TaskType.ANSWER, document="A ball of mass 3 kg falls; its momentum?")
+    features = extract(job)
+    assert loaded.probabilities(features) == pytest.approx(model.probabilities(features))
+    # The text alone says physics: the weak tier is unlikely to be enough there.
+    probabilities = loaded.probabilities(features)
+    assert probabilities[1] < 0.5 < probabilities[3]
+    slogan = extract(JobSpec(task=TaskType.ANSWER, document="Which slogan sells shoes best?"))
+    assert loaded.score(slogan) < loaded.score(features)
+
+
+def test_known_query_type_is_used_directly(tmp_path: Path) -> None:
+    model = train([_replay_file(tmp_path)], dim=1 << 10)
+    typed = JobSpec(task=TaskType.ANSWER, document="Which slogan?", query_type="physics")
+    assert model.category_posterior(extract(typed)).tolist() == [0.0, 1.0]
+
+
+def test_ledger_outcomes_label_tiers_at_and_above_the_lowest_good_one() -> None:
+    job = JobSpec(task=TaskType.ANSWER, document="hello")
+    (example,) = ledger_examples([(job, 2)])
+    assert example.good == {1: False, 2: True, 3: True}
+    (none,) = ledger_examples([(job, None)])
+    assert none.good == {1: False, 2: False, 3: False}
+
+
+def test_train_from_ledger_learns_tier_two() -> None:
+    easy = JobSpec(task=TaskType.CLASSIFY, document="spam or not: WIN A PRIZE", labels=["a"],
+                   query_type="spam")
+    hard = JobSpec(task=TaskType.SUMMARIZE, document="a long merger agreement",
+                   query_type="merger")
+    model = train(ledger=[(easy, 1)] * 30 + [(hard, 2)] * 30, version="ledger-test")
+    assert model.metadata["trained_on"] == ["ledger:60"]
+    p_hard = model.probabilities(extract(hard))
+    assert p_hard[1] < 0.5 < p_hard[2]
+    assert model.probabilities(extract(easy))[1] > 0.8
+
+
+def test_load_rejects_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "other"}', encoding="utf-8")
+    with pytest.raises(ModelFileError):
+        RouterModel.load(bad)
+    with pytest.raises(ModelFileError):
+        RouterModel.load(tmp_path / "missing.json")
+
+
+def test_fit_needs_examples() -> None:
+    with pytest.raises(ValueError):
+        fit([], version="x")
+
+
+def test_replay_rows_become_jobs() -> None:
+    row = parse_row({"id": "a", "dataset": "gsm8k", "prompt": "2+2?", "weak_correct": True,
+                     "strong_correct": True, "weak_response": "2 + 2 = 4\n#### 4"})
+    assert row_job(row).task is TaskType.MATH
+    graded = parse_row({"prompt": "hi", "weak_score": 6, "strong_score": 9,
+                        "turns": ["hi", "more"]})
+    assert graded.graded
+    assert row_example(graded).good == {1: False, 3: True}
+    assert len(row_job(graded).messages) == 1
+
+
+def test_cross_validation_never_scores_a_row_with_a_model_that_saw_it(tmp_path: Path) -> None:
+    from routing.replay import read_replay
+
+    rows = read_replay(_replay_file(tmp_path))
+    scores = cross_validated_scores(rows, folds=5, dim=1 << 10)
+    assert scores.shape == (40,)
+    hard = np.array([r.subject == "physics" for r in rows])
+    assert scores[hard].mean() > scores[~hard].mean()
+
+
+def test_shipped_default_model_is_small_and_routes_fast() -> None:
+    path = model_path()
+    assert path.stat().st_size < 5_000_000
+    router = ClassifierRouter(load_model())
+    tiers = load_tiers()
+    job = JobSpec(task=TaskType.ANSWER, document="Find the degree of Q(sqrt(2)) over Q.\n"
+                  "A. 0\nB. 2\nC. 4\nD. 6\nAnswer:", query_type="abstract_algebra")
+    decision = router.decide(job, tiers)
+    assert decision.router_version == "classifier:router-v1"
+    assert set(decision.probabilities) == {1, 2, 3}
+    assert decision.reasons
+    timings = []
+    for _ in range(200):
+        started = time.perf_counter()
+        router.decide(job, tiers)
+        timings.append(time.perf_counter() - started)
+    assert sorted(timings)[100] < 0.005  # generous for a loaded CI box; the bench measures
+
+
+def test_factory_builds_each_strategy(tmp_path: Path) -> None:
+    tiers = load_tiers()
+    assert isinstance(build_router(Settings(router="rules"), tiers), RulesRouter)
+    classifier = build_router(Settings(router="classifier", confidence_band=(0.4, 0.6)), tiers)
+    assert isinstance(classifier, ClassifierRouter)
+    assert classifier.policy.confidence_band == (0.4, 0.6)
+    with pytest.raises(ValueError, match="complete"):
+        build_router(Settings(router="llm"), tiers)
+    saved = train([_replay_file(tmp_path)], version="router-x", dim=1 << 10).save(
+        tmp_path / "router-x.json")
+    named = build_router(Settings(router_model=saved), tiers)
+    assert named.version == "classifier:router-x"
+
+
+def test_examples_are_plain_data() -> None:
+    example = Example(extract(JobSpec(task=TaskType.ANSWER, document="x")), {1: True})
+    assert example.good[1]
+
+
+def test_a_task_the_model_never_saw_uses_the_policys_prior(tmp_path: Path) -> None:
+    from routing.policy import load_policy
+
+    model = train([_replay_file(tmp_path)], dim=1 << 10)
+    assert model.tasks == ("answer",)
+    assert RouterModel.load(model.save(tmp_path / "m.json")).tasks == ("answer",)
+    router = ClassifierRouter(model, load_policy())
+    job = JobSpec(task=TaskType.EXTRACT, document="Total: 12.50", schema=SCHEMA)
+    decision = router.decide(job, load_tiers())
+    assert decision.probabilities[1] == 0.8
+    assert decision.reasons[0] == "model router-v1 has no extract jobs: task prior"
+    assert decision.tier == 1
