@@ -58,6 +58,7 @@ GSM8K_PATHS = [ROOT.parent / "shared/data/replay/gsm8k.jsonl", ROOT / "data/repl
 _CACHED = [normalize.document_numbers, dates.document_dates, normalize.document_text,
            normalize.number_spans, dates.date_spans,
            normalize.document_words, normalize.table_row_counts, provenance.segments,
+           normalize.document_lower,
            provenance.document_index, summary.key_facts]
 
 

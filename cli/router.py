@@ -7,6 +7,10 @@ from pathlib import Path
 
 import click
 
+from jobs.db import Database
+from jobs.ledger import training_outcomes
+from jobs.models import JobSpec
+from jobs.settings import Settings
 from routing.classifier import ModelFileError
 from routing.evaluation import evaluate_rows, plot
 from routing.replay import ReplayFormatError, read_ledger_file, read_replay, row_example
@@ -30,14 +34,18 @@ def router() -> None:
 @click.option("--ledger", "ledger_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help='ledger outcomes, one {"job": ..., "lowest_good_tier": n} a line')
+@click.option("--from-db", is_flag=True,
+              help="also learn from the fleet's own ledger (TIERLINE_DATABASE_URL)")
 def train(files: tuple[Path, ...], version: str, out: Path | None,
-          score_threshold: float | None, ledger_files: tuple[Path, ...]) -> None:
+          score_threshold: float | None, ledger_files: tuple[Path, ...], from_db: bool) -> None:
     """Fit the classifier on labelled FILES (replay format) and/or ledger outcomes, and write a
     versioned model file. From Python: routing.training.train(files, ledger=outcomes)."""
-    if not files and not ledger_files:
-        raise click.UsageError("give at least one labelled file or --ledger file")
+    if not files and not ledger_files and not from_db:
+        raise click.UsageError("give at least one labelled file, --ledger file or --from-db")
     try:
         ledger = [o for path in ledger_files for o in read_ledger_file(path)]
+        if from_db:
+            ledger.extend(_ledger_from_database())
         model = train_model(files, ledger=ledger, version=version,
                             score_threshold=score_threshold)
     except ReplayFormatError as exc:
@@ -45,6 +53,18 @@ def train(files: tuple[Path, ...], version: str, out: Path | None,
     target = model.save(out or MODELS_DIR / f"{version}.json")
     click.echo(f"wrote {target} ({target.stat().st_size / 1e6:.2f} MB, "
                f"{len(model.categories)} categories, trained on {model.metadata['trained_on']})")
+
+
+def _ledger_from_database() -> list[tuple[JobSpec, int | None]]:
+    settings = Settings()
+    db = Database(settings.effective_database_url)
+    try:
+        with db.session() as session:
+            outcomes = list(training_outcomes(session))
+    finally:
+        db.dispose()
+    click.echo(f"{len(outcomes)} labelled jobs from the ledger", err=True)
+    return outcomes
 
 
 @router.command(name="eval")

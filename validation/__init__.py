@@ -2,7 +2,8 @@
 
 `validate(job, text, finish_reason)` runs the checks a job's task needs and returns a `Verdict`;
 the modules hold the checks themselves (schema, grounding, provenance, refusal, classify,
-consistency, code, judge) and `truth` the benchmark's answer key.
+label_evidence, summary key facts, arithmetic and math_exact, consistency, code, judge) and
+`truth` the benchmark's answer key.
 """
 
 from validation.base import Finding, Verdict

@@ -116,7 +116,7 @@ def _scan_dates(text: str) -> list[tuple[int, frozenset[dt.date]]]:
     digit after it for the numeric forms, a space or an ordinal for "3 March 2025", a space
     before it for "March 3, 2025"): the same matches, without a regex call per number.
     """
-    if not any(c.isdigit() for c in text):
+    if _DIGIT_RUN.search(text) is None:  # a C-level scan, not a generator over characters
         return []
     folded = text.casefold()
     months = any(month in folded for month in _MONTH_PREFIXES)

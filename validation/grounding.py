@@ -20,6 +20,7 @@ from typing import Any
 from validation.base import Finding
 from validation.dates import MONTHS, date_readings, document_dates, find_dates
 from validation.normalize import (
+    document_lower,
     document_numbers,
     document_text,
     document_words,
@@ -106,9 +107,43 @@ def _clause_found(value: str, document: str) -> bool | None:
     match = _CLAUSE.fullmatch(value.strip())
     if match is None:
         return None
-    # Documents number clauses "4.2 ..." without the word "Section".
-    number = re.escape(match.group(1))
-    return re.search(rf"(?<![\d.]){number}(?![\d]|\.\d)", document) is not None
+    # Documents number clauses "4.2 ..." without the word "Section". A literal scan with the
+    # boundaries checked here: a regex built per value would be compiled for every job.
+    number = match.group(1)
+    at = document.find(number)
+    while at >= 0:
+        end = at + len(number)
+        before = document[at - 1] if at else ""
+        after, next_ = document[end:end + 1], document[end + 1:end + 2]
+        if not (before.isdecimal() or before == ".") and not after.isdecimal() and not (
+                after == "." and next_.isdecimal()):
+            return True
+        at = document.find(number, at + 1)
+    return False
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _id_found(value: str, document: str) -> bool:
+    """`value` occurs as a whole id, case-insensitively: not inside a longer id or word."""
+    lowered = document_lower(document)
+    if not value.isascii() or len(lowered) != len(document):
+        token = rf"(?<![\w/-]){re.escape(value)}(?![\w]|[-/.]\w)"
+        return re.search(token, document, re.IGNORECASE) is not None
+    wanted = value.lower()
+    at = lowered.find(wanted)
+    while at >= 0:
+        end = at + len(wanted)
+        before = document[at - 1] if at else ""
+        after, next_ = document[end:end + 1], document[end + 1:end + 2]
+        if not (before and (_is_word(before) or before in "/-")) and not (
+                after and _is_word(after)) and not (after in "-/." and after and next_
+                                                    and _is_word(next_)):
+            return True
+        at = lowered.find(wanted, at + 1)
+    return False
 
 
 def exact_value_found(value: str | int | float, document: str) -> bool:
@@ -118,8 +153,7 @@ def exact_value_found(value: str | int | float, document: str) -> bool:
     norm = norm_text(value)
     if _ID_LIKE.fullmatch(value.strip()):
         # An id must match a whole id: "INV-2024" is not "INV-2024-5046".
-        token = rf"(?<![\w/-]){re.escape(value.strip())}(?![\w]|[-/.]\w)"
-        if re.search(token, document, re.IGNORECASE):
+        if _id_found(value.strip(), document):
             return True
         return bool(date_readings(value) & document_dates(document))
     if not norm.strip() or norm in document_text(document):

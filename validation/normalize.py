@@ -19,6 +19,7 @@ from validation.dates import after_word, date_spans
 
 # Digits with optional thousands groups and decimals; separators decided in `number_readings`.
 _NUMBER = re.compile(r"-?\d+(?:[.,'’]\d+)*")
+_DIGIT = re.compile(r"\d")
 _SPACED_NUMBER = re.compile(r"\d{1,3}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\d])")
 
 
@@ -170,14 +171,14 @@ def numbers_of(text: str) -> frozenset[Decimal]:
 def number_spans(text: str) -> tuple[tuple[int, frozenset[Decimal]], ...]:
     """(offset, readings) of every number, in digits or in words, dates' parts included."""
     spans: list[tuple[int, frozenset[Decimal]]] = spelled_spans(text)
-    if not any(c.isdigit() for c in text):
+    if _DIGIT.search(text) is None:
         return tuple(spans)
     for start, token in _numbers(text):
-        found = number_readings(token)
+        found = _number_readings(token)  # cached and already frozen: no copy per number
         # "-" is often a range or id separator, not a sign: keep both readings.
         if token.startswith("-"):
-            found |= number_readings(token[1:])
-        spans.append((start, frozenset(found)))
+            found = found | _number_readings(token[1:])
+        spans.append((start, found))
     if " " in text or " " in text:
         for match in _SPACED_NUMBER.finditer(text):
             if not after_word(text, match.start(), ".,"):
@@ -204,6 +205,11 @@ def norm_text(text: str) -> str:
 @lru_cache(maxsize=256)
 def document_text(text: str) -> str:
     return norm_text(text)
+
+
+@lru_cache(maxsize=256)
+def document_lower(text: str) -> str:
+    return text.lower()
 
 
 @lru_cache(maxsize=256)

@@ -97,7 +97,8 @@ def segments(document: str) -> tuple[Segment, ...]:
     bounds: list[tuple[int, int, tuple[str, ...] | None]] = []
     offset = 0
     for line in document.splitlines(keepends=True):
-        label_match = _LABEL_LINE.match(line.rstrip("\r\n"))
+        # Most lines hold no colon: skip the (backtracking) label pattern for them.
+        label_match = _LABEL_LINE.match(line.rstrip("\r\n")) if ":" in line else None
         label = tuple(_words(label_match.group(1))) if label_match else None
         if label is not None:
             bounds.append((offset, offset + len(line), label))
@@ -235,7 +236,10 @@ def _preceding(seg: Segment, wanted: Any, kind: str) -> list[list[str]] | None:
         if wanted not in seg.norm:
             return None
         text = seg.norm
-        spots = [m.start() for m in re.finditer(re.escape(wanted), text)]
+        spots, at = [], text.find(wanted)
+        while at >= 0:  # a literal scan: a regex per value would be compiled for every job
+            spots.append(at)
+            at = text.find(wanted, at + len(wanted))
         return [[_fold(w) for w in text[:i].split()] for i in spots] or None
     found = seg.dates if kind == "date" else seg.numbers
     if not wanted & found:

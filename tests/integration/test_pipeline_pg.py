@@ -279,3 +279,22 @@ def test_sensitive_job_only_reaches_hosts_its_tenant_allows(db: Database) -> Non
     assert groq.requests == [] and len(anthropic.requests) == 1
     job = job_row(db, job_id)
     assert (job.status, job.current_tier) == ("done", 2)
+
+
+def test_ledger_labels_are_exact_and_train_a_router(db: Database) -> None:
+    from jobs.ledger import lowest_good_tier, training_outcomes
+    from routing.training import train
+
+    assert lowest_good_tier({1: False, 2: True}) == (True, 2)
+    assert lowest_good_tier({2: True}) == (False, 2)  # tier 1 never asked: no label
+    assert lowest_good_tier({1: False, 2: False, 3: False}) == (True, None)
+    rt = make_runtime(db, {1: [StubProvider(INVENTED)], 2: [StubProvider(GOOD, name="t2")]})
+    escalated = submit_one(db)
+    direct = submit_one(db, context={"min_tier": 2}, key="direct")
+    for job_id in (escalated, direct):
+        drive(rt, RecordingPublisher(), job_id)
+    with db.session() as session:
+        outcomes = list(training_outcomes(session))
+    assert [(spec.key, label) for spec, label in outcomes] == [(None, 2)]
+    model = train(ledger=outcomes * 20, version="ledger-test")
+    assert model.metadata["trained_on"]
