@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-FAULT_KINDS = ("rate_limit", "server_error", "unavailable", "overloaded", "timeout")
+FAULT_KINDS = ("rate_limit", "server_error", "unavailable", "overloaded", "timeout", "give_up")
 
 
 class FaultSpec(BaseModel):
@@ -25,6 +25,8 @@ class FaultSpec(BaseModel):
     unavailable: float = Field(default=0.0, ge=0, le=1, description="503")
     overloaded: float = Field(default=0.0, ge=0, le=1, description="529 (Anthropic) / 503")
     timeout: float = Field(default=0.0, ge=0, le=1, description="hang past the client timeout")
+    # A quality fault, not a transport one: a normal 200 answer that only says "I don't know".
+    give_up: float = Field(default=0.0, ge=0, le=1, description="answer 'I don't know.'")
     script: list[str] = Field(default_factory=list)
     retry_after_s: float = Field(default=1.0, ge=0, description="scaled by time_scale")
     # How long a "timeout" hangs, in real seconds (not scaled), unless the client gives up first.

@@ -24,6 +24,7 @@ import math
 import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import uvicorn
@@ -127,7 +128,7 @@ async def _answer(request: Request, state: SimulatorState, chat: ChatRequest, wi
         if not await _pause(request, hang, state):
             injector.record(chat.model, "timeout")
             return Response(status_code=504)
-    elif fault is not None:
+    elif fault is not None and fault != "give_up":
         injector.record(chat.model, fault)
         extra = _request_id_header(anthropic)
         if fault == "rate_limit":
@@ -139,6 +140,9 @@ async def _answer(request: Request, state: SimulatorState, chat: ChatRequest, wi
         return _error(fault, FAULT_MESSAGES.get(fault, fault), anthropic, extra)
     out = simulate_completion(chat.model, chat.system, chat.messages, max_tokens,
                               seed=state.config.seed, profile=profile)
+    if fault == "give_up":
+        out = replace(out, text="I don't know.", output_tokens=5, finish_reason="stop",
+                      failure="give_up")
     if chat.stream:
         return _stream(request, state, chat, out, wire)
     if not await _pause(request, out.latency_s * state.time_scale, state):
