@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gc
 import json
 import statistics
 import sys
@@ -164,9 +165,15 @@ def run_workload(n: int, seed: int, repeat: int,
         job = JobSpec.model_validate(spec)
         text, finish, failure = _simulate(job)
         cases.append((job, text, finish, failure))
-    # Timed first and apart from the judge calls, so the timings measure the checks alone.
+    # Timed first and apart from the judge calls, so the timings measure the checks alone. The
+    # harness's own objects (a thousand simulated jobs) are frozen first, so that a collection
+    # triggered inside a timed call scans what validate allocates, as in a worker, and not the
+    # benchmark's heap.
+    gc.collect()
+    gc.freeze()
     for job, text, finish, _ in cases:
         _time_validate(job, text, finish, repeat, timings, cpu_timings)
+    gc.unfreeze()
     for job, text, finish, failure in cases:
         correct = is_correct(job, text)
         plain = validate(job, text, finish)
@@ -212,6 +219,10 @@ def run_workload(n: int, seed: int, repeat: int,
         "p50_ms": _quantile(timings, 0.50), "p99_ms": _quantile(timings, 0.99),
         "max_ms": max(timings, default=0.0), "mean_ms": statistics.fmean(timings or [0.0]),
         "cpu_p50_ms": _quantile(cpu_timings, 0.50), "cpu_p99_ms": _quantile(cpu_timings, 0.99),
+        # Each job's fastest of its repeats: what the job costs without another process's
+        # interference on a shared machine (the figures above count every call).
+        "best_of_repeats_p99_ms": _quantile(
+            [min(timings[i:i + repeat]) for i in range(0, len(timings), repeat)], 0.99),
         "latency_samples": len(timings),
     }
 
@@ -283,6 +294,7 @@ def report(result: dict[str, Any]) -> None:
           f"{result['latency_samples']} calls (target p99 <= 2)")
     print(f"  CPU time alone:      p50 {result['cpu_p50_ms']:.3f} ms, "
           f"p99 {result['cpu_p99_ms']:.3f} ms")
+    print(f"  each job's best of its repeats: p99 {result['best_of_repeats_p99_ms']:.3f} ms")
     if result.get("gsm8k_source"):
         print(f"\nGSM8K replay ({result['gsm8k_source']}), Mixtral's recorded answers:")
         print(f"  arithmetic check catches {result['gsm8k_wrong_caught']} of "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from jobs.db import Database
 from jobs.models import JobSpec
@@ -14,6 +13,7 @@ from jobs.tiers import Endpoint, TiersConfig, load_tiers
 from providers.base import Provider
 from providers.factory import build_provider
 from routing.base import Router
+from routing.factory import build_router
 from routing.policy import PolicyConfig, allowed_endpoints, load_policy
 from tasks.asyncloop import BackgroundLoop
 
@@ -61,17 +61,6 @@ class Runtime:
         self.db.dispose()
 
 
-def _build_router(settings: Settings, tiers: TiersConfig, complete: Any) -> Router:
-    if settings.router == "rules":
-        from routing.rules import RulesRouter
-
-        return RulesRouter()
-    from routing.factory import build_router
-
-    router: Router = build_router(settings, tiers, complete)
-    return router
-
-
 def build_runtime(settings: Settings) -> Runtime:
     """Open the database, load tiers and router, and start the simulator if it is wanted here."""
     tiers = load_tiers(settings.tiers_file)
@@ -87,12 +76,15 @@ def build_runtime(settings: Settings) -> Runtime:
         simulator_url = None
     tier1 = tiers.get(1).primary
     tier1_provider = build_provider(tier1, simulator_url)
-    # The LLM router asks the tier-1 model; the classifier router ignores this.
-    router = _build_router(settings, tiers, tier1_provider.complete)
-    runtime = Runtime(settings, Database(settings.effective_database_url), tiers, router,
-                      simulator_url, load_policy(settings.routing_policy_file),
-                      _providers={tier1.label: tier1_provider}, _on_close=on_close)
-    return runtime
+    policy = load_policy(settings.routing_policy_file)
+    # The LLM router asks the tier-1 model; the other routers ignore `complete`.
+    router = build_router(settings, tiers, tier1_provider.complete, policy)
+    close_router = getattr(router, "close", None)
+    if callable(close_router):
+        on_close.append(close_router)
+    return Runtime(settings, Database(settings.effective_database_url), tiers, router,
+                   simulator_url, policy, _providers={tier1.label: tier1_provider},
+                   _on_close=on_close)
 
 
 _current: Runtime | None = None

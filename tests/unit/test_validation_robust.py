@@ -74,8 +74,7 @@ def test_pathological_outputs_do_not_crash() -> None:
 
 # --- real Mixtral answers from the GSM8K replay ---------------------------------------------
 
-REPLAY = [Path(__file__).resolve().parents[3] / "shared/data/replay/gsm8k.jsonl",
-          Path(__file__).resolve().parents[2] / "data/replay/gsm8k.jsonl"]
+REPLAY = [Path(__file__).resolve().parents[2] / "data/replay/gsm8k.jsonl"]
 
 
 def _replay(row_id: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ REPORT = (
 )
 RIGHT_SUMMARY = ("Revenue for Q2 2024 was GBP 15.1 million, up 40% year on year. The board "
                  "approved opening a new office in Austin. Headcount reached 2258 employees.")
-GSM8K = Path(__file__).resolve().parents[3] / "shared/data/replay/gsm8k.jsonl"
+GSM8K = Path(__file__).resolve().parents[2] / "data/replay/gsm8k.jsonl"
 
 
 # --- exact arithmetic ---------------------------------------------------------------------------
