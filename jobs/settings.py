@@ -36,12 +36,20 @@ class Settings(BaseSettings):
     routing_policy_file: Path | None = None
     confidence_band: tuple[float, float] = (0.45, 0.55)
 
+    # Share of tier-1/2 outputs that a tier-1 model also judges against the input; per feature
+    # overrides as JSON, e.g. TIERLINE_JUDGE_FRACTION_BY_FEATURE='{"contracts": 1.0}'.
+    judge_fraction: float = Field(default=0.0, ge=0, le=1)
+    judge_fraction_by_feature: dict[str, float] = Field(default_factory=dict)
+
     # Seconds a Redis-delivered message may stay unacknowledged before redelivery; longer than
     # the slowest task so a healthy worker is never raced by a redelivery.
     visibility_timeout_s: int = 3600
     max_provider_retries: int = 3
     tier1_flush_interval_s: float = 0.1
     tier1_flush_every: int = 32
+
+    def judge_fraction_for(self, feature: str) -> float:
+        return self.judge_fraction_by_feature.get(feature, self.judge_fraction)
 
     @property
     def embedded(self) -> bool:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from jobs import store
@@ -21,6 +22,7 @@ from jobs.tiers import Endpoint
 from providers.base import CompletionRequest, Provider
 from routing.policy import NoEligibleTier
 from tasks.calls import CallRecord, call_chain
+from tasks.judging import judge_for
 from tasks.runtime import Runtime
 from validation.runner import validate
 
@@ -91,32 +93,39 @@ def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[st
                                        store.bad_feedback(session, job_id))
 
 
+def _add_ledger_rows(session: Any, job: Job, tier: int, records: list[CallRecord],
+                     kind: str = "") -> int | None:
+    """One ledger row per call; the attempt number of the last answer, if one came back.
+    `kind` marks calls that are not attempts at the job (the judge's)."""
+    number = store.next_attempt_no(session, job.id)
+    answered: int | None = None
+    for offset, record in enumerate(records):
+        completion = record.completion
+        session.add(Attempt(
+            job_id=job.id, attempt_no=number + offset, tier=tier,
+            provider=record.endpoint.host_name, model=record.endpoint.model,
+            tenant=job.tenant, user=job.user, feature=job.feature, query_type=job.query_type,
+            input_tokens=completion.input_tokens if completion else 0,
+            output_tokens=completion.output_tokens if completion else 0,
+            cost_usd=record.cost, latency_ms=record.latency_s * 1000,
+            outcome=f"{kind}{record.outcome}" if kind else record.outcome,
+            error=str(record.error) if record.error else None,
+            output_text=completion.text if completion else None,
+            finish_reason=completion.finish_reason if completion else None,
+        ))
+        if completion is not None:
+            answered = number + offset
+    return answered
+
+
 def _record_calls(rt: Runtime, job_id: str, tier: int, records: list[CallRecord]) -> int | None:
-    """Write one ledger row per call; the attempt number of the answer, if one came back."""
+    """Ledger the tier's calls; the job waits for validation if one of them answered."""
     for _ in range(3):
         try:
             with rt.db.session() as session:
                 job = store.lock_job(session, job_id)
                 assert job is not None
-                number = store.next_attempt_no(session, job_id)
-                answered: int | None = None
-                for offset, record in enumerate(records):
-                    completion = record.completion
-                    session.add(Attempt(
-                        job_id=job_id, attempt_no=number + offset, tier=tier,
-                        provider=record.endpoint.host_name, model=record.endpoint.model,
-                        tenant=job.tenant, user=job.user, feature=job.feature,
-                        query_type=job.query_type,
-                        input_tokens=completion.input_tokens if completion else 0,
-                        output_tokens=completion.output_tokens if completion else 0,
-                        cost_usd=record.cost, latency_ms=record.latency_s * 1000,
-                        outcome=record.outcome,
-                        error=str(record.error) if record.error else None,
-                        output_text=completion.text if completion else None,
-                        finish_reason=completion.finish_reason if completion else None,
-                    ))
-                    if completion is not None:
-                        answered = number + offset
+                answered = _add_ledger_rows(session, job, tier, records)
                 if answered is not None:
                     store.set_status(job, JobStatus.VALIDATING)
                 return answered
@@ -201,21 +210,46 @@ def _best_attempt(attempts: list[Attempt], rejected: set[int]) -> Attempt:
                                         -a.attempt_no))
 
 
+def _pending(session: Any, job_id: str, attempt_no: int) -> tuple[Job, Attempt] | None:
+    job = session.get(Job, job_id)
+    attempt = session.scalar(select(Attempt).where(Attempt.job_id == job_id,
+                                                   Attempt.attempt_no == attempt_no))
+    if job is None or attempt is None:
+        log.warning("validate: no attempt %s of job %s", attempt_no, job_id)
+        return None
+    return job, attempt
+
+
 def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no: int) -> None:
-    escalate_to: int | None = None
+    # First the checks (and the judge's network call), holding no lock.
     with rt.db.session() as session:
-        job = store.lock_job(session, job_id)
-        attempts = store.attempts_of(session, job_id) if job else []
-        attempt = next((a for a in attempts if a.attempt_no == attempt_no), None)
-        if job is None or attempt is None:
-            log.warning("validate: no attempt %s of job %s", attempt_no, job_id)
+        found = _pending(session, job_id, attempt_no)
+        if found is None:
             return
+        job, attempt = found
         if attempt.validated is not None or job.status != JobStatus.VALIDATING:
             republish(job, publisher, session)
             return
-        spec = store.job_spec(job)
-        verdict = validate(spec, attempt.output_text or "", attempt.finish_reason or "stop")
-        findings = [f.as_dict() for f in verdict.findings]
+        spec, tier = store.job_spec(job), attempt.tier
+        text, finish = attempt.output_text or "", attempt.finish_reason or "stop"
+    judge_calls: list[CallRecord] = []
+    ask, fraction = judge_for(rt, spec, tier, judge_calls)
+    verdict = validate(spec, text, finish, judge=ask, judge_fraction=fraction)
+    findings = [f.as_dict() for f in verdict.findings]
+
+    # Then the record, under the job's lock; a duplicate delivery that got here first wins.
+    escalate_to: int | None = None
+    with rt.db.session() as session:
+        locked = store.lock_job(session, job_id)
+        assert locked is not None  # jobs are never deleted while they run
+        job = locked
+        attempts = store.attempts_of(session, job_id)
+        attempt = next(a for a in attempts if a.attempt_no == attempt_no)
+        if attempt.validated is not None or job.status != JobStatus.VALIDATING:
+            republish(job, publisher, session)
+            return
+        if judge_calls:
+            _add_ledger_rows(session, job, 1, judge_calls, kind="judge_")
         attempt.validated = verdict.passed
         attempt.findings = findings
         if verdict.passed:
@@ -224,15 +258,15 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
             return
         reason = "; ".join(verdict.reasons)
         ceiling = min(rt.tiers.top, spec.context.max_tier)
-        if attempt.tier >= ceiling:
+        if tier >= ceiling:
             rejected = {f.attempt_no for f in store.bad_feedback(session, job_id)}
             best = _best_attempt(attempts, rejected)
             store.upsert_result(session, job, best, best.output_text, False, best.findings or [])
-            store.set_status(job, JobStatus.NEEDS_REVIEW, f"tier {attempt.tier} failed: {reason}")
+            store.set_status(job, JobStatus.NEEDS_REVIEW, f"tier {tier} failed: {reason}")
             return
-        escalate_to = attempt.tier + 1
+        escalate_to = tier + 1
         job.current_tier = escalate_to
-        store.set_status(job, JobStatus.ROUTED, f"escalated from tier {attempt.tier}: {reason}")
+        store.set_status(job, JobStatus.ROUTED, f"escalated from tier {tier}: {reason}")
     publisher.infer(job_id, escalate_to)
 
 

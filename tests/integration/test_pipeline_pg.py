@@ -22,7 +22,7 @@ from jobs.settings import Settings
 from jobs.tables import Attempt, Job, Result, RoutingDecision
 from jobs.tiers import load_tiers
 from providers import errors
-from providers.base import Provider
+from providers.base import CompletionRequest, Provider
 from providers.stub import StubProvider
 from routing.rules import RulesRouter
 from tasks import pipeline
@@ -298,3 +298,25 @@ def test_ledger_labels_are_exact_and_train_a_router(db: Database) -> None:
     assert [(spec.key, label) for spec, label in outcomes] == [(None, 2)]
     model = train(ledger=outcomes * 20, version="ledger-test")
     assert model.metadata["trained_on"]
+
+
+def test_sampled_judge_rejects_and_its_calls_are_on_the_ledger(db: Database) -> None:
+    """The judge (a tier-1 model) says UNSUPPORTED: the output escalates, and the judge's
+    call is a ledger row counted in the job's total cost."""
+    verdicts = iter(["UNSUPPORTED: the invoice number is not the one in the document",
+                     "SUPPORTED: every value is in the document"])
+
+    def tier1(request: CompletionRequest) -> str:
+        return next(verdicts) if "Task: judge" in request.system else GOOD
+
+    rt = make_runtime(db, {1: [StubProvider(tier1)], 2: [StubProvider(GOOD, name="t2")]})
+    rt.settings = Settings(database_url=db.url, simulator=False, judge_fraction=1.0)
+    job_id = submit_one(db)
+    drive(rt, RecordingPublisher(), job_id)
+    with db.session() as session:
+        attempts = store.attempts_of(session, job_id)
+        result = session.get(Result, job_id)
+    # The tier-2 answer is judged too (tiers 1 and 2 are), and passes.
+    assert [(a.tier, a.outcome) for a in attempts] == [(1, "ok"), (1, "judge_ok"), (2, "ok"), (1, "judge_ok")]
+    assert any(f["check"] == "judge" and not f["passed"] for f in attempts[0].findings or [])
+    assert result is not None and Decimal(result.total_cost_usd) == sum(Decimal(a.cost_usd) for a in attempts)
