@@ -26,3 +26,4 @@ bench: install
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/validation.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/transport.py
