@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from jobs.db import Database
 from jobs.models import TERMINAL_STATUSES
 from jobs.sample import generate
-from jobs.tables import Attempt, Job, Result
+from jobs.tables import Attempt, Job, Result, ResultHistory
 from tests.e2e.fleet import Fleet, running_fleet
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -53,6 +53,15 @@ def test_fleet_processes_sample_batch_to_terminal_states(
         wait_until_finished(db, fleet, batch_id, timeout_s=240)
         status = json.loads(fleet.tierline("status", batch_id, "--json").stdout)
         exported = fleet.tierline("results", batch_id, "--format", "csv")
+        report = json.loads(fleet.tierline("report", batch_id, "--json").stdout)
+        # A person marks a tier-1 answer wrong: the fleet re-runs it on tier 2.
+        with db.session() as session:
+            judged = session.scalars(select(Result).where(Result.batch_id == batch_id,
+                                                          Result.tier == 1)).first()
+            assert judged is not None
+        said = fleet.tierline("feedback", judged.job_id, "--bad", "--reason", "wrong total")
+        assert said.returncode == 0 and "re-running on tier 2" in said.stdout, said.stderr
+        wait_until_finished(db, fleet, batch_id, timeout_s=60)
 
     with db.session() as session:
         jobs = session.scalars(select(Job).where(Job.batch_id == batch_id)).all()
@@ -63,7 +72,6 @@ def test_fleet_processes_sample_batch_to_terminal_states(
             ledger[attempt.job_id] = ledger.get(attempt.job_id, Decimal(0)) + Decimal(attempt.cost_usd)
             if attempt.outcome == "ok":
                 tiers.setdefault(attempt.job_id, set()).add(attempt.tier)
-    db.dispose()
 
     assert len(jobs) == JOBS
     assert all(job.status in {s.value for s in TERMINAL_STATUSES} for job in jobs)
@@ -78,3 +86,10 @@ def test_fleet_processes_sample_batch_to_terminal_states(
     assert escalated, "some jobs should have escalated past tier 1"
     assert status["jobs"] == JOBS and status["done"] == len(done)
     assert exported.returncode == 0 and len(exported.stdout.strip().splitlines()) == JOBS + 1
+    assert report["pass_rate_per_tier"]["1"] < 1.0 and report["escalations_per_reason"]
+    with db.session() as session:
+        rerun = session.get(Result, judged.job_id)
+        history = session.scalars(select(ResultHistory)).all()
+    assert rerun is not None and rerun.tier >= 2
+    assert [(h.job_id, h.tier) for h in history] == [(judged.job_id, 1)]
+    db.dispose()
