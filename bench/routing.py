@@ -31,13 +31,17 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, this file's folder would come first on sys.path and shadow packages.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
+import numpy as np  # noqa: E402
+
 from jobs.models import JobSpec  # noqa: E402
 from jobs.sample import generate  # noqa: E402
 from jobs.tiers import load_tiers  # noqa: E402
 from routing.evaluation import evaluate_rows  # noqa: E402
+from routing.metrics import brier, expected_calibration_error  # noqa: E402
 from routing.policy import NoEligibleTier, load_policy  # noqa: E402
 from routing.replay import read_replay, row_example, row_job  # noqa: E402
 from routing.router import ClassifierRouter, load_model  # noqa: E402
+from routing.training import cross_validated_probabilities  # noqa: E402
 
 REPLAY = ROOT / "data" / "replay"
 KEYS = ("n", "apgr", "cpt50", "cpt80", "strong_share_at_95", "random_strong_share_at_95",
@@ -102,13 +106,32 @@ def quality(folds: int) -> dict[str, dict[str, Any]]:
             for name, run in runs.items()}
 
 
+def calibration(folds: int) -> dict[str, dict[str, float]]:
+    """Are the per-tier probabilities calibrated? Cross-validated Brier score and expected
+    calibration error (10 bins) of P(tier good), beside a constant base-rate predictor's Brier."""
+    mmlu, gsm8k = read_replay(REPLAY / "mmlu.jsonl"), read_replay(REPLAY / "gsm8k.jsonl")
+    figures: dict[str, dict[str, float]] = {}
+    for name, rows, other in (("mmlu", mmlu, gsm8k), ("gsm8k", gsm8k, mmlu)):
+        weak_p, strong_p = cross_validated_probabilities(
+            rows, folds, extra=[row_example(r) for r in other])
+        for tier, p, y in (("tier1", weak_p, np.array([r.weak for r in rows])),
+                           ("tier3", strong_p, np.array([r.strong for r in rows]))):
+            figures[f"{name}_{tier}"] = {
+                "brier": round(brier(p, y), 4),
+                "brier_base_rate": round(brier(np.full(len(y), y.mean()), y), 4),
+                "ece": round(expected_calibration_error(p, y), 4),
+            }
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=5000, help="sample jobs for the latency run")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
-    out: dict[str, Any] = {"latency": latency(args.n), "quality": quality(args.folds)}
+    out: dict[str, Any] = {"latency": latency(args.n), "quality": quality(args.folds),
+                           "calibration": calibration(args.folds)}
     print(f"decision latency over {out['latency']['decisions']} decisions: "
           f"p50 {out['latency']['p50_ms']} ms, p99 {out['latency']['p99_ms']} ms, "
           f"max {out['latency']['max_ms']} ms; CPU p50 {out['latency']['cpu_p50_ms']} ms, "
@@ -118,6 +141,8 @@ def main() -> None:
                  if k != "usd_per_1k_jobs"}
         print(f"{name:>24}: {shown}")
         print(f"{'':>24}  USD per 1k jobs: {figures['usd_per_1k_jobs']}")
+    for name, figures in out["calibration"].items():
+        print(f"{'calibration ' + name:>24}: {figures}")
     target = ROOT / "bench" / "out" / "routing.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

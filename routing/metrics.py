@@ -170,3 +170,24 @@ def cost_per_job(
     """Mean price of a job; in a cascade the weak call is paid for every job."""
     weak_calls = 1.0 if cascade else 1.0 - strong_share
     return weak_calls * weak_price + strong_share * strong_price
+
+
+def brier(probabilities: np.ndarray, outcomes: np.ndarray) -> float:
+    """Mean squared error of probabilities against 0/1 outcomes (lower is better)."""
+    return float(np.mean((np.asarray(probabilities) - np.asarray(outcomes, dtype=float)) ** 2))
+
+
+def expected_calibration_error(
+    probabilities: np.ndarray, outcomes: np.ndarray, bins: int = 10
+) -> float:
+    """How far stated probabilities are from observed frequencies: per equal-width bin, the gap
+    between mean probability and the share of good outcomes, weighted by the bin's size."""
+    p = np.asarray(probabilities, dtype=float)
+    y = np.asarray(outcomes, dtype=float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            error += inside.mean() * abs(p[inside].mean() - y[inside].mean())
+    return float(error)

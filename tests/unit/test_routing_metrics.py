@@ -90,3 +90,19 @@ def test_surer_flags_escalate_first() -> None:
     assert cascade.cascade_quality == 0.75
     assert cascade.cascade_strong_share_at_95 == 0.25
     assert cascade.flag_precision == 1.0
+
+
+def test_calibration_metrics_on_hand_computed_cases() -> None:
+    import numpy as np
+
+    from routing.metrics import brier, expected_calibration_error
+
+    outcomes = np.array([1, 0, 1, 1])
+    # Perfectly calibrated within each bin: 0.75 stated where 3 of 4 were good.
+    assert expected_calibration_error(np.full(4, 0.75), outcomes) == pytest.approx(0.0)
+    # Two bins: 0.1 stated for one good answer (gap 0.9), 0.9 stated for three (one bad: gap 0.233..).
+    stated = np.array([0.1, 0.9, 0.9, 0.9])
+    expected = 0.25 * 0.9 + 0.75 * abs(0.9 - 2 / 3)
+    assert expected_calibration_error(stated, np.array([1, 0, 1, 1])) == pytest.approx(expected)
+    assert brier(np.array([1.0, 0.0]), np.array([1, 0])) == 0.0
+    assert brier(np.array([0.5, 0.5]), np.array([1, 0])) == pytest.approx(0.25)
