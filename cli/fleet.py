@@ -43,13 +43,13 @@ def _load_schema(path: Path | None) -> dict[str, Any] | None:
 
 def status_table(status: BatchStatus) -> Table:
     table = Table(title=f"batch {status.batch_id or '(all)'}")
-    table.add_column("jobs")
+    table.add_column("jobs", overflow="fold")
     for name in ("queued", "routed", "running", "validating", "done", "needs_review", "failed"):
-        table.add_column(name)
-    table.add_column("cost (USD)")
+        table.add_column(name, overflow="fold")
+    table.add_column("cost (USD)", no_wrap=True, min_width=10)
     counts = [str(status.by_status[name]) for name in
               ("queued", "routed", "running", "validating", "done", "needs_review", "failed")]
-    table.add_row(str(status.jobs), *counts, f"{status.cost_usd:.6f}")
+    table.add_row(str(status.jobs), *counts, f"{status.cost_usd:.4f}")
     tiers = ", ".join(f"tier {t}: {n}" for t, n in sorted(status.finished_by_tier.items()))
     active = ", ".join(f"tier {t}: {n}" for t, n in sorted(status.active_by_tier.items()))
     table.caption = f"finished per tier: {tiers or '-'}  |  in flight: {active or '-'}"
