@@ -23,6 +23,7 @@ def open_context(settings: Settings | None = None) -> Context:
     settings = settings or Settings()
     if settings.database_url is None:
         # The embedded SQLite file is ours to create and keep current.
+        settings.home.mkdir(parents=True, exist_ok=True)
         migrations.upgrade(settings.effective_database_url)
     app = create_app(settings)
     app.set_current()

@@ -98,6 +98,8 @@ def submit(source: Path, task: str | None, schema_path: Path | None, labels: str
         err.print(f"{receipt.duplicates} job(s) were already submitted and were skipped")
     err.print(f"submitted {len(receipt.job_ids)} job(s)")
     click.echo(receipt.batch_id)
+    if not receipt.job_ids:
+        return
     if wait if wait is not None else embedded:
         if embedded:
             with embedded_worker(ctx.app):

@@ -122,8 +122,12 @@ def _field(name: str, prop: dict[str, Any], doc: str) -> tuple[Any, list[Any]]:
         if amount is not None and kind == "integer":
             number = int(amount)
         return number, [a for a in dict.fromkeys(find_amounts(doc)) if a != number][:8]
+    ids = re.findall(r"\b[A-Z]{2,}-\d+\b", doc)
     if found:
-        return found[0], [v for v in re.findall(r"\b[A-Z]{2,}-\d+\b", doc) if v != found[0]]
+        return found[0], [v for v in ids if v != found[0]]
+    if ids and name.endswith(("number", "id", "ref", "reference")):
+        # An unlabelled identifier ("Invoice INV-77 from ..."): the first one is the document's.
+        return ids[0], ids[1:]
     return None, []
 
 

@@ -1,0 +1,53 @@
+"""The embedded default as a newcomer meets it: `tierline submit` in an empty folder, no broker,
+no database, no keys; the batch runs in-process and its results come back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.e2e
+
+
+def tierline(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
+    env.update(TIERLINE_SIMULATOR_TIME_SCALE="0.05", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=240, check=False)
+
+
+def test_folder_of_documents_runs_embedded_and_results_come_back(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Invoice INV-77 from Acme Ltd\nTotal: 120.00 EUR\n")
+    (docs / "b.txt").write_text("Invoice INV-78 from Beta GmbH\nTotal: 99.50 EUR\n")
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({
+        "type": "object",
+        "properties": {"invoice_number": {"type": "string"}, "total": {"type": "number"}},
+        "required": ["invoice_number", "total"],
+    }))
+    submitted = tierline(tmp_path, "submit", "docs", "--task", "extract", "--schema", "schema.json")
+    assert submitted.returncode == 0, submitted.stderr
+    batch_id = submitted.stdout.strip().splitlines()[-1]
+    assert (tmp_path / ".tierline" / "tierline.db").exists()
+    rows = [json.loads(line) for line in tierline(tmp_path, "results", batch_id).stdout.splitlines()]
+    assert sorted(r["output"]["invoice_number"] for r in rows) == ["INV-77", "INV-78"]
+    assert all(r["status"] == "done" and r["validated"] for r in rows)
+    again = tierline(tmp_path, "submit", "docs", "--task", "extract", "--schema", "schema.json")
+    assert "2 job(s) were already submitted" in again.stderr
+
+
+def test_bad_file_exits_with_the_line_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"task": "summarize", "document": "fine"}\n{"task": "x"}\n')
+    result = tierline(tmp_path, "submit", "bad.jsonl")
+    assert result.returncode == 2
+    assert "bad.jsonl line 2" in result.stderr and "nothing submitted" in result.stderr
+    assert not (tmp_path / ".tierline").exists()
