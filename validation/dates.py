@@ -49,6 +49,7 @@ _MONTH_ENDS = frozenset(name[-3:] for name in MONTHS)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _DIGIT_RUN = re.compile(r"\d+")
 _WORD_BEFORE = re.compile(r"\b([A-Za-z]+)\.?\s+$")
+_WORD_THEN_DIGIT = re.compile(r"[a-z]*\.?\s+(?=\d)")
 _MONTH_PREFIXES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                    "dec")
 
@@ -109,6 +110,26 @@ def date_spans(text: str) -> tuple[tuple[int, frozenset[dt.date]], ...]:
     return tuple(_scan_dates(text))
 
 
+def _month_words(lowered: str) -> tuple[bool, set[int]]:
+    """Whether lowered ASCII text holds a month's first three letters, and where each word
+    starting with them is followed by spaces and a digit ends.
+
+    Those ends are the only runs the "March 3, 2025" test of `_scan_dates` can accept (its word
+    must start with a month's first three letters): found with a few `str.find`s instead of a
+    look back from every number.
+    """
+    months, ends = False, set()
+    for prefix in _MONTH_PREFIXES:
+        at = lowered.find(prefix)
+        months = months or at >= 0
+        while at >= 0:
+            match = _WORD_THEN_DIGIT.match(lowered, at + 3)
+            if match:
+                ends.add(match.end())
+            at = lowered.find(prefix, at + 1)
+    return months, ends
+
+
 def _scan_dates(text: str) -> list[tuple[int, frozenset[dt.date]]]:
     """Dates, tried only where a run of digits starts: one fast pass instead of four scans.
 
@@ -118,17 +139,25 @@ def _scan_dates(text: str) -> list[tuple[int, frozenset[dt.date]]]:
     """
     if _DIGIT_RUN.search(text) is None:  # a C-level scan, not a generator over characters
         return []
-    folded = text.casefold()
-    months = any(month in folded for month in _MONTH_PREFIXES)
+    after_month: set[int] | None = None
+    if text.isascii():
+        months, after_month = _month_words(text.lower())
+    else:
+        folded = text.casefold()
+        months = any(month in folded for month in _MONTH_PREFIXES)
     found: list[tuple[int, frozenset[dt.date]]] = []
     size = len(text)
     for run in _DIGIT_RUN.finditer(text):
         start, end = run.span()
-        if not after_word(text, start) and end < size:
+        # `after_word(text, start)`, inlined: this runs for every number of every document.
+        if end < size and not (start and ((c := text[start - 1]).isalnum() or c == "_")):
             after = text[end]
             candidates: tuple[re.Pattern[str], ...] = ()
             if after in "-/." and end + 1 < size and text[end + 1].isdigit():
-                candidates = _NUMERIC_DATES
+                # "2025-03-04" needs a run of exactly four digits, "03/04/2025" one or two:
+                # the other pattern cannot match, and clause numbers ("4.2") try neither twice.
+                candidates = (_NUMERIC_DATES[:1] if end - start == 4
+                              else _NUMERIC_DATES[1:] if end - start <= 2 else ())
             elif months and end - start <= 2 and (
                     after.isspace() or text[end:end + 2].lower() in _ORDINALS):
                 candidates = _WORDED_DATES
@@ -137,7 +166,8 @@ def _scan_dates(text: str) -> list[tuple[int, frozenset[dt.date]]]:
                 if match:
                     found.append((start, frozenset(_dates_of_match(match))))
                     break
-        if months and start and text[start - 1].isspace() and (
+        if months and (after_month is None or start in after_month) and start \
+                and text[start - 1].isspace() and (
                 text[max(0, start - 14):start].split() or [""])[-1].rstrip(".")[-3:].lower() \
                 in _MONTH_ENDS:
             # "March 3, 2025": the month word just before the day (the word's last three

@@ -202,10 +202,16 @@ def number_spans(text: str) -> tuple[tuple[int, frozenset[Decimal]], ...]:
     spans: list[tuple[int, frozenset[Decimal]]] = spelled_spans(text)
     if _DIGIT.search(text) is None:
         return tuple(spans)
-    for start, token in _numbers(text):
+    # `_numbers`, inlined: this loop runs for every number of every document.
+    for match in _NUMBER.finditer(text):
+        start, token = match.start(), match.group()
+        if start and ((c := text[start - 1]).isalnum() or c in "_.,"):
+            if token[0] != "-":
+                continue
+            start, token = start + 1, token[1:]
         found = _number_readings(token)  # cached and already frozen: no copy per number
         # "-" is often a range or id separator, not a sign: keep both readings.
-        if token.startswith("-"):
+        if token[0] == "-":
             found = found | _number_readings(token[1:])
         spans.append((start, found))
     if _SPACED_GROUP.search(text):
@@ -226,13 +232,17 @@ _ASCII_FOLD = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <
                     for c in range(256))
 
 
+def ascii_folded(text: str) -> str:
+    """ASCII `text` lowered, every character but a-z and 0-9 made a space; same length."""
+    return text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+
+
 def norm_text(text: str) -> str:
     """Case, accents and punctuation folded away; words separated by one space, padded."""
     if text.isascii():
         # Lowering and blanking every other character in one C-level table lookup, then
         # `split`/`join`, gives the same words several times faster than the regex below.
-        return " " + " ".join(text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
-                              .split()) + " "
+        return " " + " ".join(ascii_folded(text).split()) + " "
     folded = text.casefold()
     if not folded.isascii():
         folded = unicodedata.normalize("NFKD", folded)
@@ -255,12 +265,17 @@ def document_words(text: str) -> frozenset[str]:
     return frozenset(document_text(text).split())
 
 
+_NO_TABLE = frozenset({0})
+
+
 @lru_cache(maxsize=256)
 def table_row_counts(text: str) -> frozenset[int]:
     """Data rows of each table (runs of lines with two or more "|" or tab separators).
 
     A table's first row counts as a header when it holds no digit.
     """
+    if "|" not in text and "\t" not in text:
+        return _NO_TABLE  # no line can be a table row: the loops below would find just that
     counts: set[int] = set()
     run: list[str] = []
     for line in [*text.splitlines(), ""]:

@@ -16,17 +16,16 @@ Two rules catch those without knowing the format:
 
 from __future__ import annotations
 
-import bisect
-import datetime as dt
 import re
 from collections.abc import Iterable
-from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from validation.base import Finding
-from validation.dates import date_readings, date_spans
-from validation.normalize import document_text, norm_text, number_spans, value_readings
+from validation.dates import date_readings
+from validation.doc_index import Index, Segment, document_index, fold, found_in, holding, words
+from validation.doc_index import segments as segments  # re-exported: bench/ clears its cache
+from validation.normalize import document_text, norm_text, value_readings
 
 PROVENANCE = "provenance"
 
@@ -41,26 +40,7 @@ _QUALIFIERS = {
 }
 _SYNONYMS = {"tax": {"vat", "gst"}, "vendor": {"seller", "supplier"}, "number": {"no", "nr"},
              "date": {"dated"}, "pay": {"paid", "payment"}, "paid": {"pay", "payment"}}
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z\"'(])")
-_LABEL_LINE = re.compile(r"^\s*([^:|]{2,40}?)\s*:\s*(\S.*)$")
-_OCR = str.maketrans({"0": "o", "5": "s", "1": "l"})
-_OCR_WORD = re.compile(r"[a-z][015]|[015][a-z]")
-
-
-def _first(item: tuple[int, Any]) -> int:
-    return item[0]
-
-
-@lru_cache(maxsize=16_384)
-def _fold(word: str) -> str:
-    """Undo OCR digit-for-letter swaps inside words ("5ubt0ta1" → "subtotal")."""
-    if not any(c.isalpha() for c in word):
-        return word
-    return ("i" + word[1:] if word[0] == "1" else word).translate(_OCR)
-
-
-def _words(text: str) -> list[str]:
-    return [_fold(w) for w in norm_text(text).split()]
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 @lru_cache(maxsize=65_536)
@@ -72,77 +52,11 @@ def _match(a: str, b: str) -> bool:
         len(short) >= 5 and short[:5] == long[:5])
 
 
-class Segment(NamedTuple):
-    """A line, or a sentence of a prose line (a tuple: built for every line of every job)."""
-
-    raw: str
-    norm: str
-    text: str  # the words with OCR swaps undone, space-padded, for `_has`
-    numbers: frozenset[Decimal]
-    dates: frozenset[dt.date]
-    label: tuple[str, ...] | None
-    # Where in `raw` each number and date starts, with its readings.
-    number_at: tuple[tuple[int, frozenset[Decimal]], ...]
-    date_at: tuple[tuple[int, frozenset[dt.date]], ...]
-    label_text: str
-
-
-@lru_cache(maxsize=256)
-def segments(document: str) -> tuple[Segment, ...]:
-    """Lines, and sentences of prose lines, with the numbers and dates each holds.
-
-    Numbers and dates are found in one pass over the whole document and bucketed by offset,
-    which is several times cheaper than scanning every segment on its own.
-    """
-    bounds: list[tuple[int, int, tuple[str, ...] | None]] = []
-    offset = 0
-    for line in document.splitlines(keepends=True):
-        # Most lines hold no colon: skip the (backtracking) label pattern for them.
-        label_match = _LABEL_LINE.match(line.rstrip("\r\n")) if ":" in line else None
-        label = tuple(_words(label_match.group(1))) if label_match else None
-        if label is not None:
-            bounds.append((offset, offset + len(line), label))
-        else:
-            start = 0
-            for cut in _SENTENCE.finditer(line):
-                bounds.append((offset + start, offset + cut.start(), None))
-                start = cut.end()
-            bounds.append((offset + start, offset + len(line), None))
-        offset += len(line)
-    starts = [b[0] for b in bounds]
-    numbers: list[list[tuple[int, frozenset[Decimal]]]] = [[] for _ in bounds]
-    dates: list[list[tuple[int, frozenset[dt.date]]]] = [[] for _ in bounds]
-    for at, readings in number_spans(document):
-        i = bisect.bisect_right(starts, at) - 1
-        numbers[i].append((at - starts[i], readings))
-    for at, found in date_spans(document):
-        i = bisect.bisect_right(starts, at) - 1
-        dates[i].append((at - starts[i], found))
-    out: list[Segment] = []
-    empty: frozenset[Any] = frozenset()
-    for (start, end, label), nums, days in zip(bounds, numbers, dates, strict=True):
-        part = document[start:end]
-        if not part.strip():
-            continue
-        norm = norm_text(part)
-        text = norm
-        if _OCR_WORD.search(norm):
-            text = " " + " ".join(_fold(w) for w in norm.split()) + " "
-        # Most segments hold no number or date: skip building empty sets and sorting nothing.
-        out.append(Segment(
-            part, norm, text,
-            frozenset(r for _, found in nums for r in found) if nums else empty,
-            frozenset(d for _, found in days for d in found) if days else empty, label,
-            tuple(sorted(nums, key=_first)) if len(nums) > 1 else tuple(nums),
-            tuple(sorted(days, key=_first)) if len(days) > 1 else tuple(days),
-            " " + " ".join(label) + " " if label else "  "))
-    return tuple(out)
-
-
-def field_words(name: str) -> set[str]:
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+@lru_cache(maxsize=1024)  # keyed by a schema's field names (or a question): few and repeated
+def field_words(name: str) -> frozenset[str]:
+    spaced = _CAMEL.sub(" ", name)
     words = {w for w in norm_text(spaced).split() if len(w) >= 2}
-    return words | {s for w in words for s in _SYNONYMS.get(w, set())}
+    return frozenset(words | {s for w in words for s in _SYNONYMS.get(w, set())})
 
 
 def _has(text: str, f: str) -> bool:
@@ -153,81 +67,41 @@ def _has(text: str, f: str) -> bool:
             or (n >= 4 and (f" {f[:3]} " in text or f" {f[:4]} " in text)))
 
 
+@lru_cache(maxsize=4096)
 def _has_probes(f: str) -> tuple[str, ...]:
-    """The substrings `_has` looks for: one of them in a segment's text means a match."""
+    """The substrings `_has` looks for: one of them in a segment's text means a match.
+
+    Only the probes whose hits are not a subset of another's: " date" is found wherever
+    " date " is, so looking for both would only scan the text twice.
+    """
     n = len(f)
-    probes = [f" {f} "]
-    if n >= 5:
-        probes.append(" " + f[:5])
-    if 3 <= n <= 4:
-        probes.append(" " + f)
-    if n >= 4:
-        probes += [f" {f[:3]} ", f" {f[:4]} "]
-    return tuple(probes)
+    if n < 3:
+        return (f" {f} ",)
+    if n == 3:
+        return (" " + f,)
+    if n == 4:
+        return (" " + f, f" {f[:3]} ")
+    return (" " + f[:5], f" {f[:3]} ", f" {f[:4]} ")
 
 
-class _Index(NamedTuple):
-    """A document's segments with their texts joined, so one `str.find` scans all of them."""
-
-    segs: tuple[Segment, ...]
-    norm: str  # every segment's `norm`, joined by NUL
-    norm_starts: list[int]
-    scored: str  # the text `_score` reads (label text or words), joined by NUL
-    scored_starts: list[int]
-    with_numbers: tuple[int, ...]  # segments that hold a number
-    with_dates: tuple[int, ...]
-
-
-def _joined(parts: list[str]) -> tuple[str, list[int]]:
-    starts, at = [], 0
-    for part in parts:
-        starts.append(at)
-        at += len(part) + 1
-    return "\0".join(parts), starts
-
-
-@lru_cache(maxsize=256)
-def document_index(document: str) -> _Index:
-    segs = segments(document)
-    norm, norm_starts = _joined([seg.norm for seg in segs])
-    scored, scored_starts = _joined([seg.label_text if seg.label else seg.text for seg in segs])
-    return _Index(segs, norm, norm_starts, scored, scored_starts,
-                  tuple(i for i, seg in enumerate(segs) if seg.numbers),
-                  tuple(i for i, seg in enumerate(segs) if seg.dates))
-
-
-def _found_in(joined: str, starts: list[int], probes: tuple[str, ...]) -> set[int]:
-    """Indices of the segments whose text holds one of `probes`."""
-    found: set[int] = set()
-    for probe in probes:
-        at = joined.find(probe)
-        while at >= 0:
-            found.add(bisect.bisect_right(starts, at) - 1)
-            at = joined.find(probe, at + 1)
-    return found
-
-
-def _scores(index: _Index, field: set[str]) -> list[int]:
+def _scores(index: Index, field: frozenset[str]) -> list[int]:
     """`_score` of every segment, from one scan of the joined text per field word."""
     scores = [0] * len(index.segs)
     for f in field:
-        for i in _found_in(index.scored, index.scored_starts, _has_probes(f)):
+        for i in found_in(index.scored, index.scored_starts, _has_probes(f)):
             scores[i] += 1
     return scores
 
 
-def _kind(value: Any) -> str:
+def _kind_wanted(value: Any) -> tuple[str, Any]:
+    """The kind of `value` ("number", "date" or "text") and what to look for in a segment."""
     if isinstance(value, int | float):
-        return "number"
-    if date_readings(value):
-        return "date"
-    return "number" if value_readings(value) else "text"
-
-
-def _wanted(value: Any, kind: str) -> Any:
-    if kind == "text":
-        return norm_text(str(value))
-    return date_readings(value) if kind == "date" else value_readings(value)
+        return "number", value_readings(value)
+    dates = date_readings(value)
+    if dates:
+        return "date", dates
+    numbers = value_readings(value)
+    return ("number", numbers) if numbers else ("text", norm_text(str(value)))
 
 
 def _preceding(seg: Segment, wanted: Any, kind: str) -> list[list[str]] | None:
@@ -240,23 +114,23 @@ def _preceding(seg: Segment, wanted: Any, kind: str) -> list[list[str]] | None:
         while at >= 0:  # a literal scan: a regex per value would be compiled for every job
             spots.append(at)
             at = text.find(wanted, at + len(wanted))
-        return [[_fold(w) for w in text[:i].split()] for i in spots] or None
+        return [[fold(w) for w in text[:i].split()] for i in spots] or None
     found = seg.dates if kind == "date" else seg.numbers
     if not wanted & found:
         return None
     spans: tuple[tuple[int, frozenset[Any]], ...] = (
         seg.date_at if kind == "date" else seg.number_at)
-    return [_words(seg.raw[:at]) for at, readings in spans if wanted & readings] or None
+    return [words(seg.raw[:at]) for at, readings in spans if wanted & readings] or None
 
 
 def _lead(seg: Segment, kind: str) -> list[str]:
     """Words before the first value of `kind` in `seg`."""
     spans: tuple[tuple[int, frozenset[Any]], ...] = (
         seg.date_at if kind == "date" else seg.number_at)
-    return _words(seg.raw[:spans[0][0]]) if spans else seg.text.split()
+    return words(seg.raw[:spans[0][0]]) if spans else seg.text.split()
 
 
-def _qualified(before: list[str], kind: str, field: set[str]) -> str | None:
+def _qualified(before: list[str], kind: str, field: frozenset[str]) -> str | None:
     for word in reversed(before[-8:]):
         if word in _QUALIFIERS[kind] and not any(_match(word, f) for f in field):
             return word
@@ -270,8 +144,7 @@ def check_value(name: str, value: Any, document: str, *, rule2: bool = True) -> 
     question's words do not label one place in the document the way a field name does.
     """
     field = field_words(name)
-    kind = _kind(value)
-    wanted = _wanted(value, kind)
+    kind, wanted = _kind_wanted(value)
     if not wanted:
         return None
     if kind == "text" and (not wanted.strip() or wanted not in document_text(document)):
@@ -281,9 +154,9 @@ def check_value(name: str, value: Any, document: str, *, rule2: bool = True) -> 
     # Only the segments that can hold the value are read: for text, where its words are.
     candidates: Iterable[int]
     if kind == "text":
-        candidates = sorted(_found_in(index.norm, index.norm_starts, (wanted,)))
+        candidates = sorted(found_in(index.norm, index.norm_starts, (wanted,)))
     else:
-        candidates = index.with_dates if kind == "date" else index.with_numbers
+        candidates = holding(index.by_date if kind == "date" else index.by_number, wanted)
     hits = [(i, spots) for i in candidates
             if (spots := _preceding(segs[i], wanted, kind)) is not None]
     if not hits or not field:
@@ -298,8 +171,9 @@ def check_value(name: str, value: Any, document: str, *, rule2: bool = True) -> 
     scores = _scores(index, field)
     own = max(scores[i] for i in clean)
     seen = {i for i, _ in hits}
-    for i, (seg, score) in enumerate(zip(segs, scores, strict=True)):
-        if score <= own or i in seen:
+    for i in [i for i, score in enumerate(scores) if score > own]:
+        seg = segs[i]
+        if i in seen:
             continue
         if kind == "text" and seg.label is None:
             continue
