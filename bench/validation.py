@@ -17,7 +17,7 @@
 2. Latency of `validate` (no judge) per job, with the per-document caches cleared before every
    call so each job pays for reading its document, as a worker does; schema validators stay
    cached, as they do in a worker.
-3. Real GSM8K answers of Mixtral (../shared/data/replay): how many wrong ones the arithmetic
+3. Real GSM8K answers of Mixtral (data/replay): how many wrong ones the arithmetic
    check catches and how many right ones it flags.
 
 Prints figures, writes bench/out/validation.json, and with --json prints one JSON object as the
@@ -55,7 +55,7 @@ TIER1_MODEL = "llama-3.1-8b-instant"
 JUDGE_MODEL = "llama-3.1-8b-instant"
 JUDGE_MAX_TOKENS = 64
 DEFAULT_CONFIG = "checks only (tasks/pipeline.py calls validate without a judge)"
-GSM8K_PATHS = [ROOT.parent / "shared/data/replay/gsm8k.jsonl", ROOT / "data/replay/gsm8k.jsonl"]
+GSM8K_PATHS = [ROOT / "data/replay/gsm8k.jsonl"]
 _CACHED = [normalize.document_numbers, dates.document_dates, normalize.document_text,
            normalize.number_spans, dates.date_spans,
            normalize.document_words, normalize.table_row_counts, provenance.segments,
