@@ -44,12 +44,10 @@ def infer(self: Task, job_id: str, tier: int) -> None:
     _guarded(self, job_id, lambda: outcome.append(pipeline.infer_job(rt, publisher, job_id, tier)))
     if not outcome or outcome[0] is None:
         return
-    retries = self.request.retries
-    if retries >= rt.settings.max_provider_retries:
-        reason = f"tier {tier} unavailable after {retries + 1} tries: {outcome[0].reason}"
-        pipeline.give_up_tier(rt, publisher, job_id, tier, reason)
-        return
-    raise self.retry(countdown=retry_delay(retries, outcome[0].delay_s))
+    delay = pipeline.retry_or_give_up(rt, publisher, job_id, tier, self.request.retries,
+                                      outcome[0])
+    if delay is not None:
+        raise self.retry(countdown=delay)
 
 
 @shared_task(name=VALIDATE_TASK, bind=True, max_retries=None)

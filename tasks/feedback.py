@@ -13,7 +13,7 @@ from jobs.db import Database
 from jobs.models import JobStatus
 from jobs.tables import Feedback, Result, ResultHistory
 from jobs.tiers import TiersConfig
-from tasks.pipeline import Publisher
+from tasks.pipeline import Publisher, ceiling_tier
 
 
 class FeedbackError(ValueError):
@@ -55,8 +55,7 @@ def give_feedback(
             model=result.model, total_cost_usd=result.total_cost_usd, attempts=result.attempts,
             validated=result.validated, finished_at=result.finished_at, feedback_id=feedback.id,
         ))
-        ceiling = min(tiers.top, store.job_spec(job).context.max_tier)
-        if result.tier >= ceiling:
+        if result.tier >= ceiling_tier(tiers, store.job_spec(job)):
             store.set_status(job, JobStatus.NEEDS_REVIEW,
                              f"marked bad at tier {result.tier}, the highest allowed: {reason}")
             return FeedbackOutcome(job_id, None, "no higher tier allowed: job needs review")

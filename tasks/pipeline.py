@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from jobs import store
-from jobs.models import JobStatus
+from jobs.models import JobSpec, JobStatus
 from jobs.prompts import build_prompt
 from jobs.tables import Attempt, Job, RoutingDecision
-from jobs.tiers import Endpoint
+from jobs.tiers import Endpoint, TiersConfig
 from providers.base import CompletionRequest, Provider
 from routing.policy import NoEligibleTier
+from tasks.backoff import retry_delay
 from tasks.calls import CallRecord, call_chain
 from tasks.judging import judge_for
 from tasks.runtime import Runtime
@@ -41,6 +42,11 @@ class RetryLater:
 
     delay_s: float
     reason: str
+
+
+def ceiling_tier(tiers: TiersConfig, job: JobSpec) -> int:
+    """The highest tier this job may run on: the top tier, or the job's own ceiling."""
+    return min(tiers.top, job.context.max_tier)
 
 
 def republish(job: Job, publisher: Publisher, session: Any) -> None:
@@ -185,14 +191,24 @@ def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> Retr
     return finish_infer(rt, publisher, call, call_chain(call.chain, call.request))
 
 
+def retry_or_give_up(rt: Runtime, publisher: Publisher, job_id: str, tier: int, retries: int,
+                     outcome: RetryLater) -> float | None:
+    """After a whole tier failed retryably: the delay before trying it again, or None when the
+    tries are used up and the job has been moved a tier up (or failed at the top)."""
+    if retries >= rt.settings.max_provider_retries:
+        reason = f"tier {tier} unavailable after {retries + 1} tries: {outcome.reason}"
+        give_up_tier(rt, publisher, job_id, tier, reason)
+        return None
+    return retry_delay(retries, outcome.delay_s)
+
+
 def give_up_tier(rt: Runtime, publisher: Publisher, job_id: str, tier: int, reason: str) -> None:
     """Move the job one tier up after its tier failed for good, or fail it at the top."""
     with rt.db.session() as session:
         job = store.lock_job(session, job_id)
         if job is None or job.current_tier != tier or JobStatus(job.status).terminal:
             return
-        ceiling = min(rt.tiers.top, store.job_spec(job).context.max_tier)
-        if tier >= ceiling:
+        if tier >= ceiling_tier(rt.tiers, store.job_spec(job)):
             store.set_status(job, JobStatus.FAILED, reason)
             return
         job.current_tier = tier + 1
@@ -257,8 +273,7 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
             store.set_status(job, JobStatus.DONE)
             return
         reason = "; ".join(verdict.reasons)
-        ceiling = min(rt.tiers.top, spec.context.max_tier)
-        if tier >= ceiling:
+        if tier >= ceiling_tier(rt.tiers, spec):
             rejected = {f.attempt_no for f in store.bad_feedback(session, job_id)}
             best = _best_attempt(attempts, rejected)
             store.upsert_result(session, job, best, best.output_text, False, best.findings or [])

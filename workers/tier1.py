@@ -16,7 +16,6 @@ from celery_batches import Batches, SimpleRequest
 
 from jobs.settings import Settings
 from tasks import pipeline, runtime
-from tasks.backoff import retry_delay
 from tasks.batch import BatchItem, run_batch
 from tasks.publish import CeleryPublisher
 from tasks.queues import INFER_BATCH_TASK
@@ -34,12 +33,9 @@ def drain(requests: list[SimpleRequest]) -> None:
     rt = runtime.current()
     items = [_item(r) for r in requests]
     for item, outcome in run_batch(rt, publisher, items):
-        if item.retries >= rt.settings.max_provider_retries:
-            tries = item.retries + 1
-            reason = f"tier {item.tier} unavailable after {tries} tries: {outcome.reason}"
-            pipeline.give_up_tier(rt, publisher, item.job_id, item.tier, reason)
-        else:
-            delay = retry_delay(item.retries, outcome.delay_s)
+        delay = pipeline.retry_or_give_up(rt, publisher, item.job_id, item.tier, item.retries,
+                                          outcome)
+        if delay is not None:
             publisher.infer(item.job_id, item.tier, item.retries + 1, countdown=delay)
 
 

@@ -171,7 +171,10 @@ def test_all_endpoints_rate_limited_asks_to_retry_later(db: Database) -> None:
     outcome = pipeline.infer_job(rt, publisher, job_id, 1)
     assert isinstance(outcome, pipeline.RetryLater) and outcome.delay_s == 7
     assert job_row(db, job_id).status == "running"
-    pipeline.give_up_tier(rt, publisher, job_id, 1, "tier 1 unavailable")
+    delay = pipeline.retry_or_give_up(rt, publisher, job_id, 1, 0, outcome)
+    assert delay is not None and delay >= 7  # never sooner than the server's Retry-After
+    tries = rt.settings.max_provider_retries
+    assert pipeline.retry_or_give_up(rt, publisher, job_id, 1, tries, outcome) is None
     assert publisher.sent[-1] == ("infer", job_id, 2)
     assert job_row(db, job_id).current_tier == 2
 
