@@ -7,6 +7,7 @@ import logging
 import click
 
 import migrations
+from cli.breakers import breakers
 from cli.demo import demo
 from cli.fleet import feedback, report, requeue_command, results, status, submit
 from cli.router import router
@@ -36,7 +37,7 @@ def upgrade() -> None:
 
 
 for command in (submit, status, results, report, feedback, requeue_command, demo, router,
-                sample, sim):
+                sample, sim, breakers):
     cli.add_command(command)
 
 

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # the slowest task so a healthy worker is never raced by a redelivery.
     visibility_timeout_s: int = 3600
     max_provider_retries: int = 3
+    # Circuit breakers (routing.breaker): an endpoint that fails this many times in a row is
+    # passed over for `breaker_open_s`, then probed with one call. Shared through Redis when the
+    # broker is Redis, per process otherwise.
+    breaker_failures_to_open: int = Field(default=5, ge=1)
+    breaker_open_s: float = Field(default=30.0, gt=0)
     tier1_flush_interval_s: float = 0.1
     tier1_flush_every: int = 32
 

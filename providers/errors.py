@@ -5,7 +5,8 @@
      │    ├── RateLimited        429; carries the server's Retry-After
      │    ├── ServerError        5xx, overloaded
      │    ├── ProviderTimeout    no answer within the endpoint's timeout
-     │    └── ConnectionFailed   could not reach the endpoint
+     │    ├── ConnectionFailed   could not reach the endpoint
+     │    └── CircuitOpen        not called: its breaker is open after failures in a row
      └── PermanentError          the same request will fail again here
           ├── BadRequest         4xx other than 429 (bad model id, malformed request)
           ├── AuthenticationFailed
@@ -43,6 +44,14 @@ class ProviderTimeout(RetryableError):
 
 class ConnectionFailed(RetryableError):
     pass
+
+
+class CircuitOpen(RetryableError):
+    """Raised by no SDK: the fleet passed the endpoint over (see `routing.breaker`)."""
+
+    def __init__(self, message: str, *, endpoint: str = "", retry_after: float | None = None):
+        super().__init__(message, endpoint=endpoint)
+        self.retry_after = retry_after
 
 
 class PermanentError(ProviderError):

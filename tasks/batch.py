@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from routing.breaker import Breakers
 from tasks.calls import CallRecord, acall_chain
 from tasks.pipeline import PreparedCall, Publisher, RetryLater, finish_infer, prepare_infer
 from tasks.runtime import Runtime
@@ -23,8 +24,10 @@ class BatchItem:
     retries: int = 0
 
 
-async def _call_all(calls: Sequence[PreparedCall]) -> list[list[CallRecord]]:
-    return list(await asyncio.gather(*(acall_chain(c.chain, c.request) for c in calls)))
+async def _call_all(calls: Sequence[PreparedCall],
+                    breakers: Breakers) -> list[list[CallRecord]]:
+    return list(await asyncio.gather(*(acall_chain(c.chain, c.request, breakers)
+                                       for c in calls)))
 
 
 def run_batch(
@@ -38,7 +41,7 @@ def run_batch(
             prepared.append((item, call))
     if not prepared:
         return []
-    records = rt.async_loop().run(_call_all([call for _, call in prepared]))
+    records = rt.async_loop().run(_call_all([call for _, call in prepared], rt.breakers))
     retry: list[tuple[BatchItem, RetryLater]] = []
     for (item, call), calls in zip(prepared, records, strict=True):
         outcome = finish_infer(rt, publisher, call, calls)

@@ -102,10 +102,11 @@ def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[st
 def _add_ledger_rows(session: Any, job: Job, tier: int, records: list[CallRecord],
                      kind: str = "") -> int | None:
     """One ledger row per call; the attempt number of the last answer, if one came back.
-    `kind` marks calls that are not attempts at the job (the judge's)."""
+    `kind` marks calls that are not attempts at the job (the judge's). Endpoints passed over
+    for an open breaker were not called and cost nothing: they have no row."""
     number = store.next_attempt_no(session, job.id)
     answered: int | None = None
-    for offset, record in enumerate(records):
+    for offset, record in enumerate(r for r in records if r.called):
         completion = record.completion
         session.add(Attempt(
             job_id=job.id, attempt_no=number + offset, tier=tier,
@@ -188,7 +189,7 @@ def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> Retr
     call = prepare_infer(rt, publisher, job_id, tier)
     if call is None:
         return None
-    return finish_infer(rt, publisher, call, call_chain(call.chain, call.request))
+    return finish_infer(rt, publisher, call, call_chain(call.chain, call.request, rt.breakers))
 
 
 def retry_or_give_up(rt: Runtime, publisher: Publisher, job_id: str, tier: int, retries: int,

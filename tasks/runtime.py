@@ -13,6 +13,7 @@ from jobs.tiers import Endpoint, TiersConfig, load_tiers
 from providers.base import Provider
 from providers.factory import build_provider
 from routing.base import Router
+from routing.breaker import BreakerPolicy, Breakers, MemoryBreakers
 from routing.factory import build_router
 from routing.policy import PolicyConfig, allowed_endpoints, load_policy
 from tasks.asyncloop import BackgroundLoop
@@ -26,6 +27,7 @@ class Runtime:
     router: Router
     simulator_url: str | None
     policy: PolicyConfig = field(default_factory=load_policy)
+    breakers: Breakers = field(default_factory=MemoryBreakers)
     _providers: dict[str, Provider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _on_close: list[Callable[[], None]] = field(default_factory=list)
@@ -61,6 +63,22 @@ class Runtime:
         self.db.dispose()
 
 
+def build_breakers(settings: Settings, tiers: TiersConfig) -> Breakers:
+    """The fleet's breakers in the broker's Redis, so every worker sees one state per endpoint;
+    this process's own without a Redis broker (the embedded default)."""
+    slowest = max(e.timeout_s for e in tiers.endpoints())
+    lease = max(120.0, 2 * slowest)  # a probe is held longer than any call can take
+    policy = BreakerPolicy(failures_to_open=settings.breaker_failures_to_open,
+                           open_for_s=settings.breaker_open_s, probe_lease_s=lease,
+                           forget_after_s=max(600.0, settings.breaker_open_s + lease))
+    url = settings.broker_url or ""
+    if url.startswith(("redis://", "rediss://")):
+        from tasks.breaker_store import RedisBreakers
+
+        return RedisBreakers.from_url(url, policy)
+    return MemoryBreakers(policy)
+
+
 def build_runtime(settings: Settings) -> Runtime:
     """Open the database, load tiers and router, and start the simulator if it is wanted here."""
     tiers = load_tiers(settings.tiers_file)
@@ -82,8 +100,12 @@ def build_runtime(settings: Settings) -> Runtime:
     close_router = getattr(router, "close", None)
     if callable(close_router):
         on_close.append(close_router)
+    breakers = build_breakers(settings, tiers)
+    close_breakers = getattr(breakers, "close", None)
+    if callable(close_breakers):
+        on_close.append(close_breakers)
     return Runtime(settings, Database(settings.effective_database_url), tiers, router,
-                   simulator_url, policy, _providers={tier1.label: tier1_provider},
+                   simulator_url, policy, breakers, _providers={tier1.label: tier1_provider},
                    _on_close=on_close)
 
 

@@ -24,6 +24,7 @@ from jobs.tiers import load_tiers
 from providers import errors
 from providers.base import CompletionRequest, Provider
 from providers.stub import StubProvider
+from routing.breaker import BreakerPolicy, MemoryBreakers
 from routing.rules import RulesRouter
 from tasks import pipeline
 from tasks.runtime import Runtime
@@ -43,12 +44,17 @@ INVENTED = json.dumps({"invoice_number": "INV-9999", "total": 1250.0})
 @dataclass
 class RecordingPublisher:
     sent: list[tuple[str, str, int]] = field(default_factory=list)
+    shadows: list[tuple[str, int, str]] = field(default_factory=list)
 
     def infer(self, job_id: str, tier: int) -> None:
         self.sent.append(("infer", job_id, tier))
 
     def validate(self, job_id: str, attempt_no: int) -> None:
         self.sent.append(("validate", job_id, attempt_no))
+
+    def shadow(self, job_id: str, attempt_no: int, candidate: str) -> None:
+        # Shadow tests are off the job's path: recorded apart, never driven here.
+        self.shadows.append((job_id, attempt_no, candidate))
 
 
 @pytest.fixture()
@@ -177,6 +183,23 @@ def test_all_endpoints_rate_limited_asks_to_retry_later(db: Database) -> None:
     assert pipeline.retry_or_give_up(rt, publisher, job_id, 1, tries, outcome) is None
     assert publisher.sent[-1] == ("infer", job_id, 2)
     assert job_row(db, job_id).current_tier == 2
+
+
+def test_open_breakers_hold_the_job_back_without_calls_or_ledger_rows(db: Database) -> None:
+    down = StubProvider(errors.ServerError("503 overloaded"))
+    rt = make_runtime(db, {1: [down, down]})
+    rt.breakers = MemoryBreakers(BreakerPolicy(failures_to_open=1, open_for_s=30))
+    job_id = submit_one(db)
+    publisher = RecordingPublisher()
+    pipeline.route_job(rt, publisher, job_id)
+    first = pipeline.infer_job(rt, publisher, job_id, 1)
+    assert isinstance(first, pipeline.RetryLater) and len(down.requests) == 2
+    second = pipeline.infer_job(rt, publisher, job_id, 1)
+    assert isinstance(second, pipeline.RetryLater) and len(down.requests) == 2
+    assert 29 < second.delay_s <= 30 and "circuit open" in second.reason
+    with db.session() as session:
+        attempts = store.attempts_of(session, job_id)
+    assert [a.outcome for a in attempts] == ["ServerError", "ServerError"]
 
 
 def test_permanent_errors_everywhere_fail_the_job_with_reason(db: Database) -> None:

@@ -1,0 +1,39 @@
+"""`tierline breakers`: the circuit breaker of every endpoint, as the fleet's workers see it."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from jobs.settings import Settings
+from jobs.tiers import load_tiers
+from routing.breaker import CLOSED, describe
+from tasks.breaker_store import RedisBreakers
+from tasks.runtime import build_breakers
+
+
+@click.command("breakers")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def breakers(as_json: bool) -> None:
+    """Each endpoint's circuit breaker: closed, open (and for how long), or half-open."""
+    settings = Settings()
+    tiers = load_tiers(settings.tiers_file)
+    store = build_breakers(settings, tiers)
+    shared = isinstance(store, RedisBreakers)
+    states, now = store.states(), time.time()
+    if isinstance(store, RedisBreakers):
+        store.close()
+    rows = [{"tier": tier.tier, "endpoint": e.label,
+             "state": describe(states.get(e.label, CLOSED), store.policy, now)}
+            for tier in tiers.tiers for e in tier.endpoints]
+    if as_json:
+        click.echo(json.dumps({"shared": shared, "endpoints": rows}))
+        return
+    if not shared:
+        click.echo("No Redis broker: each worker process keeps its own breakers, so there is "
+                   "no fleet-wide state to show.")
+        return
+    for row in rows:
+        click.echo(f"tier {row['tier']}  {row['endpoint']:<60} {row['state']}")

@@ -1,0 +1,101 @@
+"""The fleet's circuit breakers in Redis: every worker on every host sees one state per endpoint.
+
+Key layout (one hash per endpoint, nothing else):
+
+    tierline:breaker:<endpoint label>
+        failures         retryable failures in a row
+        last_failure_at  seconds since the epoch (the callers' clocks, kept in step by NTP)
+        opened_at        when the breaker opened; absent while closed
+        probe_until      a half-open probe holds the endpoint until then
+
+A success deletes the key; each failure sets its time to live to `forget_after_s`, which is how
+old failures are forgotten. Each step is one Lua script, so two workers never both take the probe
+lease, and the transitions are those of `routing.breaker` (the tests run both stores through the
+same cases).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from routing.breaker import BreakerPolicy, BreakerState
+
+KEY_PREFIX = "tierline:breaker:"
+
+_SCRIPT = """
+local key, op, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local threshold, open_for = tonumber(ARGV[3]), tonumber(ARGV[4])
+local lease, forget = tonumber(ARGV[5]), tonumber(ARGV[6])
+local opened = tonumber(redis.call('HGET', key, 'opened_at') or '')
+if op == 'admit' then
+  if not opened then return '0' end
+  local reopens = opened + open_for
+  if now < reopens then return string.format('%.6f', reopens - now) end
+  local probe = tonumber(redis.call('HGET', key, 'probe_until') or '0')
+  if now < probe then return string.format('%.6f', math.min(probe - now, open_for)) end
+  redis.call('HSET', key, 'probe_until', string.format('%.6f', now + lease))
+  return '0'
+end
+if op == 'ok' then
+  redis.call('DEL', key)
+  return '0'
+end
+local failures = redis.call('HINCRBY', key, 'failures', 1)
+redis.call('HSET', key, 'last_failure_at', ARGV[2])
+if opened or failures >= threshold then
+  redis.call('HSET', key, 'opened_at', ARGV[2], 'probe_until', '0')
+end
+redis.call('PEXPIRE', key, math.floor(forget * 1000))
+return '0'
+"""
+
+
+class RedisBreakers:
+    """`routing.breaker.Breakers` kept in Redis, for a fleet of workers."""
+
+    def __init__(self, client: Any, policy: BreakerPolicy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.policy = policy or BreakerPolicy()
+        self._client = client
+        self._clock = clock
+        self._script = client.register_script(_SCRIPT)
+
+    @classmethod
+    def from_url(cls, url: str, policy: BreakerPolicy | None = None) -> RedisBreakers:
+        import redis
+
+        # A breaker lookup must never hold a call up for long: Redis is on the local network.
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        return cls(client, policy)
+
+    def _run(self, op: str, endpoint: str) -> float:
+        p = self.policy
+        reply = self._script(keys=[KEY_PREFIX + endpoint],
+                             args=[op, f"{self._clock():.6f}", p.failures_to_open, p.open_for_s,
+                                   p.probe_lease_s, p.forget_after_s])
+        return float(reply)
+
+    def admit(self, endpoint: str) -> float:
+        return self._run("admit", endpoint)
+
+    def record(self, endpoint: str, ok: bool) -> None:
+        self._run("ok" if ok else "fail", endpoint)
+
+    def states(self) -> dict[str, BreakerState]:
+        out: dict[str, BreakerState] = {}
+        for key in sorted(self._client.scan_iter(match=KEY_PREFIX + "*")):
+            fields = {k.decode(): v.decode() for k, v in self._client.hgetall(key).items()}
+            if not fields:
+                continue  # expired between the scan and the read
+            opened = fields.get("opened_at")
+            out[key.decode()[len(KEY_PREFIX):]] = BreakerState(
+                failures=int(fields.get("failures", 0)),
+                last_failure_at=float(fields.get("last_failure_at", 0)),
+                opened_at=float(opened) if opened else None,
+                probe_until=float(fields.get("probe_until", 0)))
+        return out
+
+    def close(self) -> None:
+        self._client.close()
