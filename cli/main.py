@@ -8,6 +8,7 @@ import click
 
 import migrations
 from cli.breakers import breakers
+from cli.costs import costs
 from cli.demo import demo
 from cli.fleet import feedback, report, requeue_command, results, status, submit
 from cli.router import router
@@ -37,7 +38,7 @@ def upgrade() -> None:
 
 
 for command in (submit, status, results, report, feedback, requeue_command, demo, router,
-                sample, sim, breakers):
+                sample, sim, breakers, costs):
     cli.add_command(command)
 
 
