@@ -10,10 +10,11 @@ and tests drive the clock:
     half-open ──the probe answers──► closed
     half-open ──the probe fails──► open again, for another open_for_s
 
-Only retryable failures count (5xx, timeouts, refused connections, 429s): a bad request says
-nothing about the endpoint's health. Failures are forgotten `forget_after_s` after the last one,
-so a few failures spread over a day never open a breaker. A probe whose worker dies frees its
-lease after `probe_lease_s`, longer than any endpoint's timeout.
+Only retryable failures count (5xx, timeouts, refused connections, 429s): an endpoint that
+refuses a bad request has answered, and that closes its breaker like any answer. Failures are
+forgotten `forget_after_s` after the last one, so a few failures spread over a day never open a
+breaker. A probe whose worker dies frees its lease after `probe_lease_s`, longer than any
+endpoint's timeout.
 """
 
 from __future__ import annotations

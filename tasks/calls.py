@@ -58,11 +58,11 @@ def _admitted(breakers: Breakers | None, endpoint: Endpoint, records: list[CallR
 
 
 def _add(breakers: Breakers | None, records: list[CallRecord], record: CallRecord) -> None:
-    """Keep the call's record and report it to its endpoint's breaker; a permanent error says
-    nothing of the endpoint's health."""
+    """Keep the call's record and report it to its endpoint's breaker. A permanent error (a
+    request refused) is an answer from a working host, as far as the breaker is concerned."""
     records.append(record)
-    if breakers is not None and (record.error is None or record.error.retryable):
-        breakers.record(record.endpoint.label, record.error is None)
+    if breakers is not None:
+        breakers.record(record.endpoint.label, record.error is None or not record.error.retryable)
 
 
 def call_chain(
