@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -15,7 +14,7 @@ from jobs.costs import UnknownDimension, cost_ledger
 from jobs.db import Database
 from jobs.tables import Job
 from providers.stub import StubProvider
-from tests.integration.test_pipeline_pg import (
+from tests.integration.pipeline_helpers import (
     GOOD,
     INVENTED,
     RecordingPublisher,
@@ -25,13 +24,6 @@ from tests.integration.test_pipeline_pg import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture()
-def db(migrated_pg_url: str) -> Iterator[Database]:
-    database = Database(migrated_pg_url)
-    yield database
-    database.dispose()
 
 
 def batch_of(database: Database, job_id: str) -> str:

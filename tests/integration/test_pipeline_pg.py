@@ -6,11 +6,7 @@ tier ending in needs_review, provider failures, and every step being safe to run
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -20,87 +16,22 @@ from jobs.db import Database
 from jobs.models import JobSpec, TaskType
 from jobs.settings import Settings
 from jobs.tables import Attempt, Job, Result, RoutingDecision
-from jobs.tiers import load_tiers
 from providers import errors
-from providers.base import CompletionRequest, Provider
+from providers.base import CompletionRequest
 from providers.stub import StubProvider
 from routing.breaker import BreakerPolicy, MemoryBreakers
-from routing.rules import RulesRouter
 from tasks import pipeline
-from tasks.runtime import Runtime
+from tests.integration.pipeline_helpers import (
+    GOOD,
+    INVENTED,
+    RecordingPublisher,
+    drive,
+    job_row,
+    make_runtime,
+    submit_one,
+)
 
 pytestmark = pytest.mark.integration
-
-SCHEMA = {
-    "type": "object",
-    "properties": {"invoice_number": {"type": "string"}, "total": {"type": "number"}},
-    "required": ["invoice_number", "total"],
-}
-DOCUMENT = "ACME Ltd\nInvoice INV-2041\nTotal due: 1,250.00 EUR"
-GOOD = json.dumps({"invoice_number": "INV-2041", "total": 1250.0})
-INVENTED = json.dumps({"invoice_number": "INV-9999", "total": 1250.0})
-
-
-@dataclass
-class RecordingPublisher:
-    sent: list[tuple[str, str, int]] = field(default_factory=list)
-    shadows: list[tuple[str, int, str]] = field(default_factory=list)
-
-    def infer(self, job_id: str, tier: int) -> None:
-        self.sent.append(("infer", job_id, tier))
-
-    def validate(self, job_id: str, attempt_no: int) -> None:
-        self.sent.append(("validate", job_id, attempt_no))
-
-    def shadow(self, job_id: str, attempt_no: int, candidate: str) -> None:
-        # Shadow tests are off the job's path: recorded apart, never driven here.
-        self.shadows.append((job_id, attempt_no, candidate))
-
-
-@pytest.fixture()
-def db(migrated_pg_url: str) -> Iterator[Database]:
-    database = Database(migrated_pg_url)
-    yield database
-    database.dispose()
-
-
-def make_runtime(db: Database, scripts: dict[int, list[StubProvider]]) -> Runtime:
-    tiers = load_tiers()
-    providers: dict[str, Provider] = {}
-    for tier, stubs in scripts.items():
-        for endpoint, stub in zip(tiers.get(tier).endpoints, stubs, strict=False):
-            providers[endpoint.label] = stub
-    rt = Runtime(Settings(database_url=db.url, simulator=False), db, tiers, RulesRouter(), None,
-                 _providers=providers)
-    return rt
-
-
-def submit_one(db: Database, **overrides: Any) -> str:
-    spec = JobSpec(task=TaskType.EXTRACT, document=DOCUMENT, schema=SCHEMA, **overrides)
-    with db.session() as session:
-        receipt = store.insert_jobs(session, [spec])
-    return receipt.job_ids[0]
-
-
-def drive(rt: Runtime, publisher: RecordingPublisher, job_id: str, limit: int = 20) -> None:
-    """Deliver every published message in order, as a worker fleet would."""
-    pipeline.route_job(rt, publisher, job_id)
-    for _ in range(limit):
-        if not publisher.sent:
-            return
-        kind, jid, arg = publisher.sent.pop(0)
-        if kind == "infer":
-            outcome = pipeline.infer_job(rt, publisher, jid, arg)
-            assert outcome is None, outcome
-        else:
-            pipeline.validate_attempt(rt, publisher, jid, arg)
-
-
-def job_row(db: Database, job_id: str) -> Job:
-    with db.session() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        return job
 
 
 def test_good_tier1_answer_is_done_with_one_result_and_ledger_row(db: Database) -> None:

@@ -1,0 +1,16 @@
+"""Fixtures of the integration tests: a migrated PostgreSQL database of the test's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from jobs.db import Database
+
+
+@pytest.fixture()
+def db(migrated_pg_url: str) -> Iterator[Database]:
+    database = Database(migrated_pg_url)
+    yield database
+    database.dispose()
