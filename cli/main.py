@@ -13,6 +13,7 @@ from cli.demo import demo
 from cli.fleet import feedback, report, requeue_command, results, status, submit
 from cli.router import router
 from cli.sample import sample
+from cli.shadow import shadow
 from cli.sim import sim
 from jobs.settings import Settings
 
@@ -38,7 +39,7 @@ def upgrade() -> None:
 
 
 for command in (submit, status, results, report, feedback, requeue_command, demo, router,
-                sample, sim, breakers, costs):
+                sample, sim, breakers, costs, shadow):
     cli.add_command(command)
 
 

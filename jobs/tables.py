@@ -164,4 +164,44 @@ class ResultHistory(Base):
     feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"), default=None)
 
 
+class ShadowResult(Base):
+    """A shadow candidate's answer to one live attempt: an experiment, never part of the job.
+
+    Its cost is the experiment's, kept out of the `attempts` ledger. The pinned side (its
+    validation, latency and cost) is the attempt row (job_id, attempt_no)."""
+
+    __tablename__ = "shadow_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[int] = mapped_column(Integer)
+    # The candidate's endpoint label (provider:model), as the tiers file names it.
+    candidate: Mapped[str] = mapped_column(String(300))
+    pinned_model: Mapped[str] = mapped_column(String(200))
+    candidate_model: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(50))
+    output_text: Mapped[str | None] = mapped_column(Text, default=None)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # ok, or the error class name of a failed call (or of a crash of the shadow step).
+    outcome: Mapped[str] = mapped_column(String(50))
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    # None when the candidate gave no answer to validate.
+    validated: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    findings: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    # Same parsed JSON / label / final answer as the live output; None when not comparable.
+    agrees: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        # A redelivered shadow message finds its row and does nothing.
+        UniqueConstraint("job_id", "attempt_no", "candidate",
+                         name="uq_shadow_results_job_attempt_candidate"),
+        Index("ix_shadow_results_tier_candidate", "tier", "candidate"),
+    )
+
+
 TABLE_NAMES = tuple(Base.metadata.tables)

@@ -41,12 +41,36 @@ class Endpoint(BaseModel):
         return self.host or self.provider
 
 
+class ShadowCandidate(Endpoint):
+    """A model version tried on a sample of the tier's live traffic; its answers are only
+    recorded (table `shadow_results`), never used."""
+
+    # Share of the tier's attempts answered by its pinned model that the candidate also answers.
+    fraction: float = Field(ge=0, le=1)
+
+
 class Tier(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tier: int = Field(ge=1, le=3)
     name: str
     endpoints: tuple[Endpoint, ...] = Field(min_length=1)
+    shadows: tuple[ShadowCandidate, ...] = ()
+
+    @model_validator(mode="after")
+    def _distinct_shadows(self) -> Tier:
+        labels = [s.label for s in self.shadows]
+        duplicates = sorted({label for label in labels if labels.count(label) > 1})
+        if duplicates:
+            raise ValueError(f"tier {self.tier} names shadow candidate(s) twice: {duplicates}")
+        # Shadowing the pinned model against itself measures nothing but noise.
+        if self.primary.label in labels:
+            raise ValueError(f"tier {self.tier}'s shadow candidate {self.primary.label} is the "
+                             "tier's pinned model itself")
+        return self
+
+    def shadow(self, label: str) -> ShadowCandidate | None:
+        return next((s for s in self.shadows if s.label == label), None)
 
     @property
     def context_window(self) -> int:

@@ -14,7 +14,8 @@ from celery import Task, shared_task
 from tasks import pipeline, runtime
 from tasks.backoff import retry_delay
 from tasks.publish import CeleryPublisher
-from tasks.queues import INFER_TASK, ROUTE_TASK, VALIDATE_TASK
+from tasks.queues import INFER_TASK, ROUTE_TASK, SHADOW_TASK, VALIDATE_TASK
+from tasks.shadow import run_shadow
 
 log = logging.getLogger(__name__)
 publisher = CeleryPublisher()
@@ -54,3 +55,16 @@ def infer(self: Task, job_id: str, tier: int) -> None:
 def validate(self: Task, job_id: str, attempt_no: int) -> None:
     _guarded(self, job_id,
              lambda: pipeline.validate_attempt(runtime.current(), publisher, job_id, attempt_no))
+
+
+@shared_task(name=SHADOW_TASK, bind=True, max_retries=None)
+def shadow(self: Task, job_id: str, attempt_no: int, candidate: str) -> None:
+    # Not `_guarded`: a shadow test must never fail its job. The candidate's own failures are
+    # recorded as rows; a step that keeps crashing (the database down) is dropped, logged.
+    try:
+        run_shadow(runtime.current(), job_id, attempt_no, candidate)
+    except Exception as exc:
+        if self.request.retries < MAX_CRASH_RETRIES:
+            log.warning("shadow %s of job %s crashed, retrying: %r", candidate, job_id, exc)
+            raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from exc
+        log.exception("shadow %s of job %s crashed for good; dropped", candidate, job_id)

@@ -25,6 +25,7 @@ from tasks.backoff import retry_delay
 from tasks.calls import CallRecord, call_chain
 from tasks.judging import judge_for
 from tasks.runtime import Runtime
+from tasks.shadow import publish_shadows
 from validation.runner import validate
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class Publisher(Protocol):
     def infer(self, job_id: str, tier: int) -> None: ...
 
     def validate(self, job_id: str, attempt_no: int) -> None: ...
+
+    def shadow(self, job_id: str, attempt_no: int, candidate: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,8 @@ def finish_infer(
     answered = _record_calls(rt, call.job_id, call.tier, records)
     if answered is not None:
         publisher.validate(call.job_id, answered)
+        # The call chain stops at its first answer: the last record is the one that answered.
+        publish_shadows(rt, publisher, call.job_id, call.tier, answered, records[-1].endpoint)
         return None
     errors = [r.error for r in records if r.error is not None]
     reason = "; ".join(str(e) for e in errors) or "no endpoint of this tier may see the job"

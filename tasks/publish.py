@@ -11,6 +11,8 @@ from tasks.queues import (
     INFER_TASK,
     ROUTE,
     ROUTE_TASK,
+    SHADOW,
+    SHADOW_TASK,
     VALIDATE,
     VALIDATE_TASK,
     tier_queue,
@@ -39,3 +41,6 @@ class CeleryPublisher:
 
     def validate(self, job_id: str, attempt_no: int) -> None:
         current_app.send_task(VALIDATE_TASK, (job_id, attempt_no), queue=VALIDATE)
+
+    def shadow(self, job_id: str, attempt_no: int, candidate: str) -> None:
+        current_app.send_task(SHADOW_TASK, (job_id, attempt_no, candidate), queue=SHADOW)

@@ -5,13 +5,16 @@ from __future__ import annotations
 ROUTE = "route"
 VALIDATE = "validate"
 TIER_QUEUES = {1: "tier1", 2: "tier2", 3: "tier3"}
-ALL_QUEUES = (ROUTE, *TIER_QUEUES.values(), VALIDATE)
+# Shadow tests of candidate model versions: off the job's path, on their own workers.
+SHADOW = "shadow"
+ALL_QUEUES = (ROUTE, *TIER_QUEUES.values(), VALIDATE, SHADOW)
 
 ROUTE_TASK = "tierline.route"
 INFER_TASK = "tierline.infer"
 # Tier 1 is drained in micro-batches by its own task type (see workers.tier1).
 INFER_BATCH_TASK = "tierline.infer_batch"
 VALIDATE_TASK = "tierline.validate"
+SHADOW_TASK = "tierline.shadow"
 
 
 def tier_queue(tier: int) -> str:

@@ -7,13 +7,13 @@ or answers nonsense never rejects an output on its own: its finding is then leni
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from jobs.models import JobSpec
+from jobs.sampling import in_sample
 from validation.base import Finding
 
 JUDGE = "judge"
@@ -45,12 +45,7 @@ _YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 
 def should_judge(job_key: str, fraction: float) -> bool:
     """Deterministic sampling: the same job always gets the same answer for the same fraction."""
-    if fraction <= 0:
-        return False
-    if fraction >= 1:
-        return True
-    digest = hashlib.sha256(job_key.encode("utf-8", "replace")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+    return in_sample(job_key, fraction)
 
 
 def judge_prompt(job: JobSpec, output: Any) -> str:

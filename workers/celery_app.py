@@ -18,7 +18,15 @@ from kombu.entity import Queue
 
 from jobs.settings import Settings
 from tasks import runtime
-from tasks.queues import ALL_QUEUES, ROUTE, ROUTE_TASK, VALIDATE, VALIDATE_TASK
+from tasks.queues import (
+    ALL_QUEUES,
+    ROUTE,
+    ROUTE_TASK,
+    SHADOW,
+    SHADOW_TASK,
+    VALIDATE,
+    VALIDATE_TASK,
+)
 from workers.tier1 import register_tier1_drain
 
 
@@ -43,7 +51,8 @@ def create_app(settings: Settings) -> Celery:
     app.conf.update(
         task_queues=[Queue(name) for name in ALL_QUEUES],
         task_default_queue=ROUTE,
-        task_routes={ROUTE_TASK: {"queue": ROUTE}, VALIDATE_TASK: {"queue": VALIDATE}},
+        task_routes={ROUTE_TASK: {"queue": ROUTE}, VALIDATE_TASK: {"queue": VALIDATE},
+                     SHADOW_TASK: {"queue": SHADOW}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
