@@ -16,11 +16,16 @@ same cases).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from routing.breaker import BreakerPolicy, BreakerState
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "tierline:breaker:"
 
@@ -65,16 +70,27 @@ class RedisBreakers:
     @classmethod
     def from_url(cls, url: str, policy: BreakerPolicy | None = None) -> RedisBreakers:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        # A breaker lookup must never hold a call up for long: Redis is on the local network.
-        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        # A breaker lookup must never hold a call up for long: Redis is on the local network,
+        # and while it is away the breakers fail open at once (the client's default retries
+        # would wait seconds per lookup).
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1,
+                                      retry=Retry(NoBackoff(), 1))
         return cls(client, policy)
 
     def _run(self, op: str, endpoint: str) -> float:
         p = self.policy
-        reply = self._script(keys=[KEY_PREFIX + endpoint],
-                             args=[op, f"{self._clock():.6f}", p.failures_to_open, p.open_for_s,
-                                   p.probe_lease_s, p.forget_after_s])
+        try:
+            reply = self._script(keys=[KEY_PREFIX + endpoint],
+                                 args=[op, f"{self._clock():.6f}", p.failures_to_open,
+                                       p.open_for_s, p.probe_lease_s, p.forget_after_s])
+        except RedisError as exc:
+            # Unreachable state fails open: the call goes ahead as if the breaker were closed.
+            # Stopping calls because Redis blinked would turn a broker hiccup into failed jobs.
+            log.warning("circuit breaker of %s unreadable, calling anyway: %s", endpoint, exc)
+            return 0.0
         return float(reply)
 
     def admit(self, endpoint: str) -> float:

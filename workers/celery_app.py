@@ -59,6 +59,10 @@ def create_app(settings: Settings) -> Celery:
         task_ignore_result=True,
         broker_transport_options=_transport_options(settings),
         broker_connection_retry_on_startup=True,
+        # When the broker connection drops, running steps finish their database work (each is
+        # idempotent); their messages come back from the broker, or from the janitor when the
+        # broker lost them. Cancelling them would only redo the same work.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         # Flower shows progress from these events.
         worker_send_task_events=True,
         task_send_sent_event=True,

@@ -109,3 +109,10 @@ def test_redis_forgets_failures_by_expiry(redis_url: str) -> None:
     breakers.record(GROQ, True)
     assert not client.exists(KEY_PREFIX + GROQ)
     client.close()
+
+
+def test_an_unreachable_redis_fails_open() -> None:
+    # A port nothing listens on: every step fails to connect.
+    breakers = RedisBreakers.from_url("redis://127.0.0.1:1/0", POLICY)
+    breakers.record(GROQ, False)
+    assert breakers.admit(GROQ) == 0
