@@ -16,128 +16,51 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from jobs.sample_parts import (
+    ASIDES,
+    CITIES,
+    CURRENCIES,
+    CUSTOMERS,
+    DATE,
+    EASY,
+    FILLER,
+    HARD,
+    INTENTS,
+    ITEMS,
+    JUNK,
+    LABELS,
+    LAWS,
+    MEDIUM,
+    MERCHANTS,
+    MONTHS,
+    NAMES,
+    NUM,
+    NUMBER_WORDS,
+    REPORT_FILLER,
+    STR,
+    VENDORS,
+    VENUES,
+    fmt_amount,
+    fmt_date,
+    object_schema,
+    ocr_label,
+    pick_date,
+    pick_date_style,
+    pick_level,
+    pick_money,
+)
+
 JobDict = dict[str, Any]
-
-EASY, MEDIUM, HARD = 0, 1, 2
-LABELS = ["billing", "technical", "account", "cancellation", "other"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December"]
-NUMBER_WORDS = {7: "seven", 10: "ten", 14: "fourteen", 15: "fifteen", 30: "thirty",
-                45: "forty-five", 60: "sixty", 90: "ninety", 120: "one hundred twenty"}
-VENDORS = ["Acme Supplies GmbH", "Northwind Traders Ltd", "Globex Logistics SA",
-           "Initech Services Inc.", "Umbrella Lab Equipment BV", "Stark Office Solutions",
-           "Wayne Paper Co.", "Hooli Cloud Services", "Vandelay Industries", "Cyberdyne Parts AG"]
-CUSTOMERS = ["Blue Harbor Foods", "Pinecrest Dental", "Orbit Analytics", "Maple & Stone LLP",
-             "Riverside Clinic", "Kestrel Robotics"]
-ITEMS = ["Printer paper A4", "Toner cartridge", "Consulting hours", "Cloud storage 1 TB",
-         "Shipping", "Desk lamp", "USB-C cable", "Annual support plan", "Safety gloves",
-         "Label roll", "Monitor stand", "Onboarding workshop"]
-MERCHANTS = ["CORNER CAFE", "CITY PHARMACY", "FRESHMART", "METRO BOOKS", "QUICKFUEL"]
-LAWS = ["the State of New York", "England and Wales", "the State of Delaware", "Germany",
-        "the Netherlands", "Ireland"]
-VENUES = ["London", "Amsterdam", "Wilmington", "Frankfurt", "Dublin"]
-CITIES = ["Lisbon", "Toronto", "Singapore", "Austin", "Warsaw", "Melbourne"]
-NAMES = ["Maria", "Tom", "Aisha", "Kenji", "Lena", "Omar", "Sofia", "Raj"]
-CURRENCIES = {"EUR": "€", "USD": "$", "GBP": "£"}
-JUNK = ["~ ~ .. |", "=== ##### ===", "|  '  ;  .", "----- . -----", "[ scan ]  .. ,"]
-FILLER = [
-    "The parties shall cooperate in good faith in all matters relating to this Agreement.",
-    "Headings are for convenience only and do not affect interpretation.",
-    "Each party shall keep the other party's confidential information secret.",
-    "No waiver of any provision shall be effective unless made in writing.",
-    "Supplier shall maintain insurance with reputable insurers at its own cost.",
-    "Notices shall be delivered by hand or by registered mail to the addresses above.",
-    "Neither party may assign this Agreement without the other party's prior written consent.",
-]
-REPORT_FILLER = [
-    "The team continued to focus on operational discipline and customer retention.",
-    "Management reviewed the risk register and found no new material risks.",
-    "Work on the new reporting platform progressed according to plan.",
-    "Supplier negotiations are ongoing and are expected to conclude next quarter.",
-    "Employee engagement remained stable according to the internal survey.",
-]
-# Phrases that carry a support email's intent; distractor sentences mention other topics loosely.
-INTENTS = {
-    "billing": ["I was charged twice for my {month} invoice and need a refund.",
-                "Can you explain the extra fee on my last bill?"],
-    "technical": ["The app crashes every time I upload a file.",
-                  "I keep getting error 502 when I open the dashboard."],
-    "account": ["Please change the email address on my account to {email}.",
-                "I need to add a new user to our account."],
-    "cancellation": ["I want to cancel my subscription at the end of this month.",
-                     "We have decided not to renew and want to cancel the service."],
-    "other": ["Do you have an office in {city}? We would like to visit.",
-              "I just wanted to say thanks for the great service last week."],
-}
-ASIDES = {
-    "billing": "Our finance team will look at the invoice later anyway.",
-    "technical": "The app was a bit slow yesterday but that is not why I am writing.",
-    "account": "My colleague also has an account with you.",
-    "cancellation": "We considered other vendors last year but stayed.",
-    "other": "By the way, your office in {city} looked lovely on your website.",
-}
-
-
-def _level(r: random.Random) -> int:
-    x = r.random()
-    return EASY if x < 0.62 else MEDIUM if x < 0.86 else HARD
-
-
-def _date(r: random.Random) -> dt.date:
-    return dt.date(2024, 1, 1) + dt.timedelta(days=r.randint(0, 700))
-
-
-def fmt_date(d: dt.date, style: str) -> str:
-    """A date as documents write it: iso, long ("3 March 2025"), us ("March 3, 2025"), dotted."""
-    if style == "long":
-        return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-    if style == "us":
-        return f"{MONTHS[d.month - 1]} {d.day}, {d.year}"
-    if style == "dotted":
-        return f"{d.day:02d}.{d.month:02d}.{d.year}"
-    return d.isoformat()
-
-
-def fmt_amount(x: float, eu: bool = False) -> str:
-    """1234.5 -> "1,234.50", or "1.234,50" in the European convention."""
-    s = f"{x:,.2f}"
-    return s.translate(str.maketrans(",.", ".,")) if eu else s
-
-
-def _date_style(r: random.Random, level: int) -> str:
-    return "iso" if level == EASY else r.choice(["long", "us", "dotted", "iso"])
-
-
-def _ocr(r: random.Random, label: str, noisy: bool) -> str:
-    """OCR damage for labels only: values stay readable, as on a decent scan."""
-    if not noisy or r.random() < 0.5:
-        return label
-    swaps = {"l": "1", "o": "0", "O": "0", "S": "5", "I": "1"}
-    return "".join(swaps[c] if c in swaps and r.random() < 0.4 else c for c in label)
-
-
-def _money(r: random.Random, lo: float, hi: float) -> float:
-    return round(r.uniform(lo, hi), 2)
-
-
-def _schema(props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": props, "required": sorted(props),
-            "additionalProperties": False}
-
-
-NUM = {"type": "number"}
-STR = {"type": "string"}
-DATE = {"type": "string", "format": "date"}
 
 
 def invoice(r: random.Random, level: int) -> JobDict:
     vendor, cur = r.choice(VENDORS), r.choice(list(CURRENCIES))
     eu = level > EASY and cur == "EUR" and r.random() < 0.7
     noisy = level == HARD and r.random() < 0.7
-    style, issued = _date_style(r, level), _date(r)
+    style, issued = pick_date_style(r, level), pick_date(r)
     number = r.choice(["INV-{y}-{n:04d}", "A/{y}/{n}", "{n:06d}"]).format(
         y=issued.year, n=r.randint(1, 9999))
-    items = [(r.choice(ITEMS), r.randint(1, 12), _money(r, 2, 400))
+    items = [(r.choice(ITEMS), r.randint(1, 12), pick_money(r, 2, 400))
              for _ in range(r.randint(1, 3 if level == EASY else 9))]
     subtotal = round(sum(q * p for _, q, p in items), 2)
     rate = r.choice([0, 7, 10, 19, 20])
@@ -148,7 +71,7 @@ def invoice(r: random.Random, level: int) -> JobDict:
         return fmt_amount(x, eu)
 
     def lab(label: str) -> str:
-        return _ocr(r, label, noisy)
+        return ocr_label(r, label, noisy)
 
     lines = [vendor, f"{r.randint(1, 200)} Market Street", "", "INVOICE",
              f"{lab(r.choice(['Invoice No', 'Invoice number', 'Invoice #']))}: {number}",
@@ -163,14 +86,15 @@ def invoice(r: random.Random, level: int) -> JobDict:
         lines.insert(r.randint(4, len(lines)), r.choice(JUNK))
     lines += ["", f"{lab('Subtotal')}: {a(subtotal)}", f"{lab('VAT')} {rate}%: {a(tax)}"]
     if level > EASY:
-        lines.append(f"{lab('Previous balance')}: {a(_money(r, 10, 3000))}")
+        lines.append(f"{lab('Previous balance')}: {a(pick_money(r, 10, 3000))}")
     lines.append(f"{lab(r.choice(['Total due', 'Total', 'Amount due']))}: {cur} {a(total)}")
     if level == HARD:
-        lines.append(f"{lab('Amount paid')}: {a(_money(r, 0, total))}")
+        lines.append(f"{lab('Amount paid')}: {a(pick_money(r, 0, total))}")
         lines += ["", "Payment terms: net 30 days. Late payments incur 1.5% interest per month.",
                   "Thank you for your business!"]
-    schema = _schema({"vendor": STR, "invoice_number": STR, "date": DATE, "currency": STR,
-                      "subtotal": NUM, "tax": NUM, "total": NUM, "line_items": {"type": "integer"}})
+    schema = object_schema({"vendor": STR, "invoice_number": STR, "date": DATE,
+                            "currency": STR, "subtotal": NUM, "tax": NUM, "total": NUM,
+                            "line_items": {"type": "integer"}})
     ref = {"vendor": vendor, "invoice_number": number, "date": issued.isoformat(),
            "currency": cur, "subtotal": subtotal, "tax": tax, "total": total,
            "line_items": len(items)}
@@ -181,12 +105,13 @@ def invoice(r: random.Random, level: int) -> JobDict:
 def receipt(r: random.Random, level: int) -> JobDict:
     merchant, cur = r.choice(MERCHANTS), r.choice(list(CURRENCIES))
     eu = level > EASY and cur == "EUR"
-    when = _date(r)
-    prices = [_money(r, 0.5, 40) for _ in range(r.randint(1, 4 if level == EASY else 12))]
+    when = pick_date(r)
+    prices = [pick_money(r, 0.5, 40) for _ in range(r.randint(1, 4 if level == EASY else 12))]
     total = round(sum(prices), 2)
     method = r.choice(["cash", "card"])
     clock = f"{r.randint(7, 21)}:{r.randint(10, 59)}"
-    lines = [merchant, f"{fmt_date(when, _date_style(r, level))} {clock}  Till {r.randint(1, 9)}"]
+    stamp = f"{fmt_date(when, pick_date_style(r, level))} {clock}"
+    lines = [merchant, f"{stamp}  Till {r.randint(1, 9)}"]
     lines += [f"{r.choice(ITEMS)[:14].upper()}  {fmt_amount(p, eu)}" for p in prices]
     if level > EASY:
         lines.append(f"LOYALTY POINTS BALANCE  {r.randint(100, 2000)}")
@@ -199,8 +124,8 @@ def receipt(r: random.Random, level: int) -> JobDict:
     if level == HARD:
         lines.insert(2, r.choice(JUNK))
         lines.append(f"RETURNS ACCEPTED UNTIL {fmt_date(when + dt.timedelta(days=30), 'dotted')}")
-    schema = _schema({"merchant": STR, "date": DATE, "currency": STR, "total": NUM,
-                      "payment_method": {"type": "string", "enum": ["cash", "card"]}})
+    schema = object_schema({"merchant": STR, "date": DATE, "currency": STR, "total": NUM,
+                            "payment_method": {"type": "string", "enum": ["cash", "card"]}})
     ref = {"merchant": merchant, "date": when.isoformat(), "currency": cur, "total": total,
            "payment_method": method}
     return {"task": "extract", "document": "\n".join(lines), "schema": schema, "reference": ref,
@@ -209,7 +134,7 @@ def receipt(r: random.Random, level: int) -> JobDict:
 
 def contract(r: random.Random, level: int) -> JobDict:
     a, b = r.sample(VENDORS, 2)
-    effective, style = _date(r), _date_style(r, level)
+    effective, style = pick_date(r), pick_date_style(r, level)
     law, days = r.choice(LAWS), r.choice([30, 60, 90, 120])
     written = f"{NUMBER_WORDS[days]} ({days})" if level == EASY or r.random() < 0.6 else (
         NUMBER_WORDS[days] if level == HARD else str(days))
@@ -257,9 +182,10 @@ def contract(r: random.Random, level: int) -> JobDict:
             body.insert(at + k, f"--- Page {k + 2} ---")
     signed = effective - dt.timedelta(days=r.randint(1, 20))
     body.append(f"Signed on {fmt_date(signed, style)} by the authorised representatives.")
-    schema = _schema({"parties": {"type": "array", "items": STR, "minItems": 2, "maxItems": 2},
-                      "effective_date": DATE, "governing_law": STR,
-                      "termination_notice_days": {"type": "integer"}, "termination_section": STR})
+    parties = {"type": "array", "items": STR, "minItems": 2, "maxItems": 2}
+    schema = object_schema({"parties": parties, "effective_date": DATE, "governing_law": STR,
+                            "termination_notice_days": {"type": "integer"},
+                            "termination_section": STR})
     ref = {"parties": [a, b], "effective_date": effective.isoformat(), "governing_law": law,
            "termination_notice_days": days, "termination_section": section_ref}
     return {"task": "extract", "document": "\n".join(body), "schema": schema, "reference": ref,
@@ -292,14 +218,14 @@ def support_classify(r: random.Random, level: int) -> JobDict:
 
 
 def support_answer(r: random.Random, level: int) -> JobDict:
-    order, when, paid = f"A-{r.randint(10000, 99999)}", _date(r), _money(r, 20, 900)
-    style = _date_style(r, level)
+    order, when, paid = f"A-{r.randint(10000, 99999)}", pick_date(r), pick_money(r, 20, 900)
+    style = pick_date_style(r, level)
     lines = [f"Subject: order {order}", "",
              f"Hello, I ordered a {r.choice(ITEMS).lower()} on {fmt_date(when, style)} "
              f"(order {order}) and paid {fmt_amount(paid)} USD. It has not arrived yet."]
     if level > EASY:
         old = f"A-{r.randint(10000, 99999)}"
-        lines.append(f"My previous order {old} for {fmt_amount(_money(r, 20, 900))} USD "
+        lines.append(f"My previous order {old} for {fmt_amount(pick_money(r, 20, 900))} USD "
                      "arrived fine.")
     if level == HARD:
         lines.append("The shipping fee was 9.99 USD, which I think is too much.")
@@ -386,7 +312,7 @@ def generate(n: int, seed: int = 0) -> Iterator[JobDict]:
     builders, weights = zip(*MIX, strict=True)
     for i in range(n):
         r = random.Random(f"tierline-sample:{seed}:{i}")
-        builder, level = r.choices(builders, weights)[0], _level(r)
+        builder, level = r.choices(builders, weights)[0], pick_level(r)
         job = builder(r, level)
         job["context"] = _context(r, job, level)
         job.update(key=f"sample-{seed}-{i:06d}", tenant=r.choice(["acme", "globex", "initech"]),

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from cli.sample import sample
 from jobs.models import JobSpec, TaskType
-from jobs.sample import fmt_amount, fmt_date, generate
+from jobs.sample import generate
+from jobs.sample_parts import fmt_amount, fmt_date
 
 
 def test_same_seed_gives_the_same_jobs() -> None:
