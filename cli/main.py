@@ -8,6 +8,7 @@ import click
 
 import migrations
 from cli.breakers import breakers
+from cli.budgets import budgets
 from cli.costs import costs
 from cli.demo import demo
 from cli.fleet import feedback, report, requeue_command, results, status, submit
@@ -39,7 +40,7 @@ def upgrade() -> None:
 
 
 for command in (submit, status, results, report, feedback, requeue_command, demo, router,
-                sample, sim, breakers, costs, shadow):
+                sample, sim, breakers, costs, budgets, shadow):
     cli.add_command(command)
 
 

@@ -48,7 +48,7 @@ class CostRow:
     first_answer_tokens: tuple[int, int] | None
 
 
-def _money(value: Any) -> Decimal:
+def money(value: Any) -> Decimal:
     """A sum of money as the driver returns it (Decimal, or float on SQLite), as a Decimal."""
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
@@ -99,6 +99,6 @@ def cost_ledger(session: Session, by: list[str], batch_id: str | None = None,
         group = tuple(row[:len(columns)])
         jobs, calls, failures, tokens_in, tokens_out, cost, rejected_cost = row[len(columns):]
         rows.append(CostRow(group, int(jobs), int(calls), int(failures or 0), int(tokens_in or 0),
-                            int(tokens_out or 0), _money(cost), _money(rejected_cost),
+                            int(tokens_out or 0), money(cost), money(rejected_cost),
                             first.get(group, (0, 0)) if per_job else None))
     return sorted(rows, key=lambda r: (-r.cost_usd, [str(g) for g in r.group]))

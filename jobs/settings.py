@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # broker is Redis, per process otherwise.
     breaker_failures_to_open: int = Field(default=5, ge=1)
     breaker_open_s: float = Field(default=30.0, gt=0)
+    # Seconds a route process reuses a budget's spend before summing the ledger again: a bulk
+    # batch costs one sum per budget per interval, not one per job (0: sum for every job).
+    budget_refresh_s: float = Field(default=10.0, ge=0)
     tier1_flush_interval_s: float = 0.1
     tier1_flush_every: int = 32
 

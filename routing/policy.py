@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jobs.models import JobSpec, Level, TaskType
 from jobs.tiers import Endpoint, Tier, TiersConfig
+from routing.budget import Budget
 from routing.features import Features
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.default.toml")
@@ -81,6 +82,16 @@ class PolicyConfig(BaseModel):
     # tenant -> hosts (Endpoint.host_name) allowed to see its sensitive documents; "*" applies
     # to tenants without an entry. A sensitive job of a tenant with no entry reaches no host.
     tenant_hosts: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # Spend caps per tenant and/or feature and period (routing.budget); none by default.
+    budgets: tuple[Budget, ...] = ()
+
+    @model_validator(mode="after")
+    def _budgets_distinct(self) -> PolicyConfig:
+        names = [b.name for b in self.budgets]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"budget {repeated[0]} is declared more than once")
+        return self
 
     def bar(self, job: JobSpec) -> float:
         bar = self.quality_bar.get(job.context.error_tolerance, 0.7)

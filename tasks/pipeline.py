@@ -22,6 +22,7 @@ from jobs.tiers import Endpoint, TiersConfig
 from providers.base import CompletionRequest, Provider
 from routing.policy import NoEligibleTier
 from tasks.backoff import retry_delay
+from tasks.budgets import budget_gate
 from tasks.calls import CallRecord, call_chain
 from tasks.judging import judge_for
 from tasks.runtime import Runtime
@@ -48,7 +49,8 @@ class RetryLater:
 
 
 def ceiling_tier(tiers: TiersConfig, job: JobSpec) -> int:
-    """The highest tier this job may run on: the top tier, or the job's own ceiling."""
+    """The highest tier this job may run on: the top tier, or the job's own ceiling (which
+    the route step lowers to a spend budget's cap)."""
     return min(tiers.top, job.context.max_tier)
 
 
@@ -72,15 +74,29 @@ def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
         if job.status != JobStatus.QUEUED:
             republish(job, publisher, session)
             return
+        gate = budget_gate(session, rt.spend, rt.policy.budgets, store.job_spec(job),
+                           rt.tiers.top)
+        if gate.refusal is not None:
+            store.set_status(job, JobStatus.FAILED, gate.refusal)
+            return
         try:
-            decision = rt.router.decide(store.job_spec(job), rt.tiers)
+            decision = rt.router.decide(gate.spec, rt.tiers)
         except NoEligibleTier as exc:
             store.set_status(job, JobStatus.FAILED, f"no tier may take this job: {exc}")
             return
+        if gate.max_tier is not None:
+            if decision.tier > gate.max_tier:
+                # Only a hard limit (context window, allowed hosts) lifts a tier over a ceiling.
+                store.set_status(job, JobStatus.FAILED, f"{'; '.join(gate.reasons)}; tier "
+                                 f"{decision.tier} is the lowest that may take this job")
+                return
+            # The cap becomes the job's own ceiling, so its escalations, tier give-ups and
+            # feedback re-runs (all bounded by `ceiling_tier`) stop there too.
+            job.spec = gate.spec.model_dump(mode="json", by_alias=True)
         session.add(RoutingDecision(
             job_id=job.id, tier=decision.tier,
             probabilities={str(t): p for t, p in decision.probabilities.items()},
-            confidence=decision.confidence, reasons=list(decision.reasons),
+            confidence=decision.confidence, reasons=[*gate.reasons, *decision.reasons],
             router_version=decision.router_version, latency_ms=decision.latency_ms,
         ))
         job.current_tier = decision.tier

@@ -17,6 +17,7 @@ from routing.breaker import BreakerPolicy, Breakers, MemoryBreakers
 from routing.factory import build_router
 from routing.policy import PolicyConfig, allowed_endpoints, load_policy
 from tasks.asyncloop import BackgroundLoop
+from tasks.budgets import SpendCache
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Runtime:
     simulator_url: str | None
     policy: PolicyConfig = field(default_factory=load_policy)
     breakers: Breakers = field(default_factory=MemoryBreakers)
+    # Each budget's spend, re-read from the ledger every `settings.budget_refresh_s` at most.
+    spend: SpendCache = field(default_factory=SpendCache)
     _providers: dict[str, Provider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _on_close: list[Callable[[], None]] = field(default_factory=list)
@@ -105,7 +108,8 @@ def build_runtime(settings: Settings) -> Runtime:
     if callable(close_breakers):
         on_close.append(close_breakers)
     return Runtime(settings, Database(settings.effective_database_url), tiers, router,
-                   simulator_url, policy, breakers, _providers={tier1.label: tier1_provider},
+                   simulator_url, policy, breakers, SpendCache(settings.budget_refresh_s),
+                   _providers={tier1.label: tier1_provider},
                    _on_close=on_close)
 
 
