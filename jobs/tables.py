@@ -109,6 +109,8 @@ class Attempt(Base):
     __table_args__ = (
         UniqueConstraint("job_id", "attempt_no", name="uq_attempts_job_attempt"),
         Index("ix_attempts_ledger", "tenant", "feature", "query_type"),
+        # Budgets and `tierline costs --since` sum the ledger since a date.
+        Index("ix_attempts_created_at", "created_at"),
     )
 
 
