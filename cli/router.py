@@ -11,6 +11,7 @@ from jobs.db import Database
 from jobs.ledger import training_outcomes
 from jobs.models import JobSpec
 from jobs.settings import Settings
+from jobs.tiers import load_tiers
 from routing.classifier import ModelFileError
 from routing.evaluation import evaluate_rows, plot
 from routing.replay import ReplayFormatError, read_ledger_file, read_replay, row_example
@@ -60,7 +61,7 @@ def _ledger_from_database() -> list[tuple[JobSpec, int | None]]:
     db = Database(settings.effective_database_url)
     try:
         with db.session() as session:
-            outcomes = list(training_outcomes(session))
+            outcomes = list(training_outcomes(session, top=load_tiers(settings.tiers_file).top))
     finally:
         db.dispose()
     click.echo(f"{len(outcomes)} labelled jobs from the ledger", err=True)

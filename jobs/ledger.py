@@ -4,7 +4,8 @@ validation and drew no bad feedback.
 Only exact labels are taken. A job whose first answer came from tier t > 1 and passed says
 nothing about tier t - 1 (it was never asked), so it is left out rather than taught as "tier
 t - 1 fails"; that bias would keep similar jobs on the expensive tier for ever. A job whose every
-answer failed is labelled None (no tier was good enough).
+answer failed, the top tier's included, is labelled None (no tier was good enough); one stopped
+below the top by a ceiling (its own `max_tier`, or a budget's cap) is left out the same way.
 """
 
 from __future__ import annotations
@@ -19,18 +20,19 @@ from jobs.models import JobSpec
 from jobs.tables import Attempt, Feedback, Job
 
 
-def lowest_good_tier(answers: dict[int, bool]) -> tuple[bool, int | None]:
+def lowest_good_tier(answers: dict[int, bool], top: int = 3) -> tuple[bool, int | None]:
     """From {tier: good} of a job's answered tiers: (label is exact, lowest good tier)."""
     good = sorted(t for t, ok in answers.items() if ok)
     if not good:
-        return bool(answers), None
+        return top in answers, None
     lowest = good[0]
     return lowest == 1 or (lowest - 1) in answers, lowest
 
 
 def training_outcomes(
-    session: Session, limit: int | None = None
+    session: Session, limit: int | None = None, top: int = 3
 ) -> Iterator[tuple[JobSpec, int | None]]:
+    """(job, lowest good tier) of the ledger's jobs whose label is exact; `top` is the top tier."""
     bad = {(f.job_id, f.attempt_no) for f in session.scalars(
         select(Feedback).where(Feedback.verdict == "bad"))}
     answers: dict[str, dict[int, bool]] = defaultdict(dict)
@@ -41,7 +43,7 @@ def training_outcomes(
         answers[job_id][tier] = answers[job_id].get(tier, False) or good
     emitted = 0
     for job_id, tiers in answers.items():
-        exact, label = lowest_good_tier(tiers)
+        exact, label = lowest_good_tier(tiers, top)
         if not exact:
             continue
         job = session.get(Job, job_id)

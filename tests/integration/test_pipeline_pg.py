@@ -245,6 +245,8 @@ def test_ledger_labels_are_exact_and_train_a_router(db: Database) -> None:
     assert lowest_good_tier({1: False, 2: True}) == (True, 2)
     assert lowest_good_tier({2: True}) == (False, 2)  # tier 1 never asked: no label
     assert lowest_good_tier({1: False, 2: False, 3: False}) == (True, None)
+    # Stopped at tier 2 by a ceiling: whether tier 3 would do is unknown.
+    assert lowest_good_tier({1: False, 2: False}) == (False, None)
     rt = make_runtime(db, {1: [StubProvider(INVENTED)], 2: [StubProvider(GOOD, name="t2")]})
     escalated = submit_one(db)
     direct = submit_one(db, context={"min_tier": 2}, key="direct")
