@@ -32,6 +32,18 @@ def _set_faults(simulator_url: str, faults: dict[str, object]) -> None:
         assert response.status == 200
 
 
+def batch_outcome(db: Database, batch_id: str) -> tuple[dict[str, int], int, int]:
+    """Jobs per status, result rows, and jobs not done whose status gives no reason."""
+    with db.session() as session:
+        statuses = dict(session.execute(
+            select(Job.status, func.count()).where(Job.batch_id == batch_id).group_by(Job.status)
+        ).all())
+        results = session.scalar(select(func.count()).select_from(Result)) or 0
+        unexplained = session.scalar(select(func.count()).where(
+            Job.status != "done", Job.status_reason.is_(None))) or 0
+    return statuses, results, unexplained
+
+
 def test_killed_workers_and_failing_providers_lose_no_job(
     migrated_pg_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -57,17 +69,11 @@ def test_killed_workers_and_failing_providers_lose_no_job(
             fleet.start_worker(victim)
         wait_until_finished(db, fleet, batch_id, timeout_s=420)
 
+    statuses, results, unexplained = batch_outcome(db, batch_id)
     with db.session() as session:
-        statuses = dict(session.execute(
-            select(Job.status, func.count()).where(Job.batch_id == batch_id).group_by(Job.status)
-        ).all())
-        done = session.scalar(select(func.count()).where(Job.batch_id == batch_id,
-                                                          Job.status == "done")) or 0
-        results = session.scalar(select(func.count()).select_from(Result)) or 0
         failed_calls = session.scalar(select(func.count()).where(Attempt.outcome != "ok")) or 0
-        unexplained = session.scalar(select(func.count()).where(
-            Job.status != "done", Job.status_reason.is_(None)))
     db.dispose()
+    done = statuses.get("done", 0)
     assert sum(statuses.values()) == 120
     assert set(statuses) <= {"done", "needs_review", "failed"}
     assert results >= done > 100
@@ -160,16 +166,9 @@ def test_a_redis_restart_mid_batch_loses_no_job(
         restart()
         wait_until_finished(db, fleet, batch_id, timeout_s=300)
 
-    with db.session() as session:
-        statuses = dict(session.execute(
-            select(Job.status, func.count()).where(Job.batch_id == batch_id).group_by(Job.status)
-        ).all())
-        done = session.scalar(select(func.count()).where(Job.batch_id == batch_id,
-                                                          Job.status == "done")) or 0
-        results = session.scalar(select(func.count()).select_from(Result)) or 0
-        unexplained = session.scalar(select(func.count()).where(
-            Job.status != "done", Job.status_reason.is_(None)))
+    statuses, results, unexplained = batch_outcome(db, batch_id)
     db.dispose()
+    done = statuses.get("done", 0)
     assert sum(statuses.values()) == 80
     assert set(statuses) <= {"done", "needs_review", "failed"}
     assert results == done > 60
