@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
@@ -27,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, this file's folder would come first on sys.path and shadow packages.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
+from bench.figures import publish  # noqa: E402
 from jobs.models import JobSpec  # noqa: E402
 from jobs.prompts import build_prompt  # noqa: E402
 from jobs.sample import generate  # noqa: E402
@@ -127,11 +127,7 @@ def main() -> None:
           f"({pipeline['jobs_per_s']} jobs/s), latency p50 {pipeline['latency_p50_s']} s, "
           f"p99 {pipeline['latency_p99_s']} s")
     figures = {"tier1_batching": batching, "embedded_pipeline": pipeline}
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "pipeline.json").write_text(json.dumps(figures, indent=2))
-    if args.json:
-        print(json.dumps(figures))
+    publish("pipeline", figures, args.json)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import json
 import os
 import statistics
 import sys
@@ -33,6 +32,7 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 import numpy as np  # noqa: E402
 
+from bench.figures import publish  # noqa: E402
 from jobs.models import JobSpec  # noqa: E402
 from jobs.sample import generate  # noqa: E402
 from jobs.tiers import load_tiers  # noqa: E402
@@ -143,12 +143,7 @@ def main() -> None:
         print(f"{'':>24}  USD per 1k jobs: {figures['usd_per_1k_jobs']}")
     for name, figures in out["calibration"].items():
         print(f"{'calibration ' + name:>24}: {figures}")
-    target = ROOT / "bench" / "out" / "routing.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {target}")
-    if args.json:
-        print(json.dumps(out))
+    publish("routing", out, args.json)
 
 
 if __name__ == "__main__":

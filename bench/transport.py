@@ -11,7 +11,6 @@ and jobs per second per transport; writes bench/out/transport.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import threading
@@ -24,6 +23,7 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 from celery import Celery  # noqa: E402
 
+from bench.figures import publish  # noqa: E402
 from workers.embedded import embedded_worker  # noqa: E402
 
 
@@ -76,11 +76,7 @@ def main() -> None:
     for f in figures:
         print(f"{f['transport']:<11} {f['finished']:>5}/{f['jobs']} two-hop jobs in "
               f"{f['seconds']:>6} s  ({f['jobs_per_s']} jobs/s)")
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "transport.json").write_text(json.dumps(figures, indent=2))
-    if args.json:
-        print(json.dumps(figures))
+    publish("transport", figures, args.json)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the `validation` package.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
+from bench.figures import publish  # noqa: E402
 from jobs.models import JobSpec, TaskType  # noqa: E402
 from jobs.prompts import build_prompt  # noqa: E402
 from jobs.sample import generate  # noqa: E402
@@ -313,12 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run_workload(args.n, args.seed, max(1, args.repeat)) | run_gsm8k()
     report(result)
-    out = ROOT / "bench/out/validation.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(f"\nwrote {out.relative_to(ROOT)}")
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
+    print()
+    publish("validation", result, args.json)
     return 0
 
 
