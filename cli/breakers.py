@@ -23,8 +23,7 @@ def breakers(as_json: bool) -> None:
     store = build_breakers(settings, tiers)
     shared = isinstance(store, RedisBreakers)
     states, now = store.states(), time.time()
-    if isinstance(store, RedisBreakers):
-        store.close()
+    store.close()
     rows = [{"tier": tier.tier, "endpoint": e.label,
              "state": describe(states.get(e.label, CLOSED), store.policy, now)}
             for tier in tiers.tiers for e in tier.endpoints]

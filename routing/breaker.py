@@ -113,6 +113,8 @@ class Breakers(Protocol):
 
     def states(self) -> dict[str, BreakerState]: ...
 
+    def close(self) -> None: ...
+
 
 class MemoryBreakers:
     """The breakers of one process (the embedded default), safe across its threads."""
@@ -140,3 +142,6 @@ class MemoryBreakers:
             now = self._clock()
             return {e: s for e, s in sorted(self._states.items())
                     if _current(s, self.policy, now) != CLOSED}
+
+    def close(self) -> None:
+        """Nothing to release: the state is this process's memory."""

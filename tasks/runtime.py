@@ -104,9 +104,7 @@ def build_runtime(settings: Settings) -> Runtime:
     if callable(close_router):
         on_close.append(close_router)
     breakers = build_breakers(settings, tiers)
-    close_breakers = getattr(breakers, "close", None)
-    if callable(close_breakers):
-        on_close.append(close_breakers)
+    on_close.append(breakers.close)
     return Runtime(settings, Database(settings.effective_database_url), tiers, router,
                    simulator_url, policy, breakers, SpendCache(settings.budget_refresh_s),
                    _providers={tier1.label: tier1_provider},
