@@ -34,5 +34,12 @@ def breakers(as_json: bool) -> None:
         click.echo("No Redis broker: each worker process keeps its own breakers, so there is "
                    "no fleet-wide state to show.")
         return
+    from cli import render
+
+    view = render.table(title="circuit breakers, as the fleet sees them")
+    view.add_column("tier", no_wrap=True)
+    view.add_column("endpoint", overflow="ellipsis", no_wrap=True)
+    view.add_column("state", overflow="fold")
     for row in rows:
-        click.echo(f"tier {row['tier']}  {row['endpoint']:<60} {row['state']}")
+        view.add_row(str(row["tier"]), str(row["endpoint"]), str(row["state"]))
+    render.console().print(view)

@@ -8,10 +8,9 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from cli import render
 from cli.context import open_context
 from jobs.budgets import ledger_spend
 from jobs.tables import utcnow
@@ -22,7 +21,8 @@ _STYLE = {BudgetState.OK: "green", BudgetState.CAPPED: "yellow", BudgetState.EXH
 
 
 @click.command("budgets")
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object per budget")
+@click.option("--json", "as_json", is_flag=True,
+              help="print one JSON document: the budgets and the policy file")
 def budgets(as_json: bool) -> None:
     """Each budget's spend this period, its limit, and whether it caps or stops new jobs."""
     ctx = open_context()
@@ -37,15 +37,18 @@ def budgets(as_json: bool) -> None:
                                                  period_start(b.period, now)))
                     for b in policy.budgets]
     if as_json:
-        for status in statuses:
-            click.echo(json.dumps(_as_dict(status, now)))
+        click.echo(json.dumps({"policy_file": str(source),
+                               "budgets": [_as_dict(status, now) for status in statuses]}))
         return
     if not statuses:
         click.echo(f"no budgets in {source}")
         return
-    table = Table(title="spend budgets", caption=escape(f"from {source}"))
-    for column in ("tenant", "feature", "period", "since", "spent", "limit", "share", "state"):
-        table.add_column(column)
+    table = render.table(title="spend budgets", caption=escape(f"from {source}"))
+    for column in ("tenant", "feature"):
+        table.add_column(column, overflow="ellipsis", no_wrap=True, min_width=6)
+    for column in ("period", "since", "spent", "limit", "share"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("state", overflow="fold")
     for status in statuses:
         budget, state = status.budget, status.state
         at = f" at tier {budget.soft_max_tier}" if state is BudgetState.CAPPED else ""
@@ -54,7 +57,7 @@ def budgets(as_json: bool) -> None:
                       f"{period_start(budget.period, now):%Y-%m-%d}",
                       usd(status.spent_usd), usd(budget.limit_usd), f"{status.share:.0%}",
                       f"[{_STYLE[state]}]{state.value}{at}[/]")
-    Console().print(table)
+    render.console().print(table)
 
 
 def _as_dict(status: BudgetStatus, now: datetime) -> dict[str, Any]:

@@ -2,33 +2,44 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from cli.context import open_context
-from jobs.costs import DIMENSIONS, UnknownDimension, cost_ledger
-from jobs.tiers import load_tiers
-from providers.pricing import cost_usd
+from cli.render import console, decimal_text, json_document, table, usd
 
 
 def _by(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _tokens(n: int) -> str:
+    """Token counts short enough for a narrow column: 950, 12.3k, 4.51M."""
+    if n < 10_000:
+        return f"{n:,}"
+    if n < 10_000_000:
+        return f"{n / 1000:.1f}k"
+    return f"{n / 1_000_000:.2f}M"
+
+
 @click.command("costs")
 @click.option("--by", "by", default="feature", show_default=True,
-              help=f"comma-separated dimensions: {', '.join(DIMENSIONS)}")
+              help="comma-separated dimensions: tenant, user, feature, query_type, tier, "
+                   "provider, model")
 @click.option("--batch", "batch_id", help="only this batch's jobs")
 @click.option("--since", type=click.DateTime(), help="only calls made since (UTC)")
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object per group")
+@click.option("--json", "as_json", is_flag=True,
+              help="print one JSON document: the groups and the totals")
 def costs(by: str, batch_id: str | None, since: datetime | None, as_json: bool) -> None:
     """Spend per group from the ledger, with what the same jobs would cost at the top tier."""
+    from decimal import Decimal
+
+    from cli.context import open_context
+    from jobs.costs import UnknownDimension, cost_ledger
+    from jobs.tiers import load_tiers
+    from providers.pricing import cost_usd
+
     ctx = open_context()
     tiers = load_tiers(ctx.settings.tiers_file)
     top = tiers.get(tiers.top).primary
@@ -47,26 +58,42 @@ def costs(by: str, batch_id: str | None, since: datetime | None, as_json: bool) 
         out.append({**dict(zip(dimensions, row.group, strict=True)), "jobs": row.jobs,
                     "calls": row.calls, "failed_calls": row.failed_calls,
                     "input_tokens": row.input_tokens, "output_tokens": row.output_tokens,
-                    "cost_usd": float(row.cost_usd),
-                    "rejected_cost_usd": float(row.rejected_cost_usd),
-                    "all_top_tier_cost_usd": float(baseline) if baseline is not None else None})
+                    "cost_usd": row.cost_usd, "rejected_cost_usd": row.rejected_cost_usd,
+                    "all_top_tier_cost_usd": baseline})
+    at_top = [item["all_top_tier_cost_usd"] for item in out]
+    totals = {
+        "jobs": sum(r.jobs for r in rows) if all(d in ("tenant", "user", "feature",
+                                                       "query_type") for d in dimensions)
+        else None,
+        "calls": sum(r.calls for r in rows), "failed_calls": sum(r.failed_calls for r in rows),
+        "input_tokens": sum(r.input_tokens for r in rows),
+        "output_tokens": sum(r.output_tokens for r in rows),
+        "cost_usd": sum((r.cost_usd for r in rows), Decimal(0)),
+        "rejected_cost_usd": sum((r.rejected_cost_usd for r in rows), Decimal(0)),
+        "all_top_tier_cost_usd": (sum(at_top, Decimal(0)) if out and None not in at_top
+                                  else None),
+    }
     if as_json:
-        for item in out:
-            click.echo(json.dumps(item))
+        click.echo(json_document({"by": dimensions, "batch_id": batch_id,
+                                  "since": since.replace(tzinfo=UTC).isoformat() if since
+                                  else None, "top_tier_model": top.model,
+                                  "rows": out, "totals": totals}))
         return
-    table = Table(title=f"cost ledger by {', '.join(dimensions)}"
-                        + (f", batch {batch_id}" if batch_id else ""))
-    for column in [*dimensions, "jobs", "calls", "failed", "tokens in/out", "cost (USD)",
-                   "rejected", f"at tier {tiers.top} ({top.model})"]:
-        table.add_column(column)
+    scope = f", batch {batch_id}" if batch_id else ""
+    caption = f"total {usd(totals['cost_usd'])}"
+    if totals["all_top_tier_cost_usd"] is not None:
+        caption += (f", against {usd(totals['all_top_tier_cost_usd'])} had every job gone to "
+                    f"tier {tiers.top} ({top.model})")
+    view = table(title=f"cost ledger by {', '.join(dimensions)}{scope}", caption=caption)
+    view.add_column(" / ".join(dimensions), overflow="ellipsis", no_wrap=True, min_width=8)
+    for name in ("jobs", "calls", "failed", "tokens in", "tokens out", "cost $", "rejected $",
+                 f"tier {tiers.top} $"):
+        view.add_column(name, justify="right", no_wrap=True)
     for item, row in zip(out, rows, strict=True):
-        at_top = item["all_top_tier_cost_usd"]
-        table.add_row(*map(str, row.group), str(row.jobs), str(row.calls), str(row.failed_calls),
-                      f"{row.input_tokens}/{row.output_tokens}", f"{row.cost_usd:.4f}",
-                      f"{row.rejected_cost_usd:.4f}", "-" if at_top is None else f"{at_top:.4f}")
-    total = sum(item["cost_usd"] for item in out)
-    at_top_total = [item["all_top_tier_cost_usd"] for item in out]
-    table.caption = f"total ${total:.4f}" + (
-        f", against ${sum(at_top_total):.4f} had every job gone to tier {tiers.top}"
-        if out and None not in at_top_total else "")
-    Console().print(table)
+        baseline = item["all_top_tier_cost_usd"]
+        view.add_row(" / ".join(map(str, row.group)), f"{row.jobs:,}", f"{row.calls:,}",
+                     f"{row.failed_calls:,}", _tokens(row.input_tokens),
+                     _tokens(row.output_tokens), decimal_text(row.cost_usd, 4),
+                     decimal_text(row.rejected_cost_usd, 4),
+                     "-" if baseline is None else decimal_text(baseline, 4))
+    console().print(view)

@@ -13,7 +13,8 @@ import click
 from rich.console import Console
 
 from cli.context import open_context
-from cli.fleet import status_table, wait_for_batch
+from cli.fleet import wait_for_batch
+from cli.render import status_tables
 from jobs.intake import parse_records
 from jobs.reports import answer_tokens, batch_status
 from jobs.sample import generate
@@ -50,7 +51,8 @@ def run_demo(n: int, seed: int, time_scale: float, home: Path) -> dict[str, Any]
             current.close()
         runtime.install(None)
         ctx.db.dispose()
-    err.print(status_table(status))
+    for part in status_tables(status.as_dict()):
+        err.print(part)
     summary = status.as_dict()
     return {
         "batch_id": receipt.batch_id,

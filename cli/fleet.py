@@ -1,35 +1,25 @@
-"""Commands for producers and watchers: submit, status, results, requeue."""
+"""Commands for producers and watchers: submit, status, results, requeue, feedback."""
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
-from cli.context import Context, open_context
-from jobs.intake import InvalidInput, read_jobs
-from jobs.quality import quality_report
-from jobs.reports import RESULT_COLUMNS, BatchStatus, batch_status, result_rows
-from jobs.tables import Job
-from jobs.tiers import load_tiers
-from tasks.feedback import FeedbackError, give_feedback
-from tasks.publish import CeleryPublisher
-from tasks.submit import requeue, submit_jobs
-from workers.embedded import embedded_worker
+from cli.errors import EXIT_ERROR, EXIT_USAGE
+from cli.render import console, json_document, status_tables
 
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from cli.context import Context
+    from jobs.reports import BatchStatus
 
 
 def _load_schema(path: Path | None) -> dict[str, Any] | None:
+    import json
+
     if path is None:
         return None
     try:
@@ -41,33 +31,32 @@ def _load_schema(path: Path | None) -> dict[str, Any] | None:
     return schema
 
 
-def status_table(status: BatchStatus) -> Table:
-    table = Table(title=f"batch {status.batch_id or '(all)'}")
-    table.add_column("jobs", overflow="fold")
-    for name in ("queued", "routed", "running", "validating", "done", "needs_review", "failed"):
-        table.add_column(name, overflow="fold")
-    table.add_column("cost (USD)", no_wrap=True, min_width=10)
-    counts = [str(status.by_status[name]) for name in
-              ("queued", "routed", "running", "validating", "done", "needs_review", "failed")]
-    table.add_row(str(status.jobs), *counts, f"{status.cost_usd:.4f}")
-    tiers = ", ".join(f"tier {t}: {n}" for t, n in sorted(status.finished_by_tier.items()))
-    active = ", ".join(f"tier {t}: {n}" for t, n in sorted(status.active_by_tier.items()))
-    table.caption = f"finished per tier: {tiers or '-'}  |  in flight: {active or '-'}"
-    return table
+def read_batch_status(ctx: Context, batch_id: str | None) -> BatchStatus:
+    from jobs.reports import batch_status
+
+    with ctx.db.session() as session:
+        return batch_status(session, batch_id)
 
 
 def wait_for_batch(ctx: Context, batch_id: str, total: int, timeout_s: float) -> BatchStatus:
     """Poll the batch until every job is terminal (or the timeout), with a progress bar."""
+    from rich.progress import Progress
+
     deadline = time.monotonic() + timeout_s
-    with Progress(console=err, transient=False) as progress:
+    with Progress(console=console(stderr=True), transient=False) as progress:
         bar = progress.add_task("processing", total=total)
         while True:
-            with ctx.db.session() as session:
-                status = batch_status(session, batch_id)
+            status = read_batch_status(ctx, batch_id)
             progress.update(bar, completed=status.finished)
             if status.complete or time.monotonic() > deadline:
                 return status
             time.sleep(0.25)
+
+
+def _refuse(message: str) -> None:
+    console(stderr=True).print(f"[red]{message}[/red]", highlight=False, markup=True,
+                               soft_wrap=True)
+    sys.exit(EXIT_USAGE)
 
 
 @click.command()
@@ -80,64 +69,130 @@ def wait_for_batch(ctx: Context, batch_id: str, total: int, timeout_s: float) ->
               help="wait for the batch to finish (default: only in the embedded mode)")
 def submit(source: Path, task: str | None, schema_path: Path | None, labels: str | None,
            wait: bool | None) -> None:
-    """Submit jobs from a JSONL or CSV file, or a folder of text files; prints the batch id."""
+    """Submit jobs from a JSONL or CSV file, or a folder of text files; prints the batch id.
+
+    A file with any bad job (an unknown task, an invalid schema, a document larger than every
+    tier's context window...) is refused whole, each problem with its line."""
+    from rich.markup import escape
+
+    from cli.context import open_context
+    from cli.submit_checks import oversized, record_wheres
+    from jobs.intake import InvalidInput, read_jobs
+    from jobs.settings import Settings
+    from jobs.tiers import load_tiers
+
+    schema = _load_schema(schema_path)
+    label_list = [x.strip() for x in labels.split(",")] if labels else None
     try:
-        specs = read_jobs(source, task=task, schema=_load_schema(schema_path),
-                          labels=[x.strip() for x in labels.split(",")] if labels else None)
+        specs = read_jobs(source, task=task, schema=schema, labels=label_list)
+        too_big = oversized(specs, record_wheres(source, task, schema, label_list),
+                            load_tiers(Settings().tiers_file))
+        if too_big:
+            raise InvalidInput(too_big)
     except InvalidInput as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        sys.exit(2)
+        _refuse(escape(str(exc)))
     ctx = open_context()
-    embedded = ctx.settings.embedded
+    err = console(stderr=True)
+    from rich.progress import Progress
+
+    from tasks.submit import submit_jobs
+
     with Progress(console=err, transient=True) as progress:
         bar = progress.add_task("submitting", total=len(specs))
         receipt = submit_jobs(
             ctx.db, specs, on_published=lambda n: progress.update(bar, completed=n)
         )
-    if receipt.duplicates:
-        err.print(f"{receipt.duplicates} job(s) were already submitted and were skipped")
-    err.print(f"submitted {len(receipt.job_ids)} job(s)")
-    click.echo(receipt.batch_id)
     if not receipt.job_ids:
+        err.print(f"no new job: all {receipt.duplicates} job(s) of {source} were already "
+                  "submitted; no batch was made", highlight=False)
         return
-    if wait if wait is not None else embedded:
-        if embedded:
+    if receipt.duplicates:
+        err.print(f"{receipt.duplicates} job(s) were already submitted and were skipped",
+                  highlight=False)
+    err.print(f"submitted {len(receipt.job_ids)} job(s)", highlight=False)
+    click.echo(receipt.batch_id)
+    if wait if wait is not None else ctx.settings.embedded:
+        if ctx.settings.embedded:
+            from workers.embedded import embedded_worker
+
             with embedded_worker(ctx.app):
                 status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), 3600)
         else:
             status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), 3600)
-        err.print(status_table(status))
+        for part in status_tables(status.as_dict()):
+            err.print(part)
+
+
+def _unknown_batch(batch_id: str) -> None:
+    click.echo(f"tierline: no batch {batch_id}", err=True)
+    sys.exit(EXIT_ERROR)
 
 
 @click.command()
 @click.argument("batch_id", required=False)
-@click.option("--watch", is_flag=True, help="refresh until every job is finished")
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def status(batch_id: str | None, watch: bool, as_json: bool) -> None:
+@click.option("--watch", is_flag=True, help="redraw in place until every job is finished")
+@click.option("--every", type=click.FloatRange(min=0.2), default=2.0, show_default=True,
+              help="seconds between redraws with --watch")
+@click.option("--json", "as_json", is_flag=True,
+              help="print one JSON document (with --watch: once the batch is finished)")
+def status(batch_id: str | None, watch: bool, every: float, as_json: bool) -> None:
     """Counts per status and tier, and the cost so far, of a batch (or of every job)."""
+    from cli.context import open_context
+
     ctx = open_context()
-    while True:
-        with ctx.db.session() as session:
-            current = batch_status(session, batch_id)
-        if as_json:
-            click.echo(json.dumps(current.as_dict()))
-        else:
-            Console().print(status_table(current))
-        if not watch or current.complete:
-            return
-        time.sleep(2)
+    current = read_batch_status(ctx, batch_id)
+    if batch_id is not None and current.jobs == 0:
+        _unknown_batch(batch_id)
+    if watch and not current.complete:
+        current = _watch(ctx, batch_id, current, every, quiet=as_json)
+    if as_json:
+        click.echo(json_document({**current.as_dict(), "complete": current.complete}))
+        return
+    if not watch:
+        out = console()
+        for part in status_tables(current.as_dict()):
+            out.print(part)
+
+
+def _watch(ctx: Context, batch_id: str | None, current: BatchStatus, every: float,
+           quiet: bool) -> BatchStatus:
+    """Redraw the status in place until the batch is terminal (Ctrl-C stops watching)."""
+    from rich.console import Group
+    from rich.live import Live
+
+    def view(status: BatchStatus) -> Group:
+        return Group(*status_tables(status.as_dict()))
+
+    out = console(stderr=quiet)
+    try:
+        with Live(view(current), console=out, auto_refresh=False,
+                  transient=quiet) as live:
+            while not current.complete:
+                time.sleep(every)
+                current = read_batch_status(ctx, batch_id)
+                live.update(view(current), refresh=True)
+    except KeyboardInterrupt:
+        pass
+    return current
 
 
 @click.command()
 @click.argument("batch_id")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
 def results(batch_id: str, fmt: str) -> None:
-    """Every job of a batch with its result, as JSONL or CSV on stdout."""
+    """Every job of a batch with its result, as JSONL or CSV on stdout (money as decimals)."""
+    import csv
+    import json
+
+    from cli.context import open_context
+    from cli.render import decimal_text
+    from jobs.reports import RESULT_COLUMNS, result_rows
+
     ctx = open_context()
     with ctx.db.session() as session:
         rows = list(result_rows(session, batch_id))
     if not rows:
-        raise click.ClickException(f"no jobs in batch {batch_id}")
+        _unknown_batch(batch_id)
     if fmt == "jsonl":
         for row in rows:
             click.echo(json.dumps(row, default=str))
@@ -146,6 +201,7 @@ def results(batch_id: str, fmt: str) -> None:
     writer.writeheader()
     for row in rows:
         row["output"] = json.dumps(row["output"]) if row["output"] is not None else ""
+        row["total_cost_usd"] = decimal_text(row["total_cost_usd"])
         writer.writerow({k: row.get(k) for k in writer.fieldnames})
 
 
@@ -157,6 +213,11 @@ def results(batch_id: str, fmt: str) -> None:
               help="keep sweeping, every this many seconds (the fleet's janitor)")
 def requeue_command(batch_id: str | None, idle_for: float | None, every: float | None) -> None:
     """Re-publish the next message of unfinished jobs (after a broker or a worker was lost)."""
+    from datetime import timedelta
+
+    from cli.context import open_context
+    from tasks.submit import requeue
+
     ctx = open_context()
     idle = timedelta(seconds=idle_for) if idle_for is not None else None
     while True:
@@ -169,35 +230,6 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
 
 
 @click.command()
-@click.argument("batch_id")
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def report(batch_id: str, as_json: bool) -> None:
-    """Validation of a batch: pass rates per tier and check, escalations per reason, reviews."""
-    ctx = open_context()
-    with ctx.db.session() as session:
-        quality = quality_report(session, batch_id).as_dict()
-    if as_json:
-        click.echo(json.dumps(quality))
-        return
-    console = Console()
-    table = Table(title=f"validation of batch {batch_id}")
-    for column in ("tier", "validated", "pass rate"):
-        table.add_column(column)
-    for tier, rate in quality["pass_rate_per_tier"].items():
-        table.add_row(tier, str(quality["validated_per_tier"][tier]), f"{rate:.1%}")
-    console.print(table)
-    reasons = Table(title="rejections per check (each escalated the job, or sent it to review)")
-    reasons.add_column("check")
-    reasons.add_column("rejections")
-    for check, count in quality["escalations_per_reason"].items():
-        reasons.add_row(check, str(count))
-    console.print(reasons)
-    console.print(f"{len(quality['needs_review'])} job(s) need review")
-    for job in quality["needs_review"]:
-        console.print(f"  {job['job_id']}  {job['reason']}", highlight=False)
-
-
-@click.command()
 @click.argument("job_id")
 @click.option("--bad", "verdict", flag_value="bad", required=True,
               help="the result is wrong: re-run the job one tier up")
@@ -205,6 +237,12 @@ def report(batch_id: str, as_json: bool) -> None:
 @click.option("--reason", help="what was wrong, shown to the next tier's model")
 def feedback(job_id: str, verdict: str, reason: str | None) -> None:
     """Judge a job's result; a bad one is re-run one tier up, and both results are kept."""
+    from cli.context import open_context
+    from jobs.tables import Job
+    from jobs.tiers import load_tiers
+    from tasks.feedback import FeedbackError, give_feedback
+    from tasks.publish import CeleryPublisher
+
     ctx = open_context()
     try:
         outcome = give_feedback(ctx.db, load_tiers(ctx.settings.tiers_file), CeleryPublisher(),
@@ -213,9 +251,11 @@ def feedback(job_id: str, verdict: str, reason: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(outcome.message)
     if outcome.rerun_tier is not None and ctx.settings.embedded:
+        from workers.embedded import embedded_worker
+
         # No fleet is listening in the embedded mode: run the re-run here.
         with ctx.db.session() as session:
             batch_id = session.get(Job, job_id).batch_id  # type: ignore[union-attr]
-            total = batch_status(session, batch_id).jobs
+        total = read_batch_status(ctx, batch_id).jobs
         with embedded_worker(ctx.app):
             wait_for_batch(ctx, batch_id, total, 600)

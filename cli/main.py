@@ -1,47 +1,91 @@
-"""The `tierline` command: one group, its subcommands registered from their modules."""
+"""The `tierline` command: one group whose subcommands are imported only when they run.
+
+`tierline --help` lists the commands from the table below without importing any of them, so it
+starts in a fraction of a second; a command pulls in SQLAlchemy, Celery or numpy only when it
+needs them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
+from typing import Any
 
 import click
 
-import migrations
-from cli.breakers import breakers
-from cli.budgets import budgets
-from cli.costs import costs
-from cli.demo import demo
-from cli.fleet import feedback, report, requeue_command, results, status, submit
-from cli.router import router
-from cli.sample import sample
-from cli.shadow import shadow
-from cli.sim import sim
-from jobs.settings import Settings
+from cli.errors import EXIT_UNREACHABLE
+
+# name: (module:attribute, the one-line help shown by `tierline --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "submit": ("cli.fleet:submit", "Submit jobs from a file or folder; prints the batch id."),
+    "status": ("cli.fleet:status", "Counts per status and tier, and the cost so far."),
+    "results": ("cli.fleet:results", "Every job of a batch with its result (JSONL, CSV)."),
+    "report": ("cli.report:report", "A batch's validation, or a page with pictures (--out)."),
+    "feedback": ("cli.fleet:feedback", "Judge a job's result; a bad one re-runs a tier up."),
+    "requeue": ("cli.fleet:requeue_command", "Re-send the next message of unfinished jobs."),
+    "costs": ("cli.costs:costs", "Spend per group from the ledger, against all-top-tier."),
+    "budgets": ("cli.budgets:budgets", "Each spend budget: spent, limit, share, state."),
+    "breakers": ("cli.breakers:breakers", "Each endpoint's circuit breaker."),
+    "shadow": ("cli.shadow:shadow", "Shadow candidates against the pinned models."),
+    "demo": ("cli.demo:demo", "The whole pipeline in this process: no keys, no servers."),
+    "sample": ("cli.sample:sample", "Print a deterministic sample workload as JSONL."),
+    "router": ("cli.router:router", "Train the router's model, evaluate it."),
+    "sim": ("cli.sim:sim", "The built-in LLM API simulator."),
+    "db": ("cli.dbcmd:db", "The database: create it, migrate its tables."),
+    "flower": ("cli.flower:flower", "Flower, the live task monitor, behind a login."),
+    "metrics": ("cli.metrics:metrics", "The fleet-wide Prometheus exporter."),
+}
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """Subcommands imported on use; the listing comes from `COMMANDS`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[cmd_name][0].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            message = _outage(exc)
+            if message is None:
+                raise
+            click.echo(f"tierline: {message}", err=True)
+            sys.exit(EXIT_UNREACHABLE)
+
+
+def _outage(exc: BaseException) -> str | None:
+    from cli.errors import describe_outage
+    from jobs.settings import Settings
+
+    try:
+        settings = Settings()
+    except Exception:
+        return None
+    return describe_outage(exc, settings.effective_database_url, settings.broker_url)
+
+
+@click.group(cls=LazyGroup)
 @click.option("-v", "--verbose", is_flag=True, help="log what the fleet does")
 def cli(verbose: bool) -> None:
     """tierline: run LLM jobs on the cheapest model tier that gets them right."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
-
-
-@cli.group()
-def db() -> None:
-    """The database schema."""
-
-
-@db.command()
-def upgrade() -> None:
-    """Create or migrate the tables (alembic upgrade head)."""
-    settings = Settings()
-    migrations.upgrade(settings.effective_database_url)
-    click.echo(f"database at head: {settings.effective_database_url}")
-
-
-for command in (submit, status, results, report, feedback, requeue_command, demo, router,
-                sample, sim, breakers, costs, budgets, shadow):
-    cli.add_command(command)
 
 
 def main() -> None:

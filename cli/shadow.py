@@ -6,9 +6,9 @@ import json
 from decimal import Decimal
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from cli import render
 from cli.context import open_context
 from jobs.shadow_report import ShadowSummary, shadow_report
 
@@ -25,20 +25,23 @@ def _usd(value: Decimal | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def shadow_table(summaries: list[ShadowSummary]) -> Table:
-    table = Table(title="shadow tests: candidate vs pinned model on the same live jobs")
-    for column in ("tier", "pinned", "candidate", "jobs", "errors", "pass rate cand / pinned",
-                   "agree", "latency ms cand / pinned", "USD per 1k jobs cand / pinned"):
-        table.add_column(column, overflow="fold")
+def shadow_tables(summaries: list[ShadowSummary]) -> list[Table]:
+    """One small table per candidate (candidate and pinned side by side), to fit 80 columns."""
+    tables = []
     for s in summaries:
-        table.add_row(
-            str(s.tier), s.pinned_model, s.candidate, str(s.jobs), str(s.errors),
-            f"{_pct(s.candidate_pass_rate)} / {_pct(s.pinned_pass_rate)}",
-            f"{_pct(s.agreement_rate)} of {s.comparable}",
-            f"{_ms(s.candidate_latency_ms)} / {_ms(s.pinned_latency_ms)}",
-            f"{_usd(s.candidate_cost_per_1k)} / {_usd(s.pinned_cost_per_1k)}",
-        )
-    return table
+        view = render.table(
+            title=f"tier {s.tier}: {s.candidate} shadowing {s.pinned_model}",
+            caption=f"{s.jobs} job(s), {s.errors} candidate error(s), same answer on "
+                    f"{_pct(s.agreement_rate)} of {s.comparable} comparable")
+        view.add_column("on the same live jobs", no_wrap=True)
+        view.add_column("candidate", justify="right", no_wrap=True)
+        view.add_column("pinned", justify="right", no_wrap=True)
+        view.add_row("pass rate", _pct(s.candidate_pass_rate), _pct(s.pinned_pass_rate))
+        view.add_row("latency (ms)", _ms(s.candidate_latency_ms), _ms(s.pinned_latency_ms))
+        view.add_row("USD per 1k jobs", _usd(s.candidate_cost_per_1k),
+                     _usd(s.pinned_cost_per_1k))
+        tables.append(view)
+    return tables
 
 
 @click.command()
@@ -54,12 +57,13 @@ def shadow(as_json: bool) -> None:
         click.echo(json.dumps({"candidates": [s.as_dict() for s in summaries],
                                "experiment_cost_usd": round(float(spent), 6)}))
         return
-    console = Console()
+    console = render.console()
     if not summaries:
         console.print("no shadow results yet: name candidates under [[tiers.shadows]] in the "
                       "tiers file (see README, Shadow testing)")
         return
-    console.print(shadow_table(summaries))
+    for view in shadow_tables(summaries):
+        console.print(view)
     for s in summaries:
         console.print(f"tier {s.tier}, {s.candidate}: {s.verdict}", highlight=False)
     console.print(f"experiment cost: ${spent:.4f} (candidates' calls; not in the jobs' ledger)",

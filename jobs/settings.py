@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     budget_refresh_s: float = Field(default=10.0, ge=0)
     tier1_flush_interval_s: float = 0.1
     tier1_flush_every: int = 32
+    # Each worker serves Prometheus metrics on this port (none: no endpoint), on this address.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_address: str = "0.0.0.0"
 
     def judge_fraction_for(self, feature: str) -> float:
         return self.judge_fraction_by_feature.get(feature, self.judge_fraction)

@@ -21,6 +21,7 @@ from jobs.tables import Attempt, Job, RoutingDecision
 from jobs.tiers import Endpoint, TiersConfig
 from providers.base import CompletionRequest, Provider
 from routing.policy import NoEligibleTier
+from tasks import metrics
 from tasks.backoff import retry_delay
 from tasks.budgets import budget_gate
 from tasks.calls import CallRecord, call_chain
@@ -141,6 +142,7 @@ def _add_ledger_rows(session: Any, job: Job, tier: int, records: list[CallRecord
         ))
         if completion is not None:
             answered = number + offset
+    metrics.observe_calls(tier, job.tenant, job.feature, records, kind)
     return answered
 
 
@@ -232,8 +234,10 @@ def give_up_tier(rt: Runtime, publisher: Publisher, job_id: str, tier: int, reas
             return
         if tier >= ceiling_tier(rt.tiers, store.job_spec(job)):
             store.set_status(job, JobStatus.FAILED, reason)
+            metrics.observe_escalation(tier, "failed", ["tier_unavailable"])
             return
         job.current_tier = tier + 1
+        metrics.observe_escalation(tier, str(tier + 1), ["tier_unavailable"])
         store.set_status(job, JobStatus.ROUTED, reason)
     publisher.infer(job_id, tier + 1)
 
@@ -300,8 +304,10 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
             best = _best_attempt(attempts, rejected)
             store.upsert_result(session, job, best, best.output_text, False, best.findings or [])
             store.set_status(job, JobStatus.NEEDS_REVIEW, f"tier {tier} failed: {reason}")
+            metrics.observe_escalation(tier, "review", metrics.failed_checks(findings))
             return
         escalate_to = tier + 1
+        metrics.observe_escalation(tier, str(escalate_to), metrics.failed_checks(findings))
         job.current_tier = escalate_to
         store.set_status(job, JobStatus.ROUTED, f"escalated from tier {tier}: {reason}")
     publisher.infer(job_id, escalate_to)

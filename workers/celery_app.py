@@ -27,6 +27,7 @@ from tasks.queues import (
     VALIDATE,
     VALIDATE_TASK,
 )
+from workers import events
 from workers.tier1 import register_tier1_drain
 
 
@@ -63,7 +64,7 @@ def create_app(settings: Settings) -> Celery:
         # idempotent); their messages come back from the broker, or from the janitor when the
         # broker lost them. Cancelling them would only redo the same work.
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        # Flower shows progress from these events.
+        # Flower shows progress from these events (see workers.events).
         worker_send_task_events=True,
         task_send_sent_event=True,
         task_serializer="json",
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> Celery:
     )
     if settings.embedded:
         app.conf.broker_transport = "workers.fs_transport:Transport"
+    events.install(app)
     register_tier1_drain(app, settings)
     runtime.install_factory(lambda: runtime.build_runtime(settings))
     return app

@@ -12,13 +12,14 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery_batches import Batches, SimpleRequest
+from celery_batches import SimpleRequest
 
 from jobs.settings import Settings
 from tasks import pipeline, runtime
 from tasks.batch import BatchItem, run_batch
 from tasks.publish import CeleryPublisher
 from tasks.queues import INFER_BATCH_TASK
+from workers.batch_events import EventedBatches
 
 log = logging.getLogger(__name__)
 publisher = CeleryPublisher()
@@ -42,7 +43,7 @@ def drain(requests: list[SimpleRequest]) -> None:
 def register_tier1_drain(app: Celery, settings: Settings) -> Any:
     return app.task(
         name=INFER_BATCH_TASK,
-        base=Batches,
+        base=EventedBatches,
         flush_every=settings.tier1_flush_every,
         flush_interval=settings.tier1_flush_interval_s,
         acks_late=True,

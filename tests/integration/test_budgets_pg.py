@@ -310,7 +310,7 @@ def test_budgets_command_prints_each_budget_with_its_state(
     monkeypatch.setenv("TIERLINE_ROUTING_POLICY_FILE", str(policy))
     result = CliRunner().invoke(cli, ["budgets", "--json"])
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines()]
+    rows = json.loads(result.output)["budgets"]
     assert [(r["tenant"], r["feature"], r["period"], r["state"]) for r in rows] == [
         ("acme", "*", "month", "capped"), ("globex", "*", "day", "ok"),
         ("*", "*", "month", "exhausted")]

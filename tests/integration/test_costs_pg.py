@@ -74,14 +74,18 @@ def test_grouping_by_call_dimensions_and_scoping_to_a_batch(db: Database) -> Non
     assert [r.group for r in only_bob] == [("bob",)]
 
 
-def test_costs_command_prints_a_json_line_per_group(db: Database,
+def test_costs_command_prints_one_json_document_with_groups_and_totals(db: Database,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     two_users(db)
     monkeypatch.setenv("TIERLINE_DATABASE_URL", db.url)
     result = CliRunner().invoke(cli, ["costs", "--by", "user", "--json"])
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines()]
+    document = json.loads(result.output)
+    rows = document["rows"]
     assert [r["user"] for r in rows] == ["bob", "alice"]  # most expensive first
     assert all(r["all_top_tier_cost_usd"] > r["cost_usd"] for r in rows)
+    totals = document["totals"]
+    assert totals["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in rows))
+    assert totals["calls"] == sum(r["calls"] for r in rows) and document["by"] == ["user"]
     bad = CliRunner().invoke(cli, ["costs", "--by", "colour"])
     assert bad.exit_code == 2 and "group by one or more of" in bad.output

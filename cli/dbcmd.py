@@ -1,0 +1,57 @@
+"""`tierline db upgrade`: create the database when it is missing, then migrate its tables."""
+
+from __future__ import annotations
+
+import click
+
+from cli.errors import mask_url
+
+
+def create_if_missing(url: str) -> bool:
+    """Create the PostgreSQL database `url` names when the server has no such database (through
+    the server's `postgres` database); True when it was created. Other databases: nothing."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql") or not parsed.database:
+        return False
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            return False
+    except OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    finally:
+        engine.dispose()
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            name = parsed.database.replace('"', '""')
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return True
+
+
+@click.group()
+def db() -> None:
+    """The database: create it, migrate its tables."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Create the database if it is missing, and migrate the tables (alembic upgrade head)."""
+    import migrations
+    from jobs.settings import Settings
+
+    settings = Settings()
+    url = settings.effective_database_url
+    if settings.database_url is None:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    if create_if_missing(url):
+        click.echo(f"created database {mask_url(url)}")
+    migrations.upgrade(url)
+    click.echo(f"database at head: {mask_url(url)}")

@@ -1,0 +1,123 @@
+"""The fleet's Prometheus metrics, recorded where the work happens.
+
+Every worker process records into these; `workers.metrics_server` serves them on
+`TIERLINE_METRICS_PORT`. Only counters and histograms are recorded here, so prometheus-client's
+multiprocess mode (one file per process, summed at scrape) adds up a prefork worker's children
+correctly. Fleet-wide state (jobs per status, queue depths, breakers) is read at scrape time by
+`tasks.fleet_metrics` instead, once for the fleet rather than once per process.
+
+Recording never raises: a metric is not worth failing a job for.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import Counter, Histogram
+
+if TYPE_CHECKING:
+    from tasks.calls import CallRecord
+
+log = logging.getLogger(__name__)
+
+# Provider calls take from tens of milliseconds (tier 1) to a minute (tier 3, long outputs).
+_LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160)
+_FLUSH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
+_WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+STEP_SECONDS = Histogram(
+    "tierline_step_seconds", "Duration of one pipeline step (one Celery task, or one tier-1 "
+    "flush)", ["step", "tier"], buckets=_LATENCY_BUCKETS)
+STEP_OUTCOMES = Counter(
+    "tierline_steps_total", "Pipeline steps run, by how they ended", ["step", "tier", "state"])
+CALL_SECONDS = Histogram(
+    "tierline_provider_call_seconds", "Latency of one provider call", ["tier", "endpoint"],
+    buckets=_LATENCY_BUCKETS)
+CALLS = Counter(
+    "tierline_provider_calls_total", "Provider calls by endpoint and outcome (ok, or the error "
+    "kind)", ["tier", "endpoint", "outcome"])
+ESCALATIONS = Counter(
+    "tierline_escalations_total", "Jobs sent a tier up (or to review at the top), by the check "
+    "that failed or `tier_unavailable`", ["from_tier", "to", "reason"])
+TOKENS = Counter(
+    "tierline_tokens_total", "Tokens billed, by tier, tenant and feature",
+    ["tier", "tenant", "feature", "direction"])
+COST = Counter(
+    "tierline_cost_usd_total", "Spend in USD from the ledger's rows, by tier, tenant and feature",
+    ["tier", "tenant", "feature"])
+FLUSH_SIZE = Histogram(
+    "tierline_tier1_flush_size", "Messages per tier-1 flush", buckets=_FLUSH_SIZE_BUCKETS)
+FLUSH_WAIT = Histogram(
+    "tierline_tier1_flush_wait_seconds", "Time a tier-1 message waited in the buffer before its "
+    "flush", buckets=_WAIT_BUCKETS)
+
+
+def _safe(what: str, exc: Exception) -> None:
+    log.debug("metric %s not recorded: %r", what, exc)
+
+
+def observe_step(step: str, tier: int | None, seconds: float, state: str) -> None:
+    try:
+        label = str(tier) if tier is not None else ""
+        STEP_SECONDS.labels(step, label).observe(seconds)
+        STEP_OUTCOMES.labels(step, label, state).inc()
+    except Exception as exc:
+        _safe("step", exc)
+
+
+def observe_call(tier: int | str, endpoint: str, outcome: str, seconds: float) -> None:
+    """One provider call (not an endpoint passed over for an open breaker)."""
+    try:
+        CALLS.labels(str(tier), endpoint, outcome).inc()
+        CALL_SECONDS.labels(str(tier), endpoint).observe(seconds)
+    except Exception as exc:
+        _safe("call", exc)
+
+
+def observe_spend(tier: int, tenant: str, feature: str, tokens_in: int, tokens_out: int,
+                  cost_usd: Any) -> None:
+    try:
+        TOKENS.labels(str(tier), tenant, feature, "input").inc(tokens_in)
+        TOKENS.labels(str(tier), tenant, feature, "output").inc(tokens_out)
+        COST.labels(str(tier), tenant, feature).inc(float(cost_usd))
+    except Exception as exc:
+        _safe("spend", exc)
+
+
+def observe_escalation(from_tier: int, to: str, reasons: Iterable[str]) -> None:
+    """`to` is the next tier's number, or `review` when the top tier failed validation."""
+    try:
+        for reason in sorted(set(reasons)) or ["unknown"]:
+            ESCALATIONS.labels(str(from_tier), to, reason).inc()
+    except Exception as exc:
+        _safe("escalation", exc)
+
+
+def failed_checks(findings: Iterable[dict[str, Any]]) -> list[str]:
+    """The checks whose strict finding failed: what an escalation is counted by."""
+    return [f["check"] for f in findings if not f.get("passed") and f.get("strict", True)]
+
+
+def observe_flush(size: int, waits_s: Sequence[float]) -> None:
+    try:
+        FLUSH_SIZE.observe(size)
+        for wait in waits_s:
+            FLUSH_WAIT.observe(max(0.0, wait))
+    except Exception as exc:
+        _safe("flush", exc)
+
+
+def observe_calls(tier: int, tenant: str, feature: str, records: Sequence[CallRecord],
+                  kind: str = "") -> None:
+    """The provider calls of one ledger write: latency and outcome per endpoint, tokens and
+    cost per tier, tenant and feature. `kind` marks calls that are not attempts (`judge_`)."""
+    for record in records:
+        if not record.called:
+            continue
+        observe_call(tier, record.endpoint.label, f"{kind}{record.outcome}", record.latency_s)
+        completion = record.completion
+        if completion is not None:
+            observe_spend(tier, tenant, feature, completion.input_tokens,
+                          completion.output_tokens, record.cost)

@@ -1,0 +1,104 @@
+"""Task events for the tier-1 drain's messages, which Celery's own tracer never sees.
+
+celery-batches buffers a queue's requests and runs them together outside Celery's tracer, so
+without this no task-received, task-started or task-succeeded event is sent for them: Flower
+shows every `tierline.infer_batch` message as PENDING for good, and the drain's worker as having
+processed nothing. `EventedBatches` sends, for every buffered request, the events the ordinary
+tracer sends for an ordinary one:
+
+- task-received when the request is buffered (with the short argument representation);
+- task-started when its flush is accepted by the pool;
+- task-succeeded when the flush has run, or task-failed with the reason when it raised or its
+  process was lost.
+
+The events are sent from the worker's main process with the original requests (as Celery's
+`Request.on_accepted` / `on_success` do), so this holds for the threads and the prefork pool
+alike. The flush's size and each request's wait in the buffer are also observed for metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Collection
+from typing import Any
+
+from celery import signals
+from celery.worker.request import Request
+from celery_batches import Batches, SimpleRequest
+from celery_batches.trace import apply_batches_task
+
+from tasks import metrics
+
+log = logging.getLogger(__name__)
+
+# Set on each buffered request (monotonic seconds), to measure its wait for a flush.
+_BUFFERED_AT = "_tierline_buffered_at"
+
+
+class EventedBatches(Batches):  # type: ignore[misc]
+    """celery-batches, with the task events of every request (see the module docstring)."""
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, str | None]:
+        # Runs in the pool (a thread, or a prefork child): the flush's outcome travels back to
+        # the main process as the return value, where its requests' events are sent.
+        try:
+            super().__call__(*args, **kwargs)
+        except Exception as exc:
+            log.exception("tier-1 flush failed")
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        return {"error": None}
+
+    def flush(self, requests: Collection[Request]) -> Any:
+        batch = list(requests)
+        now = time.monotonic()
+        metrics.observe_flush(len(batch), [now - getattr(r, _BUFFERED_AT, now) for r in batch])
+        started = time.monotonic()
+        serializable = ([SimpleRequest.from_request(r) for r in batch],)
+
+        def on_accepted(pid: int, time_accepted: float) -> None:
+            for request in batch:
+                if not request.task.acks_late:
+                    request.acknowledge()
+                request.send_event("task-started")
+
+        def on_return(result: Any) -> None:
+            error = result.get("error") if isinstance(result, dict) else "flush returned nothing"
+            runtime = time.monotonic() - started
+            for request in batch:
+                if error is None:
+                    request.send_event("task-succeeded", result="None", runtime=runtime)
+                else:
+                    request.send_event("task-failed", exception=error, traceback="")
+                if request.task.acks_late:
+                    request.acknowledge()
+
+        def on_error(exc_info: Any) -> None:
+            # The pool lost the flush (a prefork child killed): the messages stay
+            # unacknowledged and come back; say so for each of them.
+            reason = repr(getattr(exc_info, "exception", exc_info))
+            for request in batch:
+                request.send_event("task-failed", exception=f"flush lost: {reason}",
+                                   traceback="")
+
+        return self._pool.apply_async(apply_batches_task, (self, serializable, 0, None),
+                                      accept_callback=on_accepted, callback=on_return,
+                                      error_callback=on_error)
+
+
+@signals.task_received.connect(weak=False)
+def _on_buffered(sender: Any = None, request: Request | None = None, **_: Any) -> None:
+    """Ordinary requests get their task-received event from Celery's strategy; buffered ones
+    only get this signal."""
+    if request is None or not isinstance(request.task, EventedBatches):
+        return
+    setattr(request, _BUFFERED_AT, time.monotonic())
+    request.send_event(
+        "task-received", name=request.name, args=request.argsrepr, kwargs=request.kwargsrepr,
+        root_id=request.root_id, parent_id=request.parent_id,
+        retries=request.request_dict.get("retries", 0),
+        eta=request.eta and request.eta.isoformat(),
+        expires=request.expires and request.expires.isoformat(),
+    )
