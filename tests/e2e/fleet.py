@@ -38,14 +38,30 @@ class Fleet:
     env: dict[str, str]
     log_dir: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Worker name -> the port its Prometheus metrics are served on (when asked for).
+    metrics_ports: dict[str, int] = field(default_factory=dict)
 
     def start_worker(self, name: str) -> None:
         args = WORKERS[name]
+        env = dict(self.env)
+        if name in self.metrics_ports:
+            env["TIERLINE_METRICS_PORT"] = str(self.metrics_ports[name])
+            env["TIERLINE_METRICS_ADDRESS"] = "127.0.0.1"
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-P", "threads",
              "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "-l", "WARNING", *args],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+    def start_flower(self, port: int, basic_auth: str) -> None:
+        """Flower on the fleet's broker, on the loopback interface, behind a login."""
+        log = open(self.log_dir / "flower.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes["flower"] = subprocess.Popen(
+            [sys.executable, "-m", "cli", "flower", "--port", str(port), "--address",
+             "127.0.0.1"],
+            cwd=ROOT, env={**self.env, "FLOWER_BASIC_AUTH": basic_auth}, stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def start_janitor(self, idle_for_s: float, every_s: float) -> None:
@@ -83,7 +99,7 @@ class Fleet:
         self.processes.clear()
 
 
-def _wait_http(url: str, timeout_s: float = 30) -> None:
+def wait_http(url: str, timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -96,7 +112,8 @@ def _wait_http(url: str, timeout_s: float = 30) -> None:
 
 @contextmanager
 def running_fleet(database_url: str, broker_url: str, log_dir: Path,
-                  time_scale: float = 0.02, router: str = "rules") -> Iterator[Fleet]:
+                  time_scale: float = 0.02, router: str = "rules",
+                  metrics: bool = False) -> Iterator[Fleet]:
     port = free_port()
     env = {
         **os.environ,
@@ -112,9 +129,10 @@ def running_fleet(database_url: str, broker_url: str, log_dir: Path,
          "--time-scale", str(time_scale)],
         cwd=ROOT, env=env, stdout=sim_log, stderr=subprocess.STDOUT,
     )
-    fleet = Fleet(env, log_dir)
+    fleet = Fleet(env, log_dir, metrics_ports={n: free_port() for n in WORKERS} if metrics
+                  else {})
     try:
-        _wait_http(f"http://127.0.0.1:{port}/_sim/stats")
+        wait_http(f"http://127.0.0.1:{port}/_sim/stats")
         for name in WORKERS:
             fleet.start_worker(name)
         yield fleet
