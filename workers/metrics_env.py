@@ -33,5 +33,5 @@ def prepare(port: int | None) -> str | None:
     # Flower's among them): its storage choice is re-made, before any of our metrics exist.
     values = sys.modules.get("prometheus_client.values")
     if values is not None:
-        values.ValueClass = values.get_value_class()
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
     return folder
