@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
+from rich.table import Table
 
-from cli.render import console, decimal_text, json_document, table, usd
+from cli.render import WIDTH, console, decimal_text, json_document, table, usd
 
 
 def _by(value: str) -> list[str]:
@@ -18,7 +19,7 @@ def _tokens(n: int) -> str:
     """Token counts short enough for a narrow column: 950, 12.3k, 4.51M."""
     if n < 10_000:
         return f"{n:,}"
-    if n < 10_000_000:
+    if n < 1_000_000:
         return f"{n / 1000:.1f}k"
     return f"{n / 1_000_000:.2f}M"
 
@@ -79,21 +80,33 @@ def costs(by: str, batch_id: str | None, since: datetime | None, as_json: bool) 
                                   else None, "top_tier_model": top.model,
                                   "rows": out, "totals": totals}))
         return
+    console().print(cost_table(dimensions, out, totals, tiers.top, top.model, batch_id))
+
+
+def cost_table(dimensions: list[str], rows: list[dict[str, Any]], totals: dict[str, Any],
+               top_tier: int, top_model: str, batch_id: str | None = None) -> Table:
+    """The ledger's groups as a table that fits 80 columns (long group names are cut)."""
     scope = f", batch {batch_id}" if batch_id else ""
     caption = f"total {usd(totals['cost_usd'])}"
     if totals["all_top_tier_cost_usd"] is not None:
         caption += (f", against {usd(totals['all_top_tier_cost_usd'])} had every job gone to "
-                    f"tier {tiers.top} ({top.model})")
+                    f"tier {top_tier} ({top_model})")
+    caption += (f"; {totals['failed_calls']:,} failed call(s); rejected $: spent on answers "
+                "that validation refused")
+    headers = ["jobs", "calls", "tokens in/out", "cost $", "rejected $", f"tier {top_tier} $"]
+    cells = [[f"{item['jobs']:,}", f"{item['calls']:,}",
+              f"{_tokens(item['input_tokens'])}/{_tokens(item['output_tokens'])}",
+              decimal_text(item["cost_usd"], 4), decimal_text(item["rejected_cost_usd"], 4),
+              "-" if item["all_top_tier_cost_usd"] is None
+              else decimal_text(item["all_top_tier_cost_usd"], 4)] for item in rows]
+    # The numbers keep their width; the group's name gets what is left and is cut with "…".
+    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
+    left = WIDTH - sum(widths) - 3 * len(widths) - 3
     view = table(title=f"cost ledger by {', '.join(dimensions)}{scope}", caption=caption)
-    view.add_column(" / ".join(dimensions), overflow="ellipsis", no_wrap=True, min_width=8)
-    for name in ("jobs", "calls", "failed", "tokens in", "tokens out", "cost $", "rejected $",
-                 f"tier {tiers.top} $"):
+    view.add_column(" / ".join(dimensions), overflow="ellipsis", no_wrap=True,
+                    max_width=max(8, left))
+    for name in headers:
         view.add_column(name, justify="right", no_wrap=True)
-    for item, row in zip(out, rows, strict=True):
-        baseline = item["all_top_tier_cost_usd"]
-        view.add_row(" / ".join(map(str, row.group)), f"{row.jobs:,}", f"{row.calls:,}",
-                     f"{row.failed_calls:,}", _tokens(row.input_tokens),
-                     _tokens(row.output_tokens), decimal_text(row.cost_usd, 4),
-                     decimal_text(row.rejected_cost_usd, 4),
-                     "-" if baseline is None else decimal_text(baseline, 4))
-    console().print(view)
+    for item, numbers in zip(rows, cells, strict=True):
+        view.add_row(" / ".join(str(item[d]) for d in dimensions), *numbers)
+    return view

@@ -42,7 +42,8 @@ def test_folder_of_documents_runs_embedded_and_results_come_back(tmp_path: Path)
     assert sorted(r["output"]["invoice_number"] for r in rows) == ["INV-77", "INV-78"]
     assert all(r["status"] == "done" and r["validated"] for r in rows)
     again = tierline(tmp_path, "submit", "docs", "--task", "extract", "--schema", "schema.json")
-    assert "2 job(s) were already submitted" in again.stderr
+    assert again.returncode == 0 and again.stdout == ""
+    assert "no new job: all 2 job(s)" in again.stderr
 
 
 def test_bad_file_exits_with_the_line_and_writes_nothing(tmp_path: Path) -> None:
