@@ -28,6 +28,11 @@ def require_login_everywhere() -> None:
             handler.get = guarded
 
 
+def _complete(login: str) -> bool:
+    return all(user and password for user, _, password in
+               (entry.partition(":") for entry in login.split(",")))
+
+
 @click.command("flower")
 @click.option("--port", type=int, default=5555, show_default=True)
 @click.option("--address", default="127.0.0.1", show_default=True,
@@ -38,6 +43,9 @@ def require_login_everywhere() -> None:
               help="tasks Flower keeps in memory")
 def flower(port: int, address: str, basic_auth: str | None, max_tasks: int) -> None:
     """Flower (the fleet's live task monitor) with its metrics behind the same login."""
+    if basic_auth is not None and not _complete(basic_auth):
+        raise click.UsageError("FLOWER_BASIC_AUTH must be user:password with a password "
+                               "(is FLOWER_PASSWORD set?)")
     if not basic_auth and address not in LOOPBACK:
         raise click.UsageError(
             f"Flower on {address} needs a login: set FLOWER_BASIC_AUTH=user:password "

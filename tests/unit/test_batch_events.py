@@ -1,0 +1,96 @@
+"""The tier-1 drain's requests get the task events Celery's tracer gives ordinary ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery import Celery
+
+from workers.batch_events import EventedBatches
+
+
+@dataclass
+class FakeTask:
+    acks_late: bool = True
+
+
+@dataclass
+class FakeRequest:
+    id: str
+    task: FakeTask = field(default_factory=FakeTask)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    acked: int = 0
+    name: str = "tierline.infer_batch"
+    delivery_info: dict[str, Any] = field(default_factory=dict)
+    hostname: str = "tier1@test"
+    reply_to: str | None = None
+    correlation_id: str | None = None
+    request_dict: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def _payload(self) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+        return [self.id, 1, 0], {}, {}
+
+    def send_event(self, kind: str, **fields: Any) -> None:
+        self.events.append((kind, fields))
+
+    def acknowledge(self) -> None:
+        self.acked += 1
+
+
+@dataclass
+class FakePool:
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def apply_async(self, target: Any, args: Any, **callbacks: Any) -> None:
+        self.calls.append({"target": target, "args": args, **callbacks})
+
+
+def drain_task(pool: FakePool) -> Any:
+    app = Celery("events-test", set_as_current=False)
+
+    def drain(requests: list[Any]) -> None:
+        if any(r.args[0] == "explode" for r in requests):
+            raise RuntimeError("database down")
+
+    task: Any = app.task(base=EventedBatches, name="tierline.infer_batch", shared=False,
+                         acks_late=True)(drain)
+    task._pool = pool
+    return task
+
+
+def test_a_flush_reports_started_then_succeeded_for_each_request_and_acks_after() -> None:
+    pool = FakePool()
+    task = drain_task(pool)
+    requests = [FakeRequest("a"), FakeRequest("b")]
+    task.flush(requests)
+    (call,) = pool.calls
+    call["accept_callback"](123, 0.0)
+    assert [[kind for kind, _ in r.events] for r in requests] == [["task-started"]] * 2
+    assert all(r.acked == 0 for r in requests)  # acks late: not before the flush ran
+    outcome = task(*call["args"][1])
+    call["callback"](outcome)
+    assert [[kind for kind, _ in r.events] for r in requests] == [
+        ["task-started", "task-succeeded"]] * 2
+    assert all(r.acked == 1 for r in requests)
+
+
+def test_a_flush_that_raises_reports_each_request_failed_with_the_reason() -> None:
+    pool = FakePool()
+    task = drain_task(pool)
+    requests = [FakeRequest("explode"), FakeRequest("b")]
+    task.flush(requests)
+    (call,) = pool.calls
+    call["callback"](task(*call["args"][1]))
+    failed = [fields for r in requests for kind, fields in r.events if kind == "task-failed"]
+    assert len(failed) == 2 and all("database down" in f["exception"] for f in failed)
+
+
+def test_a_lost_flush_is_reported_failed_and_left_unacknowledged() -> None:
+    pool = FakePool()
+    task = drain_task(pool)
+    requests = [FakeRequest("a")]
+    task.flush(requests)
+    pool.calls[0]["error_callback"](RuntimeError("worker lost"))
+    assert requests[0].events[-1][0] == "task-failed" and requests[0].acked == 0
