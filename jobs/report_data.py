@@ -19,6 +19,9 @@ from jobs.costs import money
 from jobs.tables import Attempt, Job
 
 TERMINAL = ("done", "needs_review", "failed")
+# The finding the validate step records when tiers agree on an answer a check keeps rejecting,
+# with the overruled checks under "checks" (see validation.disagreement).
+DISAGREEMENT = "disagreement"
 TOP_N = 10
 
 
@@ -151,8 +154,9 @@ def summarize(scope: str, jobs: Sequence[JobRow], attempts: Sequence[AttemptRow]
             calls_by_tier[attempt.tier].append(attempt.latency_ms)
         for finding in _failed_strict(attempt.findings):
             failures[finding["check"]][attempt.tier] += 1
-            if finding.get("disagreement"):
-                disagreements[finding["check"]] += 1
+        for finding in attempt.findings or []:
+            if finding.get("check") == DISAGREEMENT:
+                disagreements.update(str(c) for c in finding.get("checks", []))
     report.cost_by_tier = dict(sorted(cost_by_tier.items()))
     report.total_cost_usd = sum(cost_by_tier.values(), Decimal(0))
     price_in, price_out = (Decimal(str(p)) for p in top_price)
@@ -166,7 +170,8 @@ def summarize(scope: str, jobs: Sequence[JobRow], attempts: Sequence[AttemptRow]
                                            key=lambda kv: (-sum(kv[1].values()), kv[0])))
     if disagreements:
         report.disagreements = {check: (disagreements[check], sum(failures[check].values()))
-                                for check in report.failures_by_check}
+                                for check in sorted(set(report.failures_by_check)
+                                                    | set(disagreements))}
     report.latency = [TierLatency(t, len(v), _percentile(v, 0.5), _percentile(v, 0.9), max(v))
                       for t, v in sorted(calls_by_tier.items())]
     lines = [_job_line(job, per_job.get(job.id, [])) for job in jobs]

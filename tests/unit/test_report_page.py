@@ -27,8 +27,10 @@ def job(n: int, status: str = "done", seconds: float = 10.0) -> JobRow:
 def attempt(job_no: int, no: int, tier: int, cost: str, validated: bool | None = True,
             failed: tuple[str, ...] = (), latency: float = 100.0, outcome: str = "ok",
             disagreement: bool = False) -> AttemptRow:
-    findings = [{"check": c, "passed": False, "strict": True, "message": "",
-                 **({"disagreement": True} if disagreement else {})} for c in failed]
+    findings = [{"check": c, "passed": False, "strict": True, "message": ""} for c in failed]
+    if disagreement:
+        findings.append({"check": "disagreement", "passed": False, "strict": False,
+                         "message": "tiers agree", "checks": list(failed)})
     return AttemptRow(f"job-{job_no:03d}", no, tier, f"model-{tier}", outcome, Decimal(cost),
                       latency, 1000, 200, validated, findings)
 
@@ -61,7 +63,7 @@ def test_summary_counts_the_funnel_costs_failures_and_latency() -> None:
     assert data.saving == pytest.approx(1 - 0.0373 / 0.15)
     assert {c: dict(t) for c, t in data.failures_by_check.items()} == {
         "schema": {2: 1, 3: 1}, "grounding": {1: 1}}
-    assert data.disagreements == {"schema": (1, 2), "grounding": (0, 1)}
+    assert data.disagreements == {"grounding": (0, 1), "schema": (1, 2)}
     assert [(t.tier, t.calls) for t in data.latency] == [(1, 3), (2, 2), (3, 2)]
     assert data.slowest[0].job_id == "job-003" and data.most_expensive[0].job_id == "job-003"
     assert data.most_expensive[0].tiers == "2 → 3"
