@@ -12,7 +12,7 @@ def create_if_missing(url: str) -> bool:
     the server's `postgres` database); True when it was created. Other databases: nothing."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
     parsed = make_url(url)
     if not parsed.drivername.startswith("postgresql") or not parsed.database:
@@ -31,6 +31,14 @@ def create_if_missing(url: str) -> bool:
         with admin.connect() as conn:
             name = parsed.database.replace('"', '""')
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError as exc:
+        if isinstance(exc, OperationalError) and "does not exist" not in str(exc):
+            raise
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise click.ClickException(
+            f"database {parsed.database} does not exist and could not be created ({reason}); "
+            f"create it with: createdb -h {parsed.host or 'localhost'} -p {parsed.port or 5432} "
+            f"-U {parsed.username or 'postgres'} {parsed.database}") from None
     finally:
         admin.dispose()
     return True
