@@ -39,7 +39,7 @@ def breakers(as_json: bool) -> None:
     view = render.table(title="circuit breakers, as the fleet sees them")
     view.add_column("tier", no_wrap=True)
     view.add_column("endpoint", overflow="ellipsis", no_wrap=True)
-    view.add_column("state", overflow="fold")
+    view.add_column("state")
     for row in rows:
         view.add_row(str(row["tier"]), str(row["endpoint"]), str(row["state"]))
     render.console().print(view)

@@ -48,7 +48,7 @@ def budgets(as_json: bool) -> None:
         table.add_column(column, overflow="ellipsis", no_wrap=True, min_width=6)
     for column in ("period", "since", "spent", "limit", "share"):
         table.add_column(column, no_wrap=True)
-    table.add_column("state", overflow="fold")
+    table.add_column("state")
     for status in statuses:
         budget, state = status.budget, status.state
         at = f" at tier {budget.soft_max_tier}" if state is BudgetState.CAPPED else ""

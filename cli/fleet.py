@@ -144,14 +144,14 @@ def status(batch_id: str | None, watch: bool, every: float, as_json: bool) -> No
     if batch_id is not None and current.jobs == 0:
         _unknown_batch(batch_id)
     if watch and not current.complete:
+        # The live view stays on screen, showing the final state, unless JSON follows it.
         current = _watch(ctx, batch_id, current, every, quiet=as_json)
-    if as_json:
-        click.echo(json_document({**current.as_dict(), "complete": current.complete}))
-        return
-    if not watch:
+    elif not as_json:
         out = console()
         for part in status_tables(current.as_dict()):
             out.print(part)
+    if as_json:
+        click.echo(json_document({**current.as_dict(), "complete": current.complete}))
 
 
 def _watch(ctx: Context, batch_id: str | None, current: BatchStatus, every: float,

@@ -7,6 +7,7 @@ with an ellipsis, and headers are chosen short enough to fit on their own.
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -21,9 +22,12 @@ STATUSES = ("queued", "routed", "running", "validating", *TERMINAL_STATUSES)
 
 
 def console(stderr: bool = False) -> Console:
-    """A console no wider than the terminal; 80 columns when output goes to a pipe or file."""
+    """A console as wide as the terminal (or `$COLUMNS`); 80 columns when output goes to a pipe
+    or a file."""
     out = Console(stderr=stderr)
-    return out if out.is_terminal else Console(stderr=stderr, width=WIDTH)
+    if out.is_terminal or os.environ.get("COLUMNS"):
+        return out
+    return Console(stderr=stderr, width=WIDTH)
 
 
 def table(title: str | None = None, caption: str | None = None) -> Table:

@@ -57,7 +57,7 @@ def report(batch_id: str | None, since: datetime | None, out: Path | None,
         tiers.add_row(tier, f"{quality['validated_per_tier'][tier]:,}", f"{rate:.1%}")
     view.print(tiers)
     reasons = table(title="rejections per check (each escalated its job, or sent it to review)")
-    reasons.add_column("check", overflow="fold")
+    reasons.add_column("check")
     reasons.add_column("rejections", justify="right", no_wrap=True)
     for check, count in quality["escalations_per_reason"].items():
         reasons.add_row(check, f"{count:,}")

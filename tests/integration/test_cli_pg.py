@@ -130,7 +130,8 @@ def test_status_watch_redraws_until_the_batch_is_finished(db: Database) -> None:
         env={**clean, "TIERLINE_DATABASE_URL": db.url}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(3)
+        # A watcher that did not wait for the batch to finish would have ended by now.
+        time.sleep(6)
         assert watcher.poll() is None, watcher.communicate()
         with db.session() as session:
             session.execute(update(Job).where(Job.batch_id == batch).values(status="done"))
