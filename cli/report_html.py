@@ -79,7 +79,8 @@ def _funnel(data: ReportData) -> str:
                                 f"{direct} routed to {stage.label} directly"),
                         Segment(stage.escalated_in, ESCALATED,
                                 f"{stage.escalated_in} escalated from a lower tier")]
-        bars.append(Bar(stage.label, segments, f"{stage.jobs:,} jobs"))
+        bars.append(Bar(stage.label, segments,
+                        f"{stage.jobs:,} job" + ("" if stage.jobs == 1 else "s")))
     chart = bar_chart(bars, lambda v: f"{v:,.0f}", title="escalation funnel")
     return (f"<section><h2>Escalation funnel</h2><p class='sub'>Jobs that got an answer from "
             f"each tier, and how many of them came up from a tier below; review is where the "
