@@ -9,10 +9,12 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text, update
 
@@ -20,6 +22,7 @@ from cli.main import cli
 from jobs.db import Database
 from jobs.tables import Job
 from providers.stub import StubProvider
+from tests.e2e.fleet import free_port, wait_http
 from tests.integration.pipeline_helpers import (
     GOOD,
     INVENTED,
@@ -156,3 +159,29 @@ def test_report_page_of_a_batch_and_since_a_date(db: Database, tmp_path: Path) -
                                 env=env)
     assert result.exit_code == 0, result.output
     assert "jobs since 2000-01-01" in since.read_text()
+
+
+def test_metrics_serve_exports_jobs_queues_and_breakers(db: Database, redis_url: str) -> None:
+    finished_batch(db)
+    client = redis.Redis.from_url(redis_url)
+    client.lpush("tier2", "a", "b", "c")
+    client.close()
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli", "metrics", "serve", "--port", str(port)], cwd=ROOT,
+        env={**clean, "TIERLINE_DATABASE_URL": db.url, "TIERLINE_BROKER_URL": redis_url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/metrics")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert 'tierline_jobs{status="done",tier="2"} 1.0' in text
+    assert 'tierline_jobs{status="done",tier="1"} 1.0' in text
+    assert 'tierline_queue_depth{queue="tier2"} 3.0' in text
+    assert re.search(r'tierline_breaker_state\{endpoint="[^"]+",tier="1"\} 0\.0', text)
+    assert all(f'tierline_fleet_source_up{{source="{s}"}} 1.0' in text
+               for s in ("database", "broker", "breakers"))
