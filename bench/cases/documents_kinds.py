@@ -81,6 +81,13 @@ def _rate_text(locale: str) -> str:
     return f"{pct.replace('.', ',')} %" if locale in ("de", "fr") else f"{pct}%"
 
 
+def _tax_id(locale: str, rng: random.Random) -> str:
+    n = rng.randint(10**8, 10**9 - 1)
+    return {"us": f"EIN {str(n)[:2]}-{str(n)[2:]}", "uk": f"VAT Reg. GB {n}",
+            "de": f"USt-IdNr. DE{n}", "ch": f"UID CHE-{str(n)[:3]}.{str(n)[3:6]}.{str(n)[6:]}",
+            "fr": f"SIRET {n}{rng.randint(10000, 99999)}"}[locale]
+
+
 def _items(locale: str, rng: random.Random) -> tuple[list[list[str]], Decimal]:
     rows, subtotal = [], Decimal(0)
     for name in rng.sample(_GOODS, rng.randint(2, 5)):
@@ -136,7 +143,7 @@ def invoice(rng: random.Random, locale: str) -> Doc:
     parts += ["\n".join(header), summary + body, totals, L["terms"].format(days=days)]
     if layout == "footer":
         parts.append(f"{shown_vendor} · {lay.address(locale, rng).replace(chr(10), ', ')}"
-                     f" · IBAN DE{rng.randint(10**19, 10**20 - 1)}")
+                     f" · {_tax_id(locale, rng)}")
     text = "\n\n".join(parts) + "\n"
     schema = {"type": "object", "properties": {
         "invoice_number": string("the invoice's number"),
