@@ -2,6 +2,9 @@
 
     python -m bench.cases.kleister --out FILE [--data PATH] [--seed N]
 
+PATH is a JSONL file like `data/kleister-nda/train.jsonl` (the default) or a split folder of the
+dataset's own layout (`dev-0/` with `in.tsv.xz` and `expected.tsv`).
+
 For every agreement: one right answer written the way the text words it (names as printed, in
 upper case or across a line break, "three (3) years", "the 30th day of April, 2009"; the
 annotation where the text form cannot be found), one right answer in normalised forms (ISO date,
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
 import re
 import sys
@@ -25,6 +27,7 @@ from typing import Any
 
 from bench.cases import textforms as tf
 from bench.cases.common import nullable, write_cases
+from bench.cases.kleister_io import read_rows
 from bench.cases.roles import ROLE_DESCRIPTIONS, assign_roles
 from bench.cases.wrongs import wrong_answers
 
@@ -59,8 +62,8 @@ class Forms:
 
 
 def read_agreements(path: Path) -> list[Agreement]:
-    return [Agreement.from_row(json.loads(line))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """From a JSONL file or a split folder of the dataset's own layout (`kleister_io`)."""
+    return [Agreement.from_row(row) for row in read_rows(path)]
 
 
 def _pick(spans: list[tf.Span], rng: random.Random) -> tf.Span:
@@ -201,7 +204,8 @@ def _default_data() -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--data", type=Path, default=None, help="a Kleister-format JSONL file")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="a Kleister JSONL file, or a split folder (in.tsv[.xz], expected.tsv)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     agreements = read_agreements(args.data or _default_data())

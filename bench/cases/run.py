@@ -13,6 +13,7 @@ reported as median, p10 and p90, so that a choice tuned on one half can be read 
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import random
 import statistics
@@ -31,9 +32,13 @@ def judge_case(case: dict[str, Any]) -> dict[str, Any]:
     """Run the validate step on one case; what it decided and which checks rejected."""
     job = JobSpec.model_validate({"task": case.get("task", "extract"),
                                   "document": case["document"], "schema": case["schema"]})
-    verdict = validate(job, json.dumps(case["output"], ensure_ascii=False))
+    output = case["output"]
+    # An answer given as text (broken JSON, prose) is judged as the model's text itself.
+    text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+    verdict = validate(job, text)
     rejecting = sorted({f.check for f in verdict.findings if f.strict and not f.passed})
-    return {"id": case["id"], "doc": case.get("doc", case["id"]), "why": case["why"],
+    doc = case.get("doc") or hashlib.sha256(case["document"].encode()).hexdigest()[:16]
+    return {"id": case["id"], "doc": doc, "why": case["why"],
             "should_pass": bool(case["should_pass"]), "passed": verdict.passed,
             "rejected_by": rejecting,
             "messages": [f"{f.check}: {f.message}" for f in verdict.findings

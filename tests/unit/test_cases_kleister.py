@@ -4,6 +4,8 @@ wrong where they say so."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import lzma
 import re
 from functools import cache
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 
 from bench.cases import textforms as tf
-from bench.cases.common import problems, read_cases
+from bench.cases.common import builder_problems, read_cases
 from bench.cases.kleister import (
     Agreement,
     agreement_cases,
@@ -20,6 +22,7 @@ from bench.cases.kleister import (
     party_pool,
     read_agreements,
 )
+from bench.cases.kleister_io import read_rows
 from bench.cases.wrongs import US_STATES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +80,7 @@ def test_the_committed_file_is_what_seed_0_builds() -> None:
 
 def test_every_committed_case_is_well_formed_and_every_agreement_is_covered() -> None:
     cases = committed()
-    assert [p for c in cases for p in problems(c)] == []
+    assert [p for c in cases for p in builder_problems(c)] == []
     assert len({c["id"] for c in cases}) == len(cases)
     assert {c["doc"] for c in cases} == set(agreements())
     assert all(any(c["should_pass"] for c in cases if c["doc"] == d) for d in agreements())
@@ -155,3 +158,29 @@ def test_legal_dates_and_worded_terms_are_read_and_restated_in_their_own_form() 
     assert tf.restate_term(term, 18, "month") == "eighteen (18) months"
     (adjective,) = tf.find_terms("a two-year period")
     assert adjective.answer == "two years"
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\f", "\\f")
+
+
+def test_a_split_folder_of_the_datasets_own_layout_reads_like_the_jsonl(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()[:4]]
+    ins, answers = [], []
+    for row in rows:
+        text = _escaped(row["document"])
+        ins.append("\t".join([f"{row['id']}.pdf", " ".join(row["keys"]), "djvu", "tess", "tx", text]))
+        exp = row["expected"]
+        pairs = [f"{k}={v.replace(' ', '_')}" for k in ("effective_date", "jurisdiction", "term")
+                 if (v := exp[k])] + [f"party={p.replace(' ', '_')}" for p in exp["party"]]
+        answers.append(" ".join(sorted(pairs)))
+    with lzma.open(tmp_path / "in.tsv.xz", "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(ins) + "\n")
+    (tmp_path / "expected.tsv").write_text("\n".join(answers) + "\n", encoding="utf-8")
+
+    def parties_sorted(row: dict[str, Any]) -> dict[str, Any]:
+        # expected.tsv sorts its pairs, so parties come in alphabetical order
+        return row | {"expected": row["expected"] | {"party": sorted(row["expected"]["party"])}}
+
+    assert [parties_sorted(r) for r in read_rows(tmp_path)] == [parties_sorted(r) for r in rows]
+    assert [a.id for a in read_agreements(tmp_path)] == [r["id"] for r in rows]
