@@ -34,7 +34,8 @@ from bench.cases.wrongs import wrong_answers
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT / "data" / "kleister-nda" / "train.jsonl"
 # Which of several features a right answer is filed under, the rarer and harder first.
-_CORRECT_ORDER = ("line_break", "term_words", "date_as_stated", "upper_case")
+_CORRECT_ORDER = ("line_break", "term_words", "date_as_stated", "jurisdiction_as_stated",
+                  "upper_case")
 
 
 @dataclass
@@ -73,7 +74,18 @@ def _pick(spans: list[tf.Span], rng: random.Random) -> tf.Span:
     return rng.choice(others) if others and rng.random() < 0.5 else spans[0]
 
 
-def _jurisdiction_form(document: str, state: str) -> str:
+def _jurisdiction_form(document: str, state: str, rng: random.Random) -> tuple[str, bool]:
+    """The governing law as the text names it: "State of Delaware", "Commonwealth of
+    Massachusetts" half the time the text says so (and True), else the state's name."""
+    words = r"\s+".join(re.escape(w) for w in state.split())
+    stated = re.search(rf"\blaws?\s+of\s+(?:the\s+)?((?:State|Commonwealth)\s+of\s+{words})\b",
+                       document, re.I)
+    if stated and rng.random() < 0.5:
+        return " ".join(stated.group(1).split()), True
+    return _state_name(document, state), False
+
+
+def _state_name(document: str, state: str) -> str:
     if state in document:
         return state
     words = r"\s+".join(re.escape(w) for w in state.split())
@@ -116,7 +128,9 @@ def text_forms(agreement: Agreement, rng: random.Random) -> Forms:
         if forms.term is not None and forms.term.in_words:
             forms.features.add("term_words")
     if expected["jurisdiction"]:
-        forms.jurisdiction = _jurisdiction_form(doc, expected["jurisdiction"])
+        forms.jurisdiction, stated = _jurisdiction_form(doc, expected["jurisdiction"], rng)
+        if stated:
+            forms.features.add("jurisdiction_as_stated")
     return forms
 
 
