@@ -34,6 +34,9 @@ from bench.cases.wrongs import wrong_answers
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT / "data" / "kleister-nda" / "train.jsonl"
 # Which of several features a right answer is filed under, the rarer and harder first.
+# A right value the text does not state in any form found (the annotators inferred it, or the
+# text words it past what the finders read): right, and filed apart, as no grounding can see it.
+ANNOTATION_ONLY = frozenset({"date_annotation", "term_annotation", "party_annotation"})
 _CORRECT_ORDER = ("line_break", "term_words", "date_as_stated", "jurisdiction_as_stated",
                   "upper_case")
 
@@ -125,7 +128,9 @@ def text_forms(agreement: Agreement, rng: random.Random) -> Forms:
         # "two years" reads as a length; "a two-year period" only when nothing else does
         terms.sort(key=lambda t: "-" in t.text)
         forms.term = terms[0] if terms else None
-        if forms.term is not None and forms.term.in_words:
+        if forms.term is None:
+            forms.features.add("term_annotation")
+        elif forms.term.in_words:
             forms.features.add("term_words")
     if expected["jurisdiction"]:
         forms.jurisdiction, stated = _jurisdiction_form(doc, expected["jurisdiction"], rng)
@@ -175,12 +180,14 @@ def answer(agreement: Agreement, forms: Forms, *, normalised: bool = False) -> d
 
 
 def _correct_why(forms: Forms) -> str:
+    if forms.features & ANNOTATION_ONLY:
+        return "correct_annotation_only"
     return next((f"correct_{f}" for f in _CORRECT_ORDER if f in forms.features), "correct")
 
 
 def _case(agreement: Agreement, schema: dict[str, Any], output: dict[str, Any], why: str,
-          features: set[str] | None = None) -> dict[str, Any]:
-    return {"id": f"kleister-{agreement.id}-{why}", "doc": agreement.id, "task": "extract",
+          variant: str, features: set[str] | None = None) -> dict[str, Any]:
+    return {"id": f"kleister-{agreement.id}-{variant}", "doc": agreement.id, "task": "extract",
             "document": agreement.document, "schema": schema, "output": output,
             "should_pass": why.startswith("correct"), "why": why,
             "features": sorted(features or ())}
@@ -192,12 +199,15 @@ def agreement_cases(agreement: Agreement, seed: int,
     forms = text_forms(agreement, rng)
     schema = schema_for(agreement, forms)
     right = answer(agreement, forms)
-    yield _case(agreement, schema, right, _correct_why(forms), forms.features)
+    why = _correct_why(forms)
+    yield _case(agreement, schema, right, why, "as_printed", forms.features)
     plain = answer(agreement, forms, normalised=True)
     if plain != right:
-        yield _case(agreement, schema, plain, "correct_normalised")
+        yield _case(agreement, schema, plain,
+                    why if why == "correct_annotation_only" else "correct_normalised",
+                    "normalised", forms.features & ANNOTATION_ONLY)
     for why, output in wrong_answers(agreement, forms, right, rng, other_parties):
-        yield _case(agreement, schema, output, why)
+        yield _case(agreement, schema, output, why, why)
 
 
 def party_pool(agreements: list[Agreement], but: str) -> list[str]:

@@ -5,7 +5,8 @@ it rejects, which checks decide, and how much the figures move between halves of
 
 accept_rate = right answers accepted / right answers; catch_rate = wrong answers rejected /
 wrong answers (`catch_rate_without_omissions` leaves out answers whose only error is a missing
-item, which no grounding can see). A check "rejects" when it fails strictly. Splits: the
+item, which no grounding can see; `accept_rate_without_annotation_only` leaves out right answers
+whose value the document does not state in any form the builder found). A check "rejects" when it fails strictly. Splits: the
 documents are cut at random into two halves `splits` times; the figures of each half are
 reported as median, p10 and p90, so that a choice tuned on one half can be read on the other.
 """
@@ -26,6 +27,10 @@ from jobs.models import JobSpec
 from validation.runner import validate
 
 OMISSIONS = ("omitted_",)
+# right answers whose value the document does not state in a form the builder found
+ANNOTATION_ONLY = ("correct_annotation_only",)
+SPREAD_KEYS = ("accept_rate", "accept_rate_without_annotation_only", "catch_rate",
+               "catch_rate_without_omissions")
 
 
 def judge_case(case: dict[str, Any]) -> dict[str, Any]:
@@ -53,12 +58,15 @@ def rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
     right = [r for r in rows if r["should_pass"]]
     wrong = [r for r in rows if not r["should_pass"]]
     wrong_kept = [r for r in wrong if not r["why"].startswith(OMISSIONS)]
+    stated = [r for r in right if not r["why"].startswith(ANNOTATION_ONLY)]
     return {
         "n": len(rows), "right": len(right), "wrong": len(wrong),
         "accept_rate": _rate(sum(r["passed"] for r in right), len(right)),
         "catch_rate": _rate(sum(not r["passed"] for r in wrong), len(wrong)),
         "catch_rate_without_omissions": _rate(sum(not r["passed"] for r in wrong_kept),
                                               len(wrong_kept)),
+        "accept_rate_without_annotation_only": _rate(sum(r["passed"] for r in stated),
+                                                     len(stated)),
     }
 
 
@@ -82,7 +90,7 @@ def split_spread(rows: list[dict[str, Any]], splits: int, seed: int) -> dict[str
         half = set(rng.sample(docs, len(docs) // 2))
         for side in (True, False):
             part = rates([r for r in rows if (r["doc"] in half) is side])
-            for key in ("accept_rate", "catch_rate", "catch_rate_without_omissions"):
+            for key in SPREAD_KEYS:
                 if part[key] is not None:
                     figures[key].append(part[key])
     return {"splits": splits, "seed": seed, "halves": 2 * splits,
@@ -130,6 +138,8 @@ def report(result: dict[str, Any], rows: list[dict[str, Any]], examples: int = 3
           f"{result['wrong']} wrong) from {result['documents']} documents, "
           f"{result['seconds']} s")
     print(f"accept rate (right answers accepted): {_pct(result['accept_rate'])}")
+    print(f"  without annotation-only values:     "
+          f"{_pct(result['accept_rate_without_annotation_only'])}")
     print(f"catch rate (wrong answers rejected):  {_pct(result['catch_rate'])}  "
           f"without omissions: {_pct(result['catch_rate_without_omissions'])}")
     print("\nwhy                                   n  rejected")
@@ -143,9 +153,9 @@ def report(result: dict[str, Any], rows: list[dict[str, Any]], examples: int = 3
         print(f"  {check:<34} {n:>4}")
     spread = result["split_spread"]
     print(f"\nover {spread['splits']} random 50/50 splits by document (both halves):")
-    for key in ("accept_rate", "catch_rate", "catch_rate_without_omissions"):
+    for key in SPREAD_KEYS:
         s = spread.get(key) or {}
-        print(f"  {key:<30} median {_pct(s.get('median'))}  p10 {_pct(s.get('p10'))}  "
+        print(f"  {key:<36} median {_pct(s.get('median'))}  p10 {_pct(s.get('p10'))}  "
               f"p90 {_pct(s.get('p90'))}")
     wrongly = [r for r in rows if r["should_pass"] and not r["passed"]][:examples]
     missed = [r for r in rows if not r["should_pass"] and r["passed"]][:examples]
