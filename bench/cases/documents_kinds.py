@@ -132,7 +132,7 @@ def invoice(rng: random.Random, locale: str) -> Doc:
     summary = ""
     if rng.random() < 0.5:
         prev = m.with_value(Decimal(rng.randint(1000, 90000)) / 100)
-        summary = f"\n{L['prev']}: {prev.printed}\n"
+        summary = f"{L['prev']}: {prev.printed}"
         others.append(("previous balance", prev))
     shown_vendor = vendor.upper() if rng.random() < 0.4 else vendor
     bill = f"{L['bill']}:\n{customer}\n{lay.address(locale, rng)}"
@@ -140,7 +140,9 @@ def invoice(rng: random.Random, locale: str) -> Doc:
     layout = rng.choice(("letterhead", "footer"))
     parts = ([letterhead, L["title"], bill] if layout == "letterhead"
              else [L["title"], bill])
-    parts += ["\n".join(header), summary + body, totals, L["terms"].format(days=days)]
+    parts += ["\n".join(header), body, totals, L["terms"].format(days=days)]
+    if summary:  # an account statement under the invoice: what was owed before it
+        parts.insert(len(parts) - 1, summary)
     if layout == "footer":
         parts.append(f"{shown_vendor} · {lay.address(locale, rng).replace(chr(10), ', ')}"
                      f" · {_tax_id(locale, rng)}")
