@@ -45,6 +45,7 @@ def judge_case(case: dict[str, Any]) -> dict[str, Any]:
     doc = case.get("doc") or hashlib.sha256(case["document"].encode()).hexdigest()[:16]
     return {"id": case["id"], "doc": doc, "why": case["why"],
             "should_pass": bool(case["should_pass"]), "passed": verdict.passed,
+            "features": [str(f) for f in case.get("features") or []],
             "rejected_by": rejecting,
             "messages": [f"{f.check}: {f.message}" for f in verdict.findings
                          if f.strict and not f.passed]}
@@ -107,8 +108,18 @@ def summarise(rows: list[dict[str, Any]], splits: int = 20, seed: int = 0) -> di
     rightly: collections.Counter[str] = collections.Counter()
     for r in rows:
         (wrongly if r["should_pass"] else rightly).update(r["rejected_by"])
+    by_feature: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for feature in r.get("features", []):
+            cell = by_feature.setdefault(feature, {"right": 0, "right_rejected": 0,
+                                                   "wrong": 0, "wrong_rejected": 0})
+            side = "right" if r["should_pass"] else "wrong"
+            cell[side] += 1
+            cell[f"{side}_rejected"] += not r["passed"]
     return {**rates(rows), "documents": len({r["doc"] for r in rows}),
             "by_why": dict(sorted(by_why.items())),
+            # the cases' own tags (locale, layout, a name in upper case, ...), when they have any
+            "by_feature": dict(sorted(by_feature.items())),
             # which check rejected right answers (each one is a false escalation), and which
             # rejected wrong ones
             "strict_failures_on_correct": dict(wrongly.most_common()),
@@ -145,6 +156,11 @@ def report(result: dict[str, Any], rows: list[dict[str, Any]], examples: int = 3
     print("\nwhy                                   n  rejected")
     for why, cell in result["by_why"].items():
         print(f"  {why:<34} {cell['n']:>4} {cell['rejected']:>9}")
+    if result["by_feature"]:
+        print("\nfeature                               right  rejected  wrong  rejected")
+        for feature, c in result["by_feature"].items():
+            print(f"  {feature:<34} {c['right']:>6} {c['right_rejected']:>9} {c['wrong']:>6} "
+                  f"{c['wrong_rejected']:>9}")
     print("\nstrict failures on right answers (false rejections), by check:")
     for check, n in result["strict_failures_on_correct"].items():
         print(f"  {check:<34} {n:>4}")
