@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from jobs.tiers import Endpoint
 from providers.base import Completion, CompletionRequest, Provider
-from providers.errors import CircuitOpen, ProviderError
+from providers.errors import CircuitOpen, ProviderError, UnexpectedFailure
 from providers.pricing import cost_usd
 from routing.breaker import Breakers
 
@@ -40,8 +40,12 @@ class CallRecord:
         return not isinstance(self.error, CircuitOpen)
 
 
-def _failed(endpoint: Endpoint, exc: ProviderError, started: float) -> CallRecord:
-    return CallRecord(endpoint, None, exc, time.perf_counter() - started)
+def _failed(endpoint: Endpoint, exc: Exception, started: float) -> CallRecord:
+    """The call's failure as a provider error; anything else an adapter let through becomes
+    an `UnexpectedFailure` of this call, never the caller's crash."""
+    error = exc if isinstance(exc, ProviderError) else UnexpectedFailure(
+        f"{endpoint.label}: {type(exc).__name__}: {exc}", endpoint=endpoint.label)
+    return CallRecord(endpoint, None, error, time.perf_counter() - started)
 
 
 def _passed_over(endpoint: Endpoint, wait_s: float) -> CallRecord:
@@ -78,7 +82,7 @@ def call_chain(
         started = time.perf_counter()
         try:
             completion = provider.complete(request)
-        except ProviderError as exc:
+        except Exception as exc:
             _add(breakers, records, _failed(endpoint, exc, started))
             continue
         _add(breakers, records, CallRecord(endpoint, completion, None, completion.latency_s))
@@ -102,7 +106,7 @@ async def acall_chain(
         started = time.perf_counter()
         try:
             completion = await provider.acomplete(request)
-        except ProviderError as exc:
+        except Exception as exc:
             _add(breakers, records, _failed(endpoint, exc, started))
             continue
         _add(breakers, records, CallRecord(endpoint, completion, None, completion.latency_s))

@@ -59,10 +59,20 @@ def republish(job: Job, publisher: Publisher, session: Any) -> None:
     if job.status in (JobStatus.ROUTED, JobStatus.RUNNING) and job.current_tier:
         publisher.infer(job.id, job.current_tier)
     elif job.status == JobStatus.VALIDATING:
-        pending = [a for a in store.attempts_of(session, job.id)
-                   if a.outcome == "ok" and a.validated is None]
+        pending = pending_attempts(store.attempts_of(session, job.id), job.current_tier)
         if pending:
-            publisher.validate(job.id, pending[-1].attempt_no)
+            publisher.validate(job.id, pending[0].attempt_no)
+
+
+# An answer ledgered after its job had moved on (a duplicate delivery's call): kept in the
+# ledger, since it was paid for, and never validated.
+SUPERSEDED = "superseded: answered after the job had moved on"
+
+
+def pending_attempts(attempts: list[Attempt], tier: int | None) -> list[Attempt]:
+    """The answers at the job's current tier still waiting for validation."""
+    return [a for a in attempts if a.outcome == "ok" and a.validated is None
+            and a.tier == tier and a.error != SUPERSEDED]
 
 
 def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
@@ -105,7 +115,11 @@ def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
 
 
 def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[str] | None:
-    """Mark the job running at `tier` and return earlier rejection reasons; None if stale."""
+    """Mark the job running at `tier` and return earlier rejection reasons; None if stale.
+
+    A job already running at this tier is claimed again: the message is a redelivery after its
+    worker died mid-call, or a re-send of a slow call. Both calls are ledgered; only the first
+    answer moves the job on (`_record_calls`)."""
     with rt.db.session() as session:
         job = store.lock_job(session, job_id)
         if job is None or job.current_tier != tier:
@@ -119,7 +133,7 @@ def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[st
 
 
 def _add_ledger_rows(session: Any, job: Job, tier: int, records: list[CallRecord],
-                     kind: str = "") -> int | None:
+                     kind: str = "", superseded: bool = False) -> int | None:
     """One ledger row per call; the attempt number of the last answer, if one came back.
     `kind` marks calls that are not attempts at the job (the judge's). Endpoints passed over
     for an open breaker were not called and cost nothing: they have no row."""
@@ -135,7 +149,7 @@ def _add_ledger_rows(session: Any, job: Job, tier: int, records: list[CallRecord
             output_tokens=completion.output_tokens if completion else 0,
             cost_usd=record.cost, latency_ms=record.latency_s * 1000,
             outcome=f"{kind}{record.outcome}" if kind else record.outcome,
-            error=str(record.error) if record.error else None,
+            error=str(record.error) if record.error else (SUPERSEDED if superseded else None),
             output_text=completion.text if completion else None,
             finish_reason=completion.finish_reason if completion else None,
         ))
@@ -144,17 +158,31 @@ def _add_ledger_rows(session: Any, job: Job, tier: int, records: list[CallRecord
     return answered
 
 
-def _record_calls(rt: Runtime, job_id: str, tier: int, records: list[CallRecord]) -> int | None:
-    """Ledger the tier's calls; the job waits for validation if one of them answered."""
+@dataclass(frozen=True)
+class Recorded:
+    """What ledgering a tier's calls did: the attempt number of the answer, if one came back,
+    and whether the job was still running at that tier (so this delivery may move it on)."""
+
+    answered: int | None
+    current: bool
+
+
+def _record_calls(rt: Runtime, job_id: str, tier: int, records: list[CallRecord]) -> Recorded:
+    """Ledger the tier's calls, whatever the job's state (every answered call is paid for);
+    the job waits for validation only if it was still running at this tier (compare-and-set),
+    so a late or duplicate delivery never reopens a job that has moved on."""
     for _ in range(3):
         try:
             with rt.db.session() as session:
                 job = store.lock_job(session, job_id)
-                assert job is not None
-                answered = _add_ledger_rows(session, job, tier, records)
-                if answered is not None:
+                if job is None:
+                    return Recorded(None, False)
+                current = job.status == JobStatus.RUNNING and job.current_tier == tier
+                answered = _add_ledger_rows(session, job, tier, records,
+                                            superseded=not current)
+                if answered is not None and current:
                     store.set_status(job, JobStatus.VALIDATING)
-                return answered
+                return Recorded(answered, current)
         except IntegrityError:
             # Another delivery of this step numbered its attempt first; number again.
             continue
@@ -186,15 +214,22 @@ def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> 
     return PreparedCall(job_id, tier, request, rt.chain(tier, spec))
 
 
-def finish_infer(
-    rt: Runtime, publisher: Publisher, call: PreparedCall, records: list[CallRecord]
-) -> RetryLater | None:
-    """Ledger the calls, then validate the answer, retry later, or give the tier up."""
-    answered = _record_calls(rt, call.job_id, call.tier, records)
-    if answered is not None:
-        publisher.validate(call.job_id, answered)
+def record_infer(rt: Runtime, call: PreparedCall, records: list[CallRecord]) -> Recorded:
+    """Ledger the calls: the first thing done with an answer, before anything can fail."""
+    return _record_calls(rt, call.job_id, call.tier, records)
+
+
+def act_on_calls(rt: Runtime, publisher: Publisher, call: PreparedCall,
+                 records: list[CallRecord], recorded: Recorded) -> RetryLater | None:
+    """After the ledger: validate the answer, retry later, or give the tier up. A delivery
+    that found the job moved on does nothing more."""
+    if not recorded.current:
+        return None
+    if recorded.answered is not None:
+        publisher.validate(call.job_id, recorded.answered)
         # The call chain stops at its first answer: the last record is the one that answered.
-        publish_shadows(rt, publisher, call.job_id, call.tier, answered, records[-1].endpoint)
+        publish_shadows(rt, publisher, call.job_id, call.tier, recorded.answered,
+                        records[-1].endpoint)
         return None
     errors = [r.error for r in records if r.error is not None]
     reason = "; ".join(str(e) for e in errors) or "no endpoint of this tier may see the job"
@@ -204,6 +239,13 @@ def finish_infer(
     give_up_tier(rt, publisher, call.job_id, call.tier,
                  f"tier {call.tier} cannot serve this job: {reason}")
     return None
+
+
+def finish_infer(
+    rt: Runtime, publisher: Publisher, call: PreparedCall, records: list[CallRecord]
+) -> RetryLater | None:
+    """Ledger the calls, then validate the answer, retry later, or give the tier up."""
+    return act_on_calls(rt, publisher, call, records, record_infer(rt, call, records))
 
 
 def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> RetryLater | None:
@@ -228,7 +270,7 @@ def give_up_tier(rt: Runtime, publisher: Publisher, job_id: str, tier: int, reas
     """Move the job one tier up after its tier failed for good, or fail it at the top."""
     with rt.db.session() as session:
         job = store.lock_job(session, job_id)
-        if job is None or job.current_tier != tier or JobStatus(job.status).terminal:
+        if job is None or job.current_tier != tier or job.status != JobStatus.RUNNING:
             return
         if tier >= ceiling_tier(rt.tiers, store.job_spec(job)):
             store.set_status(job, JobStatus.FAILED, reason)
@@ -243,7 +285,7 @@ def _best_attempt(attempts: list[Attempt], rejected: set[int]) -> Attempt:
     Outputs a person already marked bad come last."""
     def failures(a: Attempt) -> int:
         return sum(1 for f in a.findings or [] if not f["passed"] and f.get("strict", True))
-    answered = [a for a in attempts if a.outcome == "ok"]
+    answered = [a for a in attempts if a.outcome == "ok" and a.error != SUPERSEDED]
     return min(answered, key=lambda a: (a.attempt_no in rejected, failures(a), -a.tier,
                                         -a.attempt_no))
 
@@ -258,6 +300,12 @@ def _pending(session: Any, job_id: str, attempt_no: int) -> tuple[Job, Attempt] 
     return job, attempt
 
 
+def _awaits_validation(job: Job, attempt: Attempt) -> bool:
+    """The compare-and-set of the validate step: this attempt is the job's pending answer."""
+    return (job.status == JobStatus.VALIDATING and attempt.validated is None
+            and attempt.tier == job.current_tier and attempt.error != SUPERSEDED)
+
+
 def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no: int) -> None:
     # First the checks (and the judge's network call), holding no lock.
     with rt.db.session() as session:
@@ -265,7 +313,7 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
         if found is None:
             return
         job, attempt = found
-        if attempt.validated is not None or job.status != JobStatus.VALIDATING:
+        if not _awaits_validation(job, attempt):
             republish(job, publisher, session)
             return
         spec, tier = store.job_spec(job), attempt.tier
@@ -283,7 +331,11 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
         job = locked
         attempts = store.attempts_of(session, job_id)
         attempt = next(a for a in attempts if a.attempt_no == attempt_no)
-        if attempt.validated is not None or job.status != JobStatus.VALIDATING:
+        if not _awaits_validation(job, attempt):
+            # A duplicate delivery got here first, or the job moved on: only the judge's
+            # calls, which were paid for, are kept.
+            if judge_calls:
+                _add_ledger_rows(session, job, 1, judge_calls, kind="judge_", superseded=True)
             republish(job, publisher, session)
             return
         if judge_calls:

@@ -18,6 +18,7 @@ from routing.factory import build_router
 from routing.policy import PolicyConfig, allowed_endpoints, load_policy
 from tasks.asyncloop import BackgroundLoop
 from tasks.budgets import SpendCache
+from tasks.deliveries import Deliveries, MemoryDeliveries, build_deliveries
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Runtime:
     breakers: Breakers = field(default_factory=MemoryBreakers)
     # Each budget's spend, re-read from the ledger every `settings.budget_refresh_s` at most.
     spend: SpendCache = field(default_factory=SpendCache)
+    # Deliveries of steps that have not finished, to quarantine poison messages.
+    deliveries: Deliveries = field(default_factory=MemoryDeliveries)
     _providers: dict[str, Provider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _on_close: list[Callable[[], None]] = field(default_factory=list)
@@ -105,8 +108,11 @@ def build_runtime(settings: Settings) -> Runtime:
         on_close.append(close_router)
     breakers = build_breakers(settings, tiers)
     on_close.append(breakers.close)
+    deliveries = build_deliveries(settings.broker_url)
+    on_close.append(deliveries.close)
     return Runtime(settings, Database(settings.effective_database_url), tiers, router,
                    simulator_url, policy, breakers, SpendCache(settings.budget_refresh_s),
+                   deliveries,
                    _providers={tier1.label: tier1_provider},
                    _on_close=on_close)
 
