@@ -9,7 +9,8 @@
      │    ├── UnexpectedFailure  the call raised something no adapter knows (a bug)
      │    ├── MalformedResponse  answered, but unusable: no choices, empty text, a body that
      │    │                      is not the API's JSON (an HTML page, cut short), fields missing
-     │    └── CircuitOpen        not called: its breaker is open after failures in a row
+     │    ├── CircuitOpen        not called: its breaker is open after failures in a row
+     │    └── Throttled          not called: the fleet's own rate limit for it is reached
      └── PermanentError          the same request will fail again here
           ├── BadRequest         4xx other than 429 (bad model id, malformed request)
           ├── AuthenticationFailed
@@ -61,6 +62,14 @@ class MalformedResponse(RetryableError):
 
 class CircuitOpen(RetryableError):
     """Raised by no SDK: the fleet passed the endpoint over (see `routing.breaker`)."""
+
+    def __init__(self, message: str, *, endpoint: str = "", retry_after: float | None = None):
+        super().__init__(message, endpoint=endpoint)
+        self.retry_after = retry_after
+
+
+class Throttled(RetryableError):
+    """Raised by no SDK: the fleet's limiter (`routing.limiter`) kept the call from being made."""
 
     def __init__(self, message: str, *, endpoint: str = "", retry_after: float | None = None):
         super().__init__(message, endpoint=endpoint)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from providers.errors import UnexpectedFailure
 from routing.breaker import Breakers
+from routing.limiter import Limiter
 from tasks.calls import CallRecord, acall_chain
 from tasks.deliveries import delivery_key
 from tasks.guard import Again, after_failure, quarantine
@@ -48,9 +49,10 @@ class BatchItem:
         return delivery_key(STEP, self.job_id, self.tier)
 
 
-async def _call_one(call: PreparedCall, breakers: Breakers) -> list[CallRecord]:
+async def _call_one(call: PreparedCall, breakers: Breakers,
+                    limiter: Limiter) -> list[CallRecord]:
     try:
-        return await acall_chain(call.chain, call.request, breakers)
+        return await acall_chain(call.chain, call.request, breakers, limiter)
     except Exception as exc:  # the chain itself (a breaker store, a bug): this item's failure
         endpoint = call.chain[0][0]
         error = UnexpectedFailure(f"{endpoint.label}: {type(exc).__name__}: {exc}",
@@ -58,9 +60,9 @@ async def _call_one(call: PreparedCall, breakers: Breakers) -> list[CallRecord]:
         return [CallRecord(endpoint, None, error, 0.0)]
 
 
-async def _call_all(calls: Sequence[PreparedCall],
-                    breakers: Breakers) -> list[list[CallRecord]]:
-    return list(await asyncio.gather(*(_call_one(c, breakers) for c in calls)))
+async def _call_all(calls: Sequence[PreparedCall], breakers: Breakers,
+                    limiter: Limiter) -> list[list[CallRecord]]:
+    return list(await asyncio.gather(*(_call_one(c, breakers, limiter) for c in calls)))
 
 
 Outcome = RetryLater | Again | None
@@ -89,7 +91,8 @@ def run_batch(rt: Runtime, publisher: Publisher,
             outcomes[index] = None
         else:
             prepared.append((index, call))
-    records = (rt.async_loop().run(_call_all([call for _, call in prepared], rt.breakers))
+    records = (rt.async_loop().run(
+        _call_all([call for _, call in prepared], rt.breakers, rt.limiter))
                if prepared else [])
 
     # The ledger first, for every item, then whatever each item publishes.

@@ -252,7 +252,8 @@ def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> Retr
     call = prepare_infer(rt, publisher, job_id, tier)
     if call is None:
         return None
-    return finish_infer(rt, publisher, call, call_chain(call.chain, call.request, rt.breakers))
+    records = call_chain(call.chain, call.request, rt.breakers, rt.limiter)
+    return finish_infer(rt, publisher, call, records)
 
 
 def retry_or_give_up(rt: Runtime, publisher: Publisher, job_id: str, tier: int, retries: int,
