@@ -8,6 +8,7 @@ state calls for so that a crash between commit and publish loses nothing.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +26,7 @@ from tasks.backoff import retry_delay
 from tasks.budgets import budget_gate
 from tasks.calls import CallRecord, call_chain
 from tasks.judging import judge_for
+from tasks.outage import is_outage, outage_delay
 from tasks.runtime import Runtime
 from tasks.shadow import publish_shadows
 from validation.runner import validate
@@ -215,8 +217,20 @@ def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> 
 
 
 def record_infer(rt: Runtime, call: PreparedCall, records: list[CallRecord]) -> Recorded:
-    """Ledger the calls: the first thing done with an answer, before anything can fail."""
-    return _record_calls(rt, call.job_id, call.tier, records)
+    """Ledger the calls: the first thing done with an answer, before anything can fail. A
+    database outage is waited out here, holding the answers, for `outage_window_s`: an answer
+    that was paid for is not dropped to be asked for again."""
+    started = time.monotonic()
+    while True:
+        try:
+            return _record_calls(rt, call.job_id, call.tier, records)
+        except Exception as exc:
+            elapsed = time.monotonic() - started
+            if not is_outage(exc) or elapsed >= rt.settings.outage_window_s:
+                raise
+            log.warning("ledger of job %s waits for the database (%.0f s): %r", call.job_id,
+                        elapsed, exc)
+            time.sleep(outage_delay(elapsed))
 
 
 def act_on_calls(rt: Runtime, publisher: Publisher, call: PreparedCall,
