@@ -52,7 +52,8 @@ class VisibilityHeartbeat:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
         self._client.close()
 
     def beat(self) -> int:
