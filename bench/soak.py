@@ -46,8 +46,12 @@ from jobs.sample import generate  # noqa: E402
 from jobs.settings import Settings  # noqa: E402
 from jobs.tables import Job  # noqa: E402
 from tasks.submit import submit_jobs  # noqa: E402
-from tests.chaos.promises import outcome, set_faults, watch_for_reopening  # noqa: E402
-from tests.chaos.test_fleet_chaos import private_redis  # noqa: E402
+from tests.chaos.promises import (  # noqa: E402
+    outcome,
+    private_redis,
+    set_faults,
+    watch_for_reopening,
+)
 from tests.conftest import PG_ADMIN_URL  # noqa: E402
 from tests.e2e.fleet import running_fleet  # noqa: E402
 from workers.celery_app import create_app  # noqa: E402

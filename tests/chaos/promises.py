@@ -12,15 +12,21 @@ import contextlib
 import json
 import selectors
 import socket
+import subprocess
 import threading
+import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
 from jobs.db import Database
 from jobs.tables import Attempt, Job, Result
+from tests.e2e.fleet import free_port
 
 TERMINAL = ("done", "needs_review", "failed")
 WATCH_SQL = """
@@ -189,3 +195,39 @@ class CuttableProxy:
             for sock in (a, b):
                 with contextlib.suppress(OSError):
                     sock.close()
+
+
+@contextmanager
+def private_redis(log_dir: Path) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A Redis of this test's own (keeping nothing on disk, like the machine's), so that it can
+    be killed and restarted without touching anything else; yields its URL and a restarter."""
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no"]
+    log = open(log_dir / "redis.log", "ab")  # noqa: SIM115 - closed below
+    processes = [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)]
+
+    def wait_up() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the test's Redis did not start")
+
+    def restart() -> None:
+        processes[-1].kill()  # SIGKILL: every queued and unacknowledged message is gone
+        processes[-1].wait(10)
+        time.sleep(1)
+        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+        wait_up()
+
+    wait_up()
+    try:
+        yield f"redis://127.0.0.1:{port}/0", restart
+    finally:
+        processes[-1].kill()
+        processes[-1].wait(10)
+        log.close()

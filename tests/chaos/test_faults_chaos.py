@@ -24,10 +24,10 @@ from tests.chaos.promises import (
     CuttableProxy,
     assert_promises_kept,
     outcome,
+    private_redis,
     set_faults,
     watch_for_reopening,
 )
-from tests.chaos.test_fleet_chaos import private_redis
 from tests.e2e.fleet import Fleet, free_port, running_fleet
 from tests.e2e.test_fleet import wait_until_finished, write_sample
 
