@@ -12,8 +12,9 @@ thousands deep would make every wait look like a lost message.
 Figures (last line with --json; also bench/out/soak.json):
 - `jobs`, `terminal`, `lost` (not terminal at the end), `reopened` (terminal jobs that left
   their state, logged by a trigger), `duplicate_results` (results replaced, same trigger),
-  `unledgered_calls` (calls the simulator received minus ledger rows: a SIGKILL between a call
-  and its ledger row is the one window), `kills`, `redis_restarts`;
+  `unledgered_calls` (calls the simulator received beyond the ledger's rows; rows are written
+  before their calls, and a call whose worker was killed stays as an `in_flight` row, counted
+  in `in_flight_rows`), `kills`, `redis_restarts`;
 - `max_recovery_s`: after each fault, the longest any job that was unfinished and untouched at
   that moment took to be touched again (an upper bound on the wait for a lost message: it
   includes that job's wait in its queue);
@@ -197,6 +198,7 @@ def _soak(url: str, log_dir: Path, jobs: int, in_flight: int, timeout_s: float,
         "lost": submitted - terminal, "statuses": statuses, "reopened": reopened,
         "duplicate_results": replaced, "unledgered_calls": result.unledgered,
         "simulator_calls": result.simulator_calls, "ledger_rows": result.ledger_rows,
+        "in_flight_rows": result.in_flight_rows,
         "kills": kills, "redis_restarts": restarts,
         "max_recovery_s": round(max(watch.longest, watch.still_waiting()), 1),
         "jobs_per_s": round(terminal / elapsed, 2), "elapsed_s": round(elapsed, 1),

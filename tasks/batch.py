@@ -21,10 +21,10 @@ from routing.limiter import Limiter
 from tasks.calls import CallRecord, acall_chain
 from tasks.deliveries import delivery_key
 from tasks.guard import Again, after_failure, quarantine
+from tasks.ledger import Recorded
 from tasks.pipeline import (
     PreparedCall,
     Publisher,
-    Recorded,
     RetryLater,
     act_on_calls,
     prepare_infer,

@@ -8,12 +8,10 @@ state calls for so that a crash between commit and publish loses nothing.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from jobs import store
 from jobs.models import JobSpec, JobStatus
@@ -22,11 +20,12 @@ from jobs.tables import Attempt, Job, RoutingDecision
 from jobs.tiers import Endpoint, TiersConfig
 from providers.base import CompletionRequest, Provider
 from routing.policy import NoEligibleTier
+from tasks import ledger
 from tasks.backoff import retry_delay
 from tasks.budgets import budget_gate
 from tasks.calls import CallRecord, call_chain
 from tasks.judging import judge_for
-from tasks.outage import is_outage, outage_delay
+from tasks.ledger import SUPERSEDED, Recorded, pending_attempts
 from tasks.runtime import Runtime
 from tasks.shadow import publish_shadows
 from validation.runner import validate
@@ -64,17 +63,6 @@ def republish(job: Job, publisher: Publisher, session: Any) -> None:
         pending = pending_attempts(store.attempts_of(session, job.id), job.current_tier)
         if pending:
             publisher.validate(job.id, pending[0].attempt_no)
-
-
-# An answer ledgered after its job had moved on (a duplicate delivery's call): kept in the
-# ledger, since it was paid for, and never validated.
-SUPERSEDED = "superseded: answered after the job had moved on"
-
-
-def pending_attempts(attempts: list[Attempt], tier: int | None) -> list[Attempt]:
-    """The answers at the job's current tier still waiting for validation."""
-    return [a for a in attempts if a.outcome == "ok" and a.validated is None
-            and a.tier == tier and a.error != SUPERSEDED]
 
 
 def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
@@ -116,12 +104,25 @@ def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
     publisher.infer(job_id, decision.tier)
 
 
-def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[str] | None:
-    """Mark the job running at `tier` and return earlier rejection reasons; None if stale.
+@dataclass(frozen=True)
+class PreparedCall:
+    """A claimed job, the request its tier will be sent, and the ledger row reserved for the
+    call (None when no endpoint of the tier may see the job)."""
+
+    job_id: str
+    tier: int
+    request: CompletionRequest
+    chain: list[tuple[Endpoint, Provider]]
+    reserved: int | None = None
+
+
+def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> PreparedCall | None:
+    """Claim the job at `tier`, build its prompt and reserve the call's ledger row, in one
+    transaction; None when the message is stale.
 
     A job already running at this tier is claimed again: the message is a redelivery after its
     worker died mid-call, or a re-send of a slow call. Both calls are ledgered; only the first
-    answer moves the job on (`_record_calls`)."""
+    answer moves the job on (`ledger.record_calls`)."""
     with rt.db.session() as session:
         job = store.lock_job(session, job_id)
         if job is None or job.current_tier != tier:
@@ -130,107 +131,20 @@ def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[st
             republish(job, publisher, session)
             return None
         store.set_status(job, JobStatus.RUNNING)
-        return store.rejection_reasons(store.attempts_of(session, job_id),
-                                       store.bad_feedback(session, job_id))
-
-
-def _add_ledger_rows(session: Any, job: Job, tier: int, records: list[CallRecord],
-                     kind: str = "", superseded: bool = False) -> int | None:
-    """One ledger row per call; the attempt number of the last answer, if one came back.
-    `kind` marks calls that are not attempts at the job (the judge's). Endpoints passed over
-    for an open breaker were not called and cost nothing: they have no row."""
-    number = store.next_attempt_no(session, job.id)
-    answered: int | None = None
-    for offset, record in enumerate(r for r in records if r.called):
-        completion = record.completion
-        session.add(Attempt(
-            job_id=job.id, attempt_no=number + offset, tier=tier,
-            provider=record.endpoint.host_name, model=record.endpoint.model,
-            tenant=job.tenant, user=job.user, feature=job.feature, query_type=job.query_type,
-            input_tokens=completion.input_tokens if completion else 0,
-            output_tokens=completion.output_tokens if completion else 0,
-            cost_usd=record.cost, latency_ms=record.latency_s * 1000,
-            outcome=f"{kind}{record.outcome}" if kind else record.outcome,
-            error=str(record.error) if record.error else (SUPERSEDED if superseded else None),
-            output_text=completion.text if completion else None,
-            finish_reason=completion.finish_reason if completion else None,
-        ))
-        if completion is not None:
-            answered = number + offset
-    return answered
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What ledgering a tier's calls did: the attempt number of the answer, if one came back,
-    and whether the job was still running at that tier (so this delivery may move it on)."""
-
-    answered: int | None
-    current: bool
-
-
-def _record_calls(rt: Runtime, job_id: str, tier: int, records: list[CallRecord]) -> Recorded:
-    """Ledger the tier's calls, whatever the job's state (every answered call is paid for);
-    the job waits for validation only if it was still running at this tier (compare-and-set),
-    so a late or duplicate delivery never reopens a job that has moved on."""
-    for _ in range(3):
-        try:
-            with rt.db.session() as session:
-                job = store.lock_job(session, job_id)
-                if job is None:
-                    return Recorded(None, False)
-                current = job.status == JobStatus.RUNNING and job.current_tier == tier
-                answered = _add_ledger_rows(session, job, tier, records,
-                                            superseded=not current)
-                if answered is not None and current:
-                    store.set_status(job, JobStatus.VALIDATING)
-                return Recorded(answered, current)
-        except IntegrityError:
-            # Another delivery of this step numbered its attempt first; number again.
-            continue
-    raise RuntimeError(f"could not number the attempts of job {job_id}")
-
-
-@dataclass(frozen=True)
-class PreparedCall:
-    """A claimed job and the request its tier will be sent."""
-
-    job_id: str
-    tier: int
-    request: CompletionRequest
-    chain: list[tuple[Endpoint, Provider]]
-
-
-def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> PreparedCall | None:
-    """Claim the job at `tier` and build its prompt; None when the message is stale."""
-    findings = _claim(rt, publisher, job_id, tier)
-    if findings is None:
-        return None
-    with rt.db.session() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
         spec = store.job_spec(job)
+        findings = store.rejection_reasons(store.attempts_of(session, job_id),
+                                           store.bad_feedback(session, job_id))
+        chain = rt.chain(tier, spec)
+        reserved = ledger.reserve(session, job, tier, chain[0][0]) if chain else None
     system, messages = build_prompt(spec, findings)
     request = CompletionRequest(system=system, messages=messages,
                                 metadata={"job_id": job_id, "tier": str(tier)})
-    return PreparedCall(job_id, tier, request, rt.chain(tier, spec))
+    return PreparedCall(job_id, tier, request, chain, reserved)
 
 
 def record_infer(rt: Runtime, call: PreparedCall, records: list[CallRecord]) -> Recorded:
-    """Ledger the calls: the first thing done with an answer, before anything can fail. A
-    database outage is waited out here, holding the answers, for `outage_window_s`: an answer
-    that was paid for is not dropped to be asked for again."""
-    started = time.monotonic()
-    while True:
-        try:
-            return _record_calls(rt, call.job_id, call.tier, records)
-        except Exception as exc:
-            elapsed = time.monotonic() - started
-            if not is_outage(exc) or elapsed >= rt.settings.outage_window_s:
-                raise
-            log.warning("ledger of job %s waits for the database (%.0f s): %r", call.job_id,
-                        elapsed, exc)
-            time.sleep(outage_delay(elapsed))
+    """Ledger the calls, in the row reserved for the first one and new rows for the rest."""
+    return ledger.record_calls(rt, call.job_id, call.tier, records, call.reserved)
 
 
 def act_on_calls(rt: Runtime, publisher: Publisher, call: PreparedCall,
@@ -350,11 +264,11 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
             # A duplicate delivery got here first, or the job moved on: only the judge's
             # calls, which were paid for, are kept.
             if judge_calls:
-                _add_ledger_rows(session, job, 1, judge_calls, kind="judge_", superseded=True)
+                ledger.add_rows(session, job, 1, judge_calls, kind="judge_", superseded=True)
             republish(job, publisher, session)
             return
         if judge_calls:
-            _add_ledger_rows(session, job, 1, judge_calls, kind="judge_")
+            ledger.add_rows(session, job, 1, judge_calls, kind="judge_")
         attempt.validated = verdict.passed
         attempt.findings = findings
         if verdict.passed:

@@ -12,7 +12,7 @@ from jobs.db import Database
 from jobs.models import IllegalTransition, JobStatus
 from jobs.tables import Attempt, Job, Result
 from providers.stub import StubProvider
-from tasks import batch, pipeline
+from tasks import batch, ledger, pipeline
 from tasks.calls import call_chain
 from tasks.feedback import give_feedback
 from tasks.runtime import Runtime
@@ -102,8 +102,12 @@ def test_a_second_claim_of_a_running_job_is_ledgered_but_moves_nothing(db: Datab
     assert (status, tier, result) == (done[0], done[1], done[3]) and calls == 2
     assert publisher.sent == []
     with db.session() as session:
-        late = store.attempts_of(session, job_id)[-1]
-    assert late.outcome == "ok" and late.error == pipeline.SUPERSEDED
+        attempts = {a.attempt_no: a for a in store.attempts_of(session, job_id)}
+    # Each claim reserved its call's row before calling; both rows now hold their answers.
+    assert first.reserved is not None and second.reserved is not None
+    assert sorted(attempts) == sorted([first.reserved, second.reserved])
+    late = attempts[first.reserved]
+    assert late.outcome == "ok" and late.error == ledger.SUPERSEDED
 
 
 def test_a_finished_job_is_reopened_only_by_feedback(db: Database) -> None:
@@ -123,3 +127,22 @@ def test_a_finished_job_is_reopened_only_by_feedback(db: Database) -> None:
     outcome = give_feedback(rt.db, rt.tiers, publisher, job_id, bad=True, reason="wrong total")
     assert outcome.rerun_tier == 2
     assert job_row(db, job_id).status == "routed"
+
+
+def test_a_call_whose_worker_dies_before_recording_stays_in_the_ledger(db: Database) -> None:
+    rt = make_runtime(db, {1: [StubProvider(GOOD)]})
+    publisher = RecordingPublisher()
+    job_id = submit_one(db)
+    pipeline.route_job(rt, publisher, job_id)
+    publisher.sent.clear()
+    dead = pipeline.prepare_infer(rt, publisher, job_id, 1)
+    assert dead is not None and dead.reserved is not None
+    call_chain(dead.chain, dead.request)  # answered; then SIGKILL: nothing recorded
+    # The message comes back and runs to the end.
+    assert pipeline.infer_job(rt, publisher, job_id, 1) is None
+    pipeline.validate_attempt(rt, publisher, job_id, publisher.sent[-1][2])
+    with db.session() as session:
+        attempts = store.attempts_of(session, job_id)
+    assert job_row(db, job_id).status == "done"
+    assert [(a.attempt_no, a.outcome) for a in attempts] == [(1, ledger.IN_FLIGHT), (2, "ok")]
+    assert attempts[0].error == ledger.IN_FLIGHT_NOTE
