@@ -208,7 +208,8 @@ def results(batch_id: str, fmt: str) -> None:
 @click.command(name="requeue")
 @click.argument("batch_id", required=False)
 @click.option("--idle-for", type=float, default=None,
-              help="only jobs untouched for this many seconds")
+              help="only jobs untouched for this many seconds (with --every, default: "
+                   "derived from the slowest step, see tasks.janitor)")
 @click.option("--every", type=float, default=None,
               help="keep sweeping, every this many seconds (the fleet's janitor)")
 def requeue_command(batch_id: str | None, idle_for: float | None, every: float | None) -> None:
@@ -216,12 +217,24 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
     from datetime import timedelta
 
     from cli.context import open_context
+    from jobs.tiers import load_tiers
+    from tasks.janitor import janitor_idle_s
     from tasks.submit import requeue
 
     ctx = open_context()
+    if idle_for is None and every is not None:
+        idle_for = janitor_idle_s(load_tiers(ctx.settings.tiers_file))
     idle = timedelta(seconds=idle_for) if idle_for is not None else None
     while True:
-        count = requeue(ctx.db, batch_id, idle_for=idle)
+        try:
+            count = requeue(ctx.db, batch_id, idle_for=idle)
+        except Exception as exc:
+            if every is None:
+                raise
+            # The janitor outlives outages of the database and the broker it sweeps.
+            click.echo(f"sweep failed, trying again in {every:g} s: {exc!r}", err=True)
+            time.sleep(every)
+            continue
         if count or every is None:
             click.echo(f"re-published {count} job(s)")
         if every is None:

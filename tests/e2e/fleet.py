@@ -113,7 +113,10 @@ def wait_http(url: str, timeout_s: float = 30) -> None:
 @contextmanager
 def running_fleet(database_url: str, broker_url: str, log_dir: Path,
                   time_scale: float = 0.02, router: str = "rules",
+                  settings: dict[str, str] | None = None,
                   metrics: bool = False) -> Iterator[Fleet]:
+    """The simulator and one worker per queue; `settings` are more `TIERLINE_*` variables;
+    with `metrics`, each worker serves its Prometheus metrics on a port of its own."""
     port = free_port()
     env = {
         **os.environ,
@@ -122,6 +125,7 @@ def running_fleet(database_url: str, broker_url: str, log_dir: Path,
         "TIERLINE_SIMULATOR_URL": f"http://127.0.0.1:{port}",
         "TIERLINE_ROUTER": router,
         "PYTHONUNBUFFERED": "1",
+        **(settings or {}),
     }
     sim_log = open(log_dir / "simulator.log", "ab")  # noqa: SIM115 - closed with the process
     simulator = subprocess.Popen(

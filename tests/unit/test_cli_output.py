@@ -140,7 +140,9 @@ def test_submit_reports_an_unreachable_broker_in_one_line(tmp_path: Path) -> Non
     jobs = tmp_path / "jobs.jsonl"
     jobs.write_text('{"task": "summarize", "document": "A short note."}\n')
     env = {"TIERLINE_DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
-           "TIERLINE_BROKER_URL": "redis://:hunter2@127.0.0.1:1/0", "PATH": "/usr/bin:/bin"}
+           "TIERLINE_BROKER_URL": "redis://:hunter2@127.0.0.1:1/0", "PATH": "/usr/bin:/bin",
+           # Publishing waits out a broker outage this long before it gives up.
+           "TIERLINE_OUTAGE_WINDOW_S": "2"}
     subprocess.run([sys.executable, "-m", "cli", "db", "upgrade"], cwd=ROOT, env=env,
                    capture_output=True, timeout=120, check=True)
     done = subprocess.run([sys.executable, "-m", "cli", "submit", str(jobs)], cwd=ROOT, env=env,
