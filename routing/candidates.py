@@ -5,8 +5,8 @@ is more needed). Families:
 
 - `hashed`: the shipped classifier (`routing.classifier`: naive-Bayes category posterior from
   hashed words, per-category rates, a per-task correction on the text's shape);
-- `embedding-logistic`: two L2 logistic regressions on a static text embedding
-  (`routing.embedding`), P(strong right) - P(weak right);
+- `embedding-ridge`: a ridge regression of the gain (strong right - weak right) on a static
+  text embedding (`routing.embedding`);
 - `embedding-neighbours`: the mean gain (strong right - weak right) of the k labelled prompts
   nearest in that embedding (cosine).
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from routing.classifier import Example, RouterModel, fit, fit_logistic
+from routing.classifier import Example, RouterModel, fit
 from routing.features import Features
 from routing.metrics import evaluate
 
@@ -54,12 +54,29 @@ class Corpus:
     def gain(self) -> np.ndarray:
         return np.asarray(self.strong - self.weak)
 
+    @classmethod
+    def of_examples(cls, examples: Sequence[Example], datasets: Sequence[str],
+                    vectors: np.ndarray | None = None) -> Corpus:
+        """Examples as a corpus: tier 1's outcome is the weak one, the top tier's the strong."""
+        def outcome(example: Example, strongest: bool) -> float:
+            tiers = sorted(example.good)
+            return float(example.good[tiers[-1] if strongest else tiers[0]]) if tiers else 0.0
+        return cls(
+            examples=list(examples),
+            weak=np.array([outcome(e, False) for e in examples]),
+            strong=np.array([outcome(e, True) for e in examples]),
+            dataset=np.array(list(datasets)),
+            vectors=vectors,
+        )
+
 
 @dataclass(frozen=True)
 class Candidate:
     family: str
     setting: str
     fit: Callable[[Corpus, np.ndarray], Scorer]
+    # The keyword arguments of `routing.classifier.fit` this setting stands for (hashed only).
+    params: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -67,11 +84,13 @@ class Candidate:
 
 
 def hashed(alpha: float, residual_l2: float | None) -> Candidate:
+    """The shipped classifier with this Bayes smoothing and shape-correction penalty."""
     def fit_hashed(corpus: Corpus, rows: np.ndarray) -> Scorer:
         model = fit([corpus.examples[i] for i in rows], version="candidate", alpha=alpha,
                     residual_l2=residual_l2)
         return lambda index, text_only: hashed_scores(model, corpus.features(index, text_only))
-    return Candidate("hashed", f"alpha={alpha:g},l2={residual_l2}", fit_hashed)
+    return Candidate("hashed", f"alpha={alpha:g},l2={residual_l2}", fit_hashed,
+                     {"alpha": alpha, "residual_l2": residual_l2})
 
 
 def hashed_scores(model: RouterModel, features: Sequence[Features]) -> np.ndarray:
@@ -84,27 +103,25 @@ def _vectors(corpus: Corpus) -> np.ndarray:
     return corpus.vectors
 
 
-def embedding_logistic(l2: float) -> Candidate:
-    def fit_logistic_pair(corpus: Corpus, rows: np.ndarray) -> Scorer:
+def embedding_ridge(l2: float) -> Candidate:
+    def fit_ridge(corpus: Corpus, rows: np.ndarray) -> Scorer:
         x = _vectors(corpus)
         mean, std = x[rows].mean(axis=0), x[rows].std(axis=0) + 1e-6
         z = (x[rows] - mean) / std
-        zero = np.zeros(len(rows))
-        weak = fit_logistic(z, corpus.weak[rows], zero, l2)
-        strong = fit_logistic(z, corpus.strong[rows], zero, l2)
+        gain = corpus.gain[rows]
+        # Ridge regression of the gain on the standardised embedding: one linear solve.
+        weights = np.linalg.solve(z.T @ z + l2 * np.eye(z.shape[1]), z.T @ (gain - gain.mean()))
 
         def score(index: np.ndarray, text_only: bool) -> np.ndarray:
-            held = (x[index] - mean) / std
-            return np.asarray(_sigmoid(held @ strong[:-1] + strong[-1])
-                              - _sigmoid(held @ weak[:-1] + weak[-1]))
+            return np.asarray(((x[index] - mean) / std) @ weights)
         return score
-    return Candidate("embedding-logistic", f"l2={l2:g}", fit_logistic_pair)
+    return Candidate("embedding-ridge", f"l2={l2:g}", fit_ridge)
 
 
 def embedding_neighbours(k: int) -> Candidate:
     def fit_neighbours(corpus: Corpus, rows: np.ndarray) -> Scorer:
         x = _vectors(corpus)
-        unit = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)
+        unit = (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
         gain = corpus.gain[rows]
         reference = unit[rows]
 
@@ -114,10 +131,6 @@ def embedding_neighbours(k: int) -> Candidate:
             return np.asarray(gain[nearest].mean(axis=1))
         return score
     return Candidate("embedding-neighbours", f"k={k}", fit_neighbours)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
 
 # The shipped family and its settings: the Bayes smoothing (smaller is sharper: measured
@@ -131,7 +144,7 @@ def shipped_candidates() -> list[Candidate]:
 
 
 def embedding_candidates() -> list[Candidate]:
-    return [embedding_logistic(100.0), embedding_logistic(1000.0),
+    return [embedding_ridge(100.0), embedding_ridge(3000.0),
             embedding_neighbours(50), embedding_neighbours(150)]
 
 
@@ -141,7 +154,18 @@ def embedding_candidates() -> list[Candidate]:
 class Criterion:
     """What a choice is judged by: the mean APGR over these (dataset, text_only) views."""
 
-    views: tuple[tuple[str, bool], ...] = (("mmlu", True), ("gsm8k", False))
+    views: tuple[tuple[str, bool], ...]
+
+    @classmethod
+    def for_corpus(cls, corpus: Corpus) -> Criterion:
+        """Every dataset of the corpus; one whose rows name their kind (MMLU's subject) is
+        judged from the text only, as real jobs carry no such field."""
+        views = []
+        for dataset in sorted(set(corpus.dataset.tolist())):
+            typed = any(corpus.examples[i].features.query_type
+                        for i in np.nonzero(corpus.dataset == dataset)[0])
+            views.append((str(dataset), bool(typed)))
+        return cls(tuple(views))
 
 
 def folds_of(rows: np.ndarray, folds: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -184,7 +208,7 @@ def choose(
     """The candidate with the best cross-validated criterion inside `rows`, and every score."""
     if not candidates:
         raise ValueError("no candidates to choose from")
-    criterion = criterion or Criterion()
+    criterion = criterion or Criterion.for_corpus(corpus)
     scores = {c.name: cross_validated_score(c, corpus, rows, criterion, folds, seed)
               for c in candidates}
     best = max(candidates, key=lambda c: scores[c.name])

@@ -279,14 +279,13 @@ def math_findings(
     cut = text.rfind("####")
     body = text[:cut] if cut >= 0 else text
     body_claims = [c for c in claims if c.position < len(body)]
-    if body_claims and not _close(body_claims[-1].stated, answer) and cut >= 0:
-        # A final answer the working never arrived at (no claim and no number of the working
-        # is it) contradicts the working; one it did state (choosing among computed options) is
-        # left alone.
-        if not states_value(body, answer, body_claims):
-            found.append(MathFinding(
-                "contradicts_working", f"final answer {answer:g} is not the last computed "
-                f"value {body_claims[-1].stated:g}, nor any value of the working"))
+    # A final answer the working never arrived at (no claim and no number of the working is it)
+    # contradicts the working; one it did state (choosing among computed options) is left alone.
+    if (cut >= 0 and body_claims and not _close(body_claims[-1].stated, answer)
+            and not states_value(body, answer, body_claims)):
+        found.append(MathFinding(
+            "contradicts_working", f"final answer {answer:g} is not the last computed "
+            f"value {body_claims[-1].stated:g}, nor any value of the working"))
     if len(claims) < min_claims:
         found.append(MathFinding(
             "few_steps", f"only {len(claims)} computation(s) shown, expected {min_claims}"))

@@ -9,7 +9,8 @@ is a whole number, must be equal; a result written with d decimals may differ by
 its last digit; a whole number stated for a fractional value may be rounded or truncated. The
 final "#### N" must likewise equal the last result the working stated, exactly when both are
 whole numbers, unless the answer is another value the working stated (a choice among computed
-values). Claims are read in the order they are written. Percentages are left to the arithmetic check, which knows both readings of them.
+values). Claims are read in the order they are written. Percentages are left to the arithmetic
+check, which knows both readings of them.
 """
 
 from __future__ import annotations
