@@ -102,6 +102,11 @@ class RouterModel:
 
     def probabilities(self, features: Features, top: int = 3) -> dict[int, float]:
         """P(answer good enough) for tiers 1..top; tiers without data are interpolated."""
+        return fill_tiers(self.known_probabilities(features), top)
+
+    def known_probabilities(self, features: Features) -> dict[int, float]:
+        """P(answer good enough) for the tiers the model has outcomes of, as fitted (a stronger
+        tier may come out below a weaker one here; `probabilities` does not allow that)."""
         posterior = self.category_posterior(features)
         known = {t: float(posterior @ self._rates[t]) for t in self.tiers}
         if self.residual and len(features.dense) == len(self.dense_mean):
@@ -114,15 +119,16 @@ class RouterModel:
                     continue
                 logit = _logit(known[tier]) + float(z @ weights[:-1]) + float(weights[-1])
                 known[tier] = float(1.0 / (1.0 + np.exp(-logit)))
-        return fill_tiers(known, top)
+        return known
 
     def category_rates(self, tier: int) -> np.ndarray:
         return self._rates[tier]
 
     def score(self, features: Features) -> float:
-        """How much the strong model is needed: P(top good) - P(tier 1 good)."""
-        probabilities = self.probabilities(features)
-        return probabilities[max(probabilities)] - probabilities[1]
+        """How much the strong model is needed: P(top good) - P(tier 1 good), as fitted (not
+        floored at 0, which would tie every job the weak tier is expected to do as well)."""
+        known = self.known_probabilities(features)
+        return known[max(known)] - known[min(known)]
 
     # -- files -------------------------------------------------------------------------------
 
