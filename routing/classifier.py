@@ -70,6 +70,10 @@ class RouterModel:
     # The tasks it was trained on; for others the policy's task priors are used.
     tasks: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Each category's task: a category's rate is smoothed towards its task's, and that towards
+    # the tier's overall rate (a new kind of extraction job starts from what extraction jobs
+    # do, not from what multiple-choice questions do). Empty: towards the overall rate.
+    category_tasks: list[str] = field(default_factory=list)
 
     def knows_task(self, task: str) -> bool:
         return not self.tasks or task in self.tasks
@@ -85,9 +89,15 @@ class RouterModel:
         self._rates = {t: self._smoothed_rate(t) for t in self.tiers}
 
     def _smoothed_rate(self, tier: int) -> np.ndarray:
-        seen, good = self.seen[tier], self.good[tier]
+        seen, good, k = self.seen[tier], self.good[tier], self.prior_strength
         overall = good.sum() / seen.sum() if seen.sum() else 0.5
-        return np.asarray((good + self.prior_strength * overall) / (seen + self.prior_strength))
+        prior = np.full(len(seen), overall)
+        if len(self.category_tasks) == len(seen):
+            tasks = np.array(self.category_tasks)
+            for task in set(self.category_tasks):
+                members = tasks == task
+                prior[members] = (good[members].sum() + k * overall) / (seen[members].sum() + k)
+        return np.asarray((good + k * prior) / (seen + k))
 
     def category_posterior(self, features: Features) -> np.ndarray:
         known = self._index.get(features.query_type or "")
@@ -148,6 +158,7 @@ class RouterModel:
             "dense_mean": self.dense_mean.round(6).tolist(),
             "dense_std": self.dense_std.round(6).tolist(),
             "tasks": list(self.tasks),
+            "category_tasks": self.category_tasks,
             "metadata": self.metadata,
         }
 
@@ -179,6 +190,7 @@ class RouterModel:
             dense_std=np.asarray(raw.get("dense_std", []), dtype=np.float64),
             tasks=tuple(raw.get("tasks", ())),
             metadata=dict(raw.get("metadata", {})),
+            category_tasks=[str(t) for t in raw.get("category_tasks", [])],
         )
 
     @classmethod
@@ -271,6 +283,7 @@ def fit(
         raise ValueError("no training examples")
     categories = sorted({category_of(e.features) for e in rows})
     index = {c: i for i, c in enumerate(categories)}
+    task_of = {category_of(e.features): e.features.task for e in rows}
     tiers = sorted({t for e in rows for t in e.good})
     term_counts = np.zeros((len(categories), dim), dtype=np.float64)
     category_counts = np.zeros(len(categories))
@@ -288,6 +301,7 @@ def fit(
         category_counts=category_counts, seen=seen, good=good, alpha=alpha,
         prior_strength=prior_strength, metadata=dict(metadata or {}),
         tasks=tuple(sorted({e.features.task for e in rows})),
+        category_tasks=[task_of[c] for c in categories],
     )
     if residual_l2 is not None:
         _fit_residual(model, rows, index, residual_l2)
