@@ -27,3 +27,4 @@ bench: install
 	$(BIN)/python bench/validation.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/transport.py
+	$(BIN)/python bench/ledger_learning.py

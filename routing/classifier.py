@@ -1,21 +1,24 @@
 """The local classifier: per tier, the probability that the tier's answer is good enough.
 
-Chosen by 5-fold cross-validated measurement on the replay data (data/replay/README.md): what
-most predicts whether a cheap model is enough is *what kind* of job it is (for MMLU, the
-subject: a weak model is fine at marketing and poor at college physics). Logistic regression on
-hashed word n-grams, tried first, needed 44-49% strong calls for 95% of GPT-4's quality on MMLU;
-per-subject rates need 38%, and with the correction below 36%. So the model is:
+What most predicts whether a cheap model is enough is *what kind* of job it is (for MMLU, the
+subject: a weak model is fine at marketing and poor at college physics). So the model is:
 
 1. a category per job: its `query_type` when the model knows it, else a multinomial naive-Bayes
    posterior over categories from hashed words (plus task, length and signal markers), so that
-   the text alone works too (40% strong calls on MMLU with the subject hidden);
-2. per category and tier, the smoothed share of jobs that tier got right;
+   the text alone works too;
+2. per category and tier, the share of jobs that tier got right, smoothed towards the
+   category's task and that towards the tier's overall rate;
 3. P(tier t good) = sum over categories of P(category | job) x rate(category, t), corrected per
    task by a small logistic regression on the text's shape (length, numbers, sentences...):
    what varies in difficulty within one kind of job (on GSM8K, where every job is one kind).
 
+Its setting (the Bayes smoothing, the correction's penalty) is chosen by cross-validation on
+the rows it is trained on (`routing.training.train`), and its figures come from random halves
+of the replay data that no choice saw (`routing.protocol`, bench/routing.py), where it routed
+better than a static text embedding with a ridge regression or nearest neighbours.
+
 The model is a JSON file (counts compressed inside it) read into numpy arrays; deciding is a
-few array operations (about 0.3 ms at p50 with features, bench/routing.py).
+few array operations (about 0.1 ms at p50 with features, bench/routing.py).
 """
 
 from __future__ import annotations
