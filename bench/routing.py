@@ -76,9 +76,18 @@ def latency(n: int) -> dict[str, float]:
         _decide(router, job, tiers)
         cpu.append((time.thread_time() - started_cpu) * 1000)
         timings.append((time.perf_counter() - started) * 1000)
+    # Each job decided twice more: its fastest of three is what deciding it costs, without the
+    # time slices other processes of a shared machine took in the middle of one decision.
+    best = list(timings)
+    for _ in range(2):
+        for i, job in enumerate(jobs):
+            started = time.perf_counter()
+            _decide(router, job, tiers)
+            best[i] = min(best[i], (time.perf_counter() - started) * 1000)
     gc.unfreeze()
     timings.sort()
     cpu.sort()
+    best.sort()
     return {
         "decisions": len(timings),
         "p50_ms": round(statistics.median(timings), 4),
@@ -88,6 +97,7 @@ def latency(n: int) -> dict[str, float]:
         # processes on a busy machine.
         "cpu_p50_ms": round(statistics.median(cpu), 4),
         "cpu_p99_ms": round(cpu[int(0.99 * (len(cpu) - 1))], 4),
+        "best_of_3_p99_ms": round(best[int(0.99 * (len(best) - 1))], 4),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
@@ -110,14 +120,18 @@ def embedding_latency(n: int) -> dict[str, float] | None:
     weights = np.ones(embedding.dim, dtype=np.float32)
     for prompt in prompts[:200]:
         embedding.embed_one(prompt)
-    timings = []
-    for prompt in prompts:
-        started = time.perf_counter()
-        float(embedding.embed_one(prompt) @ weights)
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return {"prompts": len(timings), "p50_ms": round(statistics.median(timings), 4),
-            "p99_ms": round(timings[int(0.99 * (len(timings) - 1))], 4)}
+    passes = []
+    for _ in range(3):
+        timings = []
+        for prompt in prompts:
+            started = time.perf_counter()
+            float(embedding.embed_one(prompt) @ weights)
+            timings.append((time.perf_counter() - started) * 1000)
+        passes.append(timings)
+    first, best = sorted(passes[0]), sorted(min(t) for t in zip(*passes, strict=True))
+    return {"prompts": len(first), "p50_ms": round(statistics.median(first), 4),
+            "p99_ms": round(first[int(0.99 * (len(first) - 1))], 4),
+            "best_of_3_p99_ms": round(best[int(0.99 * (len(best) - 1))], 4)}
 
 
 def protocol(splits: int, with_candidates: bool, seed: int) -> dict[str, Any]:
@@ -179,11 +193,13 @@ def main() -> None:
     lat = out["latency"]
     print(f"decision latency over {lat['decisions']} decisions: p50 {lat['p50_ms']} ms, "
           f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; CPU p50 {lat['cpu_p50_ms']} ms, "
-          f"p99 {lat['cpu_p99_ms']} ms (load average {lat['load_average_1m']})")
+          f"p99 {lat['cpu_p99_ms']} ms; fastest of 3 per job p99 {lat['best_of_3_p99_ms']} ms "
+          f"(load average {lat['load_average_1m']})")
     if out["embedding_latency"]:
         emb = out["embedding_latency"]
         print(f"embedding a prompt (+ one dot product): p50 {emb['p50_ms']} ms, "
-              f"p99 {emb['p99_ms']} ms over {emb['prompts']} prompts")
+              f"p99 {emb['p99_ms']} ms, fastest of 3 per prompt p99 "
+              f"{emb['best_of_3_p99_ms']} ms over {emb['prompts']} prompts")
     print(f"held-out halves of {out['splits']} random 50/50 splits, median (p10, p90):")
     for name in HEADLINES:
         print(_line(out, name))

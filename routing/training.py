@@ -82,25 +82,6 @@ def fold_of(row_id: str, folds: int, seed: int = 0) -> int:
     return int(hashlib.sha256(f"{seed}:{row_id}".encode()).hexdigest()[:8], 16) % folds
 
 
-def cross_validated_probabilities(
-    rows: Sequence[ReplayRow], folds: int = 5, extra: Sequence[Example] = ()
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's P(tier 1 good) and P(top tier good) from a model that never saw it."""
-    examples = [row_example(r) for r in rows]
-    assignment = np.array([fold_of(r.id, folds) for r in rows])
-    weak, strong = np.zeros(len(rows)), np.zeros(len(rows))
-    for k in range(folds):
-        held = np.nonzero(assignment == k)[0]
-        if len(held) == 0:
-            continue
-        training = [e for e, a in zip(examples, assignment, strict=True) if a != k]
-        model = fit([*training, *extra], version=f"cv-{k}")
-        for i in held:
-            probabilities = model.probabilities(examples[i].features)
-            weak[i], strong[i] = probabilities[1], probabilities[max(probabilities)]
-    return weak, strong
-
-
 def cross_validated_scores(
     rows: Sequence[ReplayRow],
     folds: int = 5,
