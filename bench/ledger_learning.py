@@ -8,9 +8,9 @@
    for every other kind of job, and a policy that explores: `--explore` of the jobs it routes
    above tier 1 try tier 1 first (without that, the ledger never says whether a job sent up
    needed to be).
-2. The router is retrained as `tierline router train data/replay/*.jsonl --from-db` does: the
-   replay rows plus the ledger's exact labels (per job, the lowest tier whose output passed
-   validation, when the tier below it was tried too).
+2. The router is retrained by `tierline router train data/replay/*.jsonl --from-db` on
+   workload A's ledger: the replay rows plus the ledger's exact labels (per job, the lowest tier
+   whose output passed validation, when the tier below it was tried too).
 3. A fresh workload B (`n` jobs, seed 22: other documents) runs twice, in two fresh ledgers:
    once with the shipped router, once with the retrained one. For each: the share of jobs that
    called the strong tier (3), the share finished there, the validated share, the share right by
@@ -23,6 +23,8 @@ with --json prints one JSON object as the last line.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,9 +45,9 @@ from jobs.reports import result_rows  # noqa: E402
 from jobs.sample import JobDict, generate, matches_reference  # noqa: E402
 from jobs.settings import Settings  # noqa: E402
 from jobs.tables import Attempt, Job  # noqa: E402
+from routing.classifier import RouterModel  # noqa: E402
 from routing.policy import DEFAULT_POLICY_FILE  # noqa: E402
 from routing.router import model_path  # noqa: E402
-from routing.training import train  # noqa: E402
 from tasks import runtime  # noqa: E402
 from tasks.submit import submit_jobs  # noqa: E402
 from workers.embedded import embedded_worker  # noqa: E402
@@ -72,7 +74,7 @@ def exploring_policy(folder: Path, fraction: float) -> Path:
 def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
         learn: bool = False, policy: Path | None = None) -> dict[str, Any]:
     """Run `jobs` through the embedded fleet with `router_model` (and `policy`, else the
-    shipped one); their figures, and with `learn` the ledger's training outcomes too."""
+    shipped one); their figures, and with `learn` how many jobs the ledger labels."""
     settings = Settings(broker_url=None, database_url=None, home=home, simulator=True,
                         simulator_url=None, simulator_time_scale=time_scale,
                         router="classifier", router_model=router_model,
@@ -87,7 +89,7 @@ def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
         seconds = time.perf_counter() - started
         with ctx.db.session() as session:
             figures = _figures(session, receipt.batch_id, {j["key"]: j for j in jobs})
-            outcomes = list(training_outcomes(session)) if learn else []
+            labels = sum(1 for _ in training_outcomes(session)) if learn else 0
     finally:
         current = runtime._current
         if current is not None:
@@ -96,8 +98,7 @@ def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
         ctx.db.dispose()
     figures["seconds"] = round(seconds, 1)
     if learn:
-        figures["ledger_labels"] = len(outcomes)
-        figures["_outcomes"] = outcomes
+        figures["ledger_labels"] = labels
     return figures
 
 
@@ -138,12 +139,17 @@ def main() -> None:
           f"{args.explore:.0%}", flush=True)
     first = run(workload(args.n, TRAIN_SEED), shipped, folder / "a", args.time_scale,
                 learn=True, policy=exploring_policy(folder, args.explore))
-    outcomes = first.pop("_outcomes")
-    model = train([REPLAY / "mmlu.jsonl", REPLAY / "gsm8k.jsonl"], ledger=outcomes,
-                  version="router-ledger")
-    retrained = model.save(folder / "router-ledger.json")
-    print(f"retrained on the replay rows and {len(outcomes)} ledger labels: {retrained}",
-          flush=True)
+    retrained = folder / "router-ledger.json"
+    # The command itself, on workload A's ledger.
+    command = [sys.executable, "-m", "cli", "router", "train", str(REPLAY / "mmlu.jsonl"),
+               str(REPLAY / "gsm8k.jsonl"), "--from-db", "--version", "router-ledger",
+               "--out", str(retrained)]
+    env = {**os.environ, "TIERLINE_DATABASE_URL": f"sqlite:///{folder / 'a' / 'tierline.db'}"}
+    trained = subprocess.run(command, env=env, capture_output=True, text=True, check=True,
+                             cwd=ROOT, timeout=600)
+    print(f"$ tierline {' '.join(command[3:])}\n{trained.stderr.strip()}\n"
+          f"{trained.stdout.strip()}", flush=True)
+    model = RouterModel.load(retrained)
     fresh = workload(args.n, TEST_SEED)
     print(f"workload B: {args.n} fresh jobs with the shipped router", flush=True)
     before = run(fresh, shipped, folder / "b-before", args.time_scale)
