@@ -40,14 +40,16 @@ class Corpus:
     strong: np.ndarray
     dataset: np.ndarray
     vectors: np.ndarray | None = None
+    _typed: list[Features] = field(default_factory=list, repr=False)
     _text_only: list[Features] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self._text_only = [dataclasses.replace(e.features, query_type=None)
-                           for e in self.examples]
+        self._typed = [e.features for e in self.examples]
+        self._text_only = [dataclasses.replace(f, query_type=None) for f in self._typed]
 
     def features(self, index: np.ndarray, text_only: bool) -> list[Features]:
-        source = self._text_only if text_only else [e.features for e in self.examples]
+        """The rows' features; `text_only`: without the field naming their kind (a subject)."""
+        source = self._text_only if text_only else self._typed
         return [source[i] for i in index]
 
     @property
