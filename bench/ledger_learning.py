@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -66,8 +67,10 @@ def workload(n: int, seed: int) -> list[JobDict]:
 def exploring_policy(folder: Path, fraction: float) -> Path:
     """The shipped policy with `explore_fraction` set."""
     text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
+    setting = f"explore_fraction = {fraction}"
+    text, found = re.subn(r"(?m)^explore_fraction\s*=.*$", setting, text)
     target = folder / "policy-exploring.toml"
-    target.write_text(f"explore_fraction = {fraction}\n{text}", encoding="utf-8")
+    target.write_text(text if found else f"{setting}\n{text}", encoding="utf-8")
     return target
 
 
