@@ -23,14 +23,16 @@ MONTHS = {
 }
 _MONTH = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _ORD = r"(?:st|nd|rd|th)?"
+# Legal forms: "the 11th day of January, 2012", "30th day of April 2009", "11 DAY OF October".
+_DAY_OF = r"\s+(?:day\s+of\s+|of\s+)?"
+# Between the day (or month) and the year: "3 March 2025", "December 11,2014", "April 6th\n, 2005".
+_TO_YEAR = r"\s*,?\s*(?P<y>\d{4})\b"
 _DATE_PATTERNS = [
     re.compile(r"\b(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})\b"),
     re.compile(r"\b(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})\b"),
-    re.compile(r"\b(?P<d>\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<y>\d{4})\b",
-               re.IGNORECASE),
+    re.compile(r"\b(?P<d>\d{1,2})" + _ORD + _DAY_OF + _MONTH + _TO_YEAR, re.IGNORECASE),
     # The lookahead prunes most positions before the slow month alternation is tried.
-    re.compile(r"\b(?=[JFMASONDjfmasond])" + _MONTH + r"\s+(?P<d>\d{1,2})" + _ORD
-               + r",?\s+(?P<y>\d{4})\b",
+    re.compile(r"\b(?=[JFMASONDjfmasond])" + _MONTH + r"\s+(?P<d>\d{1,2})" + _ORD + _TO_YEAR,
                re.IGNORECASE),
 ]
 # Scanning variants: the same patterns with the leading boundary checked in Python instead, so
@@ -39,12 +41,13 @@ _DATE_PATTERNS = [
 _FAST_DATES = [
     re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})\b"),
     re.compile(r"(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})\b"),
-    re.compile(r"(?P<d>\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<y>\d{4})\b",
-               re.IGNORECASE),
+    re.compile(r"(?P<d>\d{1,2})" + _ORD + _DAY_OF + _MONTH + _TO_YEAR, re.IGNORECASE),
 ]
 _NUMERIC_DATES = tuple(_FAST_DATES[:2])
 _WORDED_DATES = (_FAST_DATES[2],)
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
+# Words that may stand around a date given as a value: "dated this 11th day of January, 2012".
+_DATE_WORDS = frozenset({"the", "this", "dated", "as", "of", "on", "effective", "day"})
 _MONTH_ENDS = frozenset(name[-3:] for name in MONTHS)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _DIGIT_RUN = re.compile(r"\d+")
@@ -98,7 +101,11 @@ def date_readings(value: str) -> set[dt.date]:
         match = pattern.fullmatch(value)
         if match is None:
             match = pattern.search(value)
-            if match is None or _NON_ALNUM.sub("", value[: match.start()] + value[match.end():]):
+            if match is None:
+                continue
+            rest = value[: match.start()] + " " + value[match.end():]
+            if _NON_ALNUM.sub("", " ".join(
+                    w for w in rest.lower().split() if w.strip(",.:") not in _DATE_WORDS)):
                 continue
         return _dates_of_match(match)
     return set()

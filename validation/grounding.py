@@ -19,6 +19,8 @@ from typing import Any
 
 from validation.base import Finding
 from validation.dates import MONTHS, date_readings, document_dates, find_dates
+from validation.durations import duration_of, duration_stated
+from validation.names import name_found
 from validation.normalize import (
     document_lower,
     document_numbers,
@@ -150,6 +152,10 @@ def exact_value_found(value: str | int | float, document: str) -> bool:
     """A short value appears in the document, up to case, punctuation, number and date format."""
     if isinstance(value, int | float):
         return _number_found(value_readings(value), document)
+    duration = duration_of(value)
+    if duration is not None:
+        # "4 years" is not grounded by a "4" in one clause and "years" in another.
+        return duration_stated(duration, document)
     norm = norm_text(value)
     if _ID_LIKE.fullmatch(value.strip()):
         # An id must match a whole id: "INV-2024" is not "INV-2024-5046".
@@ -171,7 +177,9 @@ def exact_value_found(value: str | int | float, document: str) -> bool:
         other = [w for w in words if not w.isdigit()]
         return _number_found(numbers, document) and set(other) <= document_words(document)
     # Same words in another order ("Smith, John") still name the same thing.
-    return len(words) <= 6 and set(words) <= document_words(document)
+    if len(words) <= 6 and set(words) <= document_words(document):
+        return True
+    return name_found(value, document)
 
 
 def unfound_specifics(text: str, document: str) -> tuple[list[str], list[str]]:

@@ -4,14 +4,20 @@ Grounding only proves a value is somewhere in the document. The commonest silent
 is a real value from the wrong place: the due date for the invoice date, the previous balance or
 the amount paid for the total, the bill-to name for the vendor, the PO number for the invoice
 number, the courts' city for the governing law, a breach's cure period for the notice period.
-Two rules catch those without knowing the format:
+Two rules look for those without knowing the format, and they are not equally sure:
 
-1. Qualified: every occurrence of the value is preceded, in its line or sentence, by a word that
-   marks it as some other field ("previous", "paid", "due" for dates, "bill to", "courts") and
-   that word is not part of the field's own name.
-2. Out-labelled: another line or sentence names the field better (more of the field name's words)
-   and holds a different value of the same kind (numbers and dates; for strings only "Label:
-   value" lines).
+1. Qualified (strict): every occurrence of the value is preceded, in its line or sentence, by a
+   word that marks it as some other field ("previous", "paid", "due" for dates, "bill to",
+   "courts") and that word is not part of the field's own name.
+2. Out-labelled (recorded): another line or sentence names the field better (more of the field
+   name's words) and holds a different value of the same kind. On real agreements this fires on
+   right answers as often as on wrong ones (a clause headed "Term." names a term field better than
+   the sentence stating it), so it is evidence to record, not to escalate on; only for a job of
+   low error tolerance, and only when the better place is a "Label: value" line naming every word
+   of the field, is it strict.
+
+The order of a list's items is recorded too, never strict: agreements list their parties in
+whatever order suits them, and a model listing them otherwise is not wrong.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from validation.doc_index import segments as segments  # re-exported: bench/ cle
 from validation.normalize import document_text, norm_text, value_readings
 
 PROVENANCE = "provenance"
+PROVENANCE_LABEL = "provenance_label"
+ITEM_ORDER = "item_order"
 
 # Words that mark a value as belonging to something else, by the kind of value they qualify.
 _QUALIFIERS = {
@@ -54,10 +62,16 @@ def _match(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=1024)  # keyed by a schema's field names (or a question): few and repeated
-def field_words(name: str) -> frozenset[str]:
+def field_groups(name: str) -> tuple[frozenset[str], ...]:
+    """Each word of a field's name with its synonyms: a place names the field once per group."""
     spaced = _CAMEL.sub(" ", name)
-    words = {w for w in norm_text(spaced).split() if len(w) >= 2}
-    return frozenset(words | {s for w in words for s in _SYNONYMS.get(w, set())})
+    words = sorted({w for w in norm_text(spaced).split() if len(w) >= 2})
+    return tuple(frozenset({w, *_SYNONYMS.get(w, set())}) for w in words)
+
+
+@lru_cache(maxsize=1024)
+def field_words(name: str) -> frozenset[str]:
+    return frozenset().union(*field_groups(name))
 
 
 def _has(text: str, f: str) -> bool:
@@ -85,11 +99,14 @@ def _has_probes(f: str) -> tuple[str, ...]:
     return (" " + f[:5], f" {f[:3]} ", f" {f[:4]} ")
 
 
-def _scores(index: Index, field: frozenset[str]) -> list[int]:
-    """`_score` of every segment, from one scan of the joined text per field word."""
+def _scores(index: Index, groups: tuple[frozenset[str], ...]) -> list[int]:
+    """How many of the field's words (a synonym counting as its word) each segment names."""
     scores = [0] * len(index.segs)
-    for f in field:
-        for i in found_in(index.scored, index.scored_starts, _has_probes(f)):
+    for group in groups:
+        named: set[int] = set()
+        for f in group:
+            named |= found_in(index.scored, index.scored_starts, _has_probes(f))
+        for i in named:
             scores[i] += 1
     return scores
 
@@ -139,17 +156,25 @@ def _qualified(before: list[str], kind: str, field: frozenset[str]) -> str | Non
 
 
 def check_value(name: str, value: Any, document: str, *, rule2: bool = True) -> str | None:
-    """Why `value` looks taken from the wrong place for field `name`, or None.
+    """Why `value` looks taken from the wrong place for field `name`, or None."""
+    rule1, rule2_evidence, _ = value_evidence(name, value, document, rule2=rule2)
+    return rule1 or rule2_evidence
+
+
+def value_evidence(name: str, value: Any, document: str, *,
+                   rule2: bool = True) -> tuple[str | None, str | None, bool]:
+    """(rule 1's evidence, rule 2's evidence, whether rule 2's is a fully labelled line).
 
     `name` may also be a question, for a value quoted in an answer; `rule2` off then, since a
     question's words do not label one place in the document the way a field name does.
     """
+    none: tuple[str | None, str | None, bool] = (None, None, False)
     field = field_words(name)
     kind, wanted = _kind_wanted(value)
     if not wanted:
-        return None
+        return none
     if kind == "text" and (not wanted.strip() or wanted not in document_text(document)):
-        return None
+        return none
     index = document_index(document)
     segs = index.segs
     # Only the segments that can hold the value are read: for text, where its words are.
@@ -161,15 +186,17 @@ def check_value(name: str, value: Any, document: str, *, rule2: bool = True) -> 
     hits = [(i, spots) for i in candidates
             if (spots := _preceding(segs[i], wanted, kind)) is not None]
     if not hits or not field:
-        return None
+        return none
     clean = [i for i, spots in hits if any(_qualified(b, kind, field) is None for b in spots)]
     if not clean:
         i, spots = hits[0]
-        return (f"only given as {_qualified(spots[0], kind, field)!r}: "
-                f"{segs[i].raw.strip()[:60]!r}")
+        return (f"every place the document gives this value calls it something else "
+                f"({_qualified(spots[0], kind, field)!r}): {segs[i].raw.strip()[:60]!r}",
+                None, False)
     if not rule2:
-        return None
-    scores = _scores(index, field)
+        return none
+    groups = field_groups(name)
+    scores = _scores(index, groups)
     own = max(scores[i] for i in clean)
     seen = {i for i, _ in hits}
     for i in [i for i, score in enumerate(scores) if score > own]:
@@ -181,8 +208,10 @@ def check_value(name: str, value: Any, document: str, *, rule2: bool = True) -> 
         if (kind == "number" and not seg.numbers) or (kind == "date" and not seg.dates):
             continue
         if _qualified(_lead(seg, kind), kind, field) is None:
-            return f"the document gives {name!r} in {seg.raw.strip()[:60]!r}"
-    return None
+            labelled = seg.label is not None and scores[i] == len(groups)
+            return (None, f"a place naming the field more closely holds another value: "
+                    f"{seg.raw.strip()[:60]!r}", labelled)
+    return none
 
 
 def check_order(name: str, items: list[Any], document: str) -> str | None:
@@ -191,19 +220,37 @@ def check_order(name: str, items: list[Any], document: str) -> str | None:
     spots = [text.find(norm_text(i)) for i in items if isinstance(i, str) and norm_text(i).strip()]
     if len(spots) < 2 or -1 in spots or spots == sorted(spots):
         return None
-    return "items are not in the order the document gives them"
+    return "items are not in the order the document first names them"
 
 
-def check_provenance(fields: list[tuple[str, Any]], document: str) -> Finding:
-    """Rules 1 and 2 over (field name, value) pairs of extracted scalars; lists keep doc order."""
-    problems = []
+def check_provenance(fields: list[tuple[str, Any]], document: str, *,
+                     strict_labels: bool = False) -> list[Finding]:
+    """Rule 1 (strict), rule 2 (recorded; strict on a labelled line if `strict_labels`) and list
+    order (recorded) over (field name, value) pairs of extracted values."""
+    strict: list[str] = []
+    labelled: list[str] = []
+    weak: list[str] = []
+    order: list[str] = []
     for name, value in fields:
+        shown = f"{name}={str(value)[:30]!r}"
         if isinstance(value, list):
             problem = check_order(name, value, document)
-        else:
-            problem = check_value(name, value, document)
-        if problem:
-            problems.append(f"{name}={str(value)[:30]!r}: {problem}")
-    if problems:
-        return Finding(PROVENANCE, False, "; ".join(problems[:3]))
-    return Finding(PROVENANCE, True, f"{len(fields)} values come from their fields' places")
+            if problem:
+                order.append(f"{shown}: {problem}")
+            continue
+        rule1, rule2, on_label = value_evidence(name, value, document)
+        if rule1:
+            strict.append(f"{shown}: {rule1}")
+        elif rule2 and on_label and strict_labels:
+            labelled.append(f"{shown}: {rule2}")
+        elif rule2:
+            weak.append(f"{shown}: {rule2}")
+    scalars = sum(not isinstance(v, list) for _, v in fields)
+    findings = [Finding(PROVENANCE, not strict, "; ".join(strict[:3]) if strict
+                        else f"{scalars} values are not only given as other fields")]
+    if labelled or weak:
+        findings.append(Finding(PROVENANCE_LABEL, not labelled, "; ".join((labelled + weak)[:3]),
+                                strict=bool(labelled)))
+    if order:
+        findings.append(Finding(ITEM_ORDER, False, "; ".join(order[:3]), strict=False))
+    return findings

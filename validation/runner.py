@@ -115,8 +115,9 @@ def _structured(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], 
         findings += _guard("grounding", lambda: check_grounding(
             value, job.input_text(), job.output_schema, strict_free_text=s.free_text,
             strict_coverage=s.coverage))
-        findings += _guard("provenance", lambda: [check_provenance(
-            extracted_fields(value, job.output_schema, job.input_text()), job.input_text())])
+        findings += _guard("provenance", lambda: check_provenance(
+            extracted_fields(value, job.output_schema, job.input_text()), job.input_text(),
+            strict_labels=s.coverage))
     findings += _guard("consistency", lambda: [check_consistency(value)])
     return findings, value
 
