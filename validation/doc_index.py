@@ -94,7 +94,8 @@ def segments(document: str) -> tuple[Segment, ...]:
         end = offset + len(line)
         # Most lines hold no colon: skip the (backtracking) label pattern for them.
         label_match = _LABEL_LINE.match(line.rstrip("\r\n")) if ":" in line else None
-        label = tuple(words(label_match.group(1))) if label_match else None
+        # "Invoice #" names an invoice number.
+        label = tuple(words(label_match.group(1).replace("#", " no "))) if label_match else None
         while c < len(cuts) and cuts[c][0] < offset:
             c += 1
         if label is not None:

@@ -10,11 +10,13 @@ Two rules look for those without knowing the format, and they are not equally su
    word that marks it as some other field ("previous", "paid", "due" for dates, "bill to",
    "courts") and that word is not part of the field's own name.
 2. Out-labelled (recorded): another line or sentence names the field better (more of the field
-   name's words) and holds a different value of the same kind. On real agreements this fires on
-   right answers as often as on wrong ones (a clause headed "Term." names a term field better than
-   the sentence stating it), so it is evidence to record, not to escalate on; only for a job of
-   low error tolerance, and only when the better place is a "Label: value" line naming every word
-   of the field, is it strict.
+   name's words) and holds a different number or date. On real agreements this fires on right
+   answers as often as on wrong ones (a clause headed "Term." names a term field better than the
+   sentence stating it), so it is evidence to record, not to escalate on. It is strict only when
+   decisive: the better place is a "Label: value" line naming every word of the field ("Invoice
+   number: ..."), or, for a field of three words or more, a sentence naming them all while the
+   value's own places name at most one. Measured on the real agreements' development half, the
+   decisive form never fired on a right answer; the rest did, often.
 
 The order of a list's items is recorded too, never strict: agreements list their parties in
 whatever order suits them, and a model listing them otherwise is not wrong.
@@ -45,7 +47,7 @@ _QUALIFIERS = {
     "number": {"previous", "prior", "paid", "balance", "change", "cash", "tendered", "deposit",
                "discount", "refund", "shipping", "points", "cure", "cured"},
     "text": {"bill", "billed", "ship", "shipped", "courts", "jurisdiction", "po", "previous",
-             "prior", "buyer"},
+             "prior"},
 }
 _SYNONYMS = {"tax": {"vat", "gst"}, "vendor": {"seller", "supplier"}, "number": {"no", "nr"},
              "date": {"dated"}, "pay": {"paid", "payment"}, "paid": {"pay", "payment"}}
@@ -208,7 +210,11 @@ def value_evidence(name: str, value: Any, document: str, *,
         if (kind == "number" and not seg.numbers) or (kind == "date" and not seg.dates):
             continue
         if _qualified(_lead(seg, kind), kind, field) is None:
-            labelled = seg.label is not None and scores[i] == len(groups)
+            # Decisive: a "Label: value" line naming every word of the field, or, for a field
+            # of three words or more, a place naming them all while the value's own places
+            # name at most one ("days" alone, against "terminate ... days' ... notice").
+            labelled = kind != "text" and scores[i] == len(groups) and (
+                seg.label is not None or (len(groups) >= 3 and own <= 1))
             return (None, f"a place naming the field more closely holds another value: "
                     f"{seg.raw.strip()[:60]!r}", labelled)
     return none
@@ -224,7 +230,7 @@ def check_order(name: str, items: list[Any], document: str) -> str | None:
 
 
 def check_provenance(fields: list[tuple[str, Any]], document: str, *,
-                     strict_labels: bool = False) -> list[Finding]:
+                     strict_labels: bool = True) -> list[Finding]:
     """Rule 1 (strict), rule 2 (recorded; strict on a labelled line if `strict_labels`) and list
     order (recorded) over (field name, value) pairs of extracted values."""
     strict: list[str] = []
@@ -249,7 +255,7 @@ def check_provenance(fields: list[tuple[str, Any]], document: str, *,
     findings = [Finding(PROVENANCE, not strict, "; ".join(strict[:3]) if strict
                         else f"{scalars} values are not only given as other fields")]
     if labelled or weak:
-        findings.append(Finding(PROVENANCE_LABEL, not labelled, "; ".join((labelled + weak)[:3]),
+        findings.append(Finding(PROVENANCE_LABEL, False, "; ".join((labelled + weak)[:3]),
                                 strict=bool(labelled)))
     if order:
         findings.append(Finding(ITEM_ORDER, False, "; ".join(order[:3]), strict=False))

@@ -56,6 +56,7 @@ from validation.refusal import (
     check_truncated,
     says_not_stated,
 )
+from validation.roles import check_roles
 from validation.schema import check_schema, parse_output
 from validation.summary import check_key_facts
 
@@ -116,8 +117,9 @@ def _structured(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], 
             value, job.input_text(), job.output_schema, strict_free_text=s.free_text,
             strict_coverage=s.coverage))
         findings += _guard("provenance", lambda: check_provenance(
-            extracted_fields(value, job.output_schema, job.input_text()), job.input_text(),
-            strict_labels=s.coverage))
+            extracted_fields(value, job.output_schema, job.input_text()), job.input_text()))
+    if job.document.strip():
+        findings += _guard("roles", lambda: [f for f in [check_roles(value, job.document)] if f])
     findings += _guard("consistency", lambda: [check_consistency(value)])
     return findings, value
 

@@ -60,6 +60,24 @@ def _amount_of(value: str | None) -> float | None:
     return parse_amount(bare.group()) if bare else None
 
 
+# The sample's contracts name their two sides in several ways; the fields stay "supplier" and
+# "customer".
+_SIDES = {"supplier": "seller", "customer": "buyer"}
+_SIDE_WORDS = {"Supplier": "seller", "Provider": "seller", "Vendor": "seller",
+               "Contractor": "seller", "Customer": "buyer", "Client": "buyer",
+               "Purchaser": "buyer", "Buyer": "buyer"}
+
+
+def _contract_sides(doc: str) -> dict[str, str]:
+    sides: dict[str, str] = {}
+    m = re.search(r'between (.+?) \("(\w+)"\) and (.+?) \("(\w+)"\)', doc)
+    if m:
+        for name, word in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+            if word in _SIDE_WORDS:
+                sides[_SIDE_WORDS[word]] = name
+    return sides
+
+
 def _termination(doc: str) -> tuple[int | None, str | None, list[int], list[str]]:
     days, section, other_days, other_sections = None, None, [], []
     for m in re.finditer(r"^(\d+\.\d+) (.*)$", doc, re.MULTILINE):
@@ -79,8 +97,11 @@ def _field(name: str, prop: dict[str, Any], doc: str) -> tuple[Any, list[Any]]:
     kind = prop.get("type")
     if name in ("vendor", "merchant"):
         found = labeled(doc, FIELD_LABELS[name])
-        bill_to = labeled(doc, ["bill to", "customer"])
-        return (found[0] if found else _first_line(doc)), ([bill_to[0]] if bill_to else [])
+        own = found[0] if found else _first_line(doc)
+        # Other names the document gives on a label line (no digits): the customer's, say.
+        names = [m.group(1).strip() for m in re.finditer(r"^[A-Za-z][\w ]{1,20}: ([^\d\n]+)$",
+                                                         doc, re.M)]
+        return own, [n for n in dict.fromkeys(names) if n != own][:3]
     if name == "currency":
         code = _currency(doc)
         return code, [c for c in ("EUR", "USD", "GBP") if c != code]
@@ -94,6 +115,10 @@ def _field(name: str, prop: dict[str, Any], doc: str) -> tuple[Any, list[Any]]:
     if name == "parties":
         m = re.search(r'between (.+?) \("\w+"\) and (.+?) \("\w+"\)', doc)
         return ([m.group(1), m.group(2)] if m else None), ([[m.group(2), m.group(1)]] if m else [])
+    if name in _SIDES:
+        sides = _contract_sides(doc)
+        other = [v for k, v in sides.items() if k != _SIDES[name]]
+        return sides.get(_SIDES[name]), other
     if name == "effective_date":
         m = re.search(r'as of (.+?) \(the "Effective Date"\)', doc)
         stated = find_dates(m.group(1)) if m else []
@@ -101,8 +126,13 @@ def _field(name: str, prop: dict[str, Any], doc: str) -> tuple[Any, list[Any]]:
         return iso, [d for d in dates if d != iso]
     if name == "governing_law":
         m = re.search(r"governed by (?:and construed in accordance with )?the laws of (.+?)\.", doc)
-        venues = re.findall(r"courts of ([A-Z]\w+)", doc)
-        return (m.group(1) if m else None), venues
+        law = m.group(1) if m else None
+        # Other places the same section names: where disputes go, as a reader might confuse.
+        section = re.search(r"^(\d+)\.\d+ .*governed by", doc, re.M)
+        places = [w for line in re.findall(rf"^{section.group(1)}\.\d+ (.*)$", doc, re.M)
+                  for w in re.findall(r"\b(?:of|in|is) ([A-Z][a-z]+)\b", line)
+                  if law is None or w not in law] if section else []
+        return law, list(dict.fromkeys(places))
     if name in ("termination_notice_days", "termination_section"):
         days, section, other_days, other_sections = _termination(doc)
         if name == "termination_notice_days":
