@@ -128,10 +128,10 @@ def _field(name: str, prop: dict[str, Any], doc: str) -> tuple[Any, list[Any]]:
         m = re.search(r"governed by (?:and construed in accordance with )?the laws of (.+?)\.", doc)
         law = m.group(1) if m else None
         # Other places the same section names: where disputes go, as a reader might confuse.
-        section = re.search(r"^(\d+)\.\d+ .*governed by", doc, re.M)
-        places = [w for line in re.findall(rf"^{section.group(1)}\.\d+ (.*)$", doc, re.M)
+        heading = re.search(r"^(\d+)\.\d+ .*governed by", doc, re.M)
+        places = [w for line in re.findall(rf"^{heading.group(1)}\.\d+ (.*)$", doc, re.M)
                   for w in re.findall(r"\b(?:of|in|is) ([A-Z][a-z]+)\b", line)
-                  if law is None or w not in law] if section else []
+                  if law is None or w not in law] if heading else []
         return law, list(dict.fromkeys(places))
     if name in ("termination_notice_days", "termination_section"):
         days, section, other_days, other_sections = _termination(doc)
