@@ -88,3 +88,19 @@ def quality_report(session: Session, batch_id: str) -> QualityReport:
     report.in_review = [{"job_id": j.id, "key": j.idempotency_key, "reason": j.status_reason}
                         for j in review]
     return report
+
+
+def done_per_feature(session: Session, batch_id: str) -> dict[str, dict[str, int]]:
+    """Jobs per feature and final status: how each kind of work ended."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for job in session.scalars(select(Job).where(Job.batch_id == batch_id)):
+        counts = out[job.feature or "-"]
+        counts[job.status] = counts.get(job.status, 0) + 1
+    return {feature: dict(sorted(c.items())) for feature, c in sorted(out.items())}
+
+
+def accepted_on_disagreement(session: Session, batch_id: str) -> int:
+    """Jobs done with an answer their tiers agreed on against a check (flagged, not validated)."""
+    return sum(1 for job in session.scalars(select(Job).where(
+        Job.batch_id == batch_id, Job.status == JobStatus.DONE.value))
+        if (job.status_reason or "").startswith("validator disagreement"))

@@ -132,7 +132,8 @@ def simulate_completion(model: str, system: str, messages: list[dict[str, str]],
         solution = solve(parsed)
         hardness = difficulty(parsed, solution)
         text = solution.text
-        if rng.random() < error_probability(profile.skill, hardness, parsed.retry):
+        if not solution.scripted and rng.random() < error_probability(profile.skill, hardness,
+                                                                      parsed.retry):
             failure, text = degrade.degrade(parsed.task, solution, profile.skill, rng,
                                             parsed.document)
     input_tokens = count_message_tokens(system, messages)

@@ -1,8 +1,9 @@
 """The oracle: what a model that reads perfectly would answer, before capability degrades it.
 
 `solve(parsed)` knows the sample workload's formats (invoices, receipts, contracts, support
-emails, reports, word problems; see `jobs.sample`) and falls back to generic reading ("Key:
-value" lines, the first sentences) for anything else. Beside the answer it lists the
+emails, reports, word problems; see `jobs.sample`), answers documents its answer book knows
+(real agreements, from their annotations: `answer_book`), and falls back to generic reading
+("Key: value" lines, the first sentences) for anything else. Beside the answer it lists the
 plausible wrong values the document offers (a due date next to the invoice date, a previous
 balance next to the total): those are what a weaker model picks by mistake.
 """
@@ -13,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from providers.simulator import solver_text
+from providers.simulator import answer_book, solver_text
 from providers.simulator.prompt import (
     ParsedPrompt,
     Solution,
@@ -163,6 +164,12 @@ def _field(name: str, prop: dict[str, Any], doc: str) -> tuple[Any, list[Any]]:
 
 def solve_extract(parsed: ParsedPrompt) -> Solution:
     props: dict[str, Any] = (parsed.schema or {}).get("properties", {})
+    known = answer_book.lookup(parsed.document)
+    if known is not None and props and set(props) <= set(known.answer):
+        answer = {name: known.answer[name] for name in props}
+        return Solution(json.dumps(answer, ensure_ascii=False), answer, confident=True,
+                        distractors={n: list(known.distractors.get(n, [])) for n in props},
+                        scripted=known.scripted)
     value: dict[str, Any] = {}
     distractors: dict[str, list[Any]] = {}
     for name, prop in props.items():
