@@ -72,7 +72,7 @@ _CACHED = [normalize.document_numbers, dates.document_dates, normalize.document_
            normalize.document_words, normalize.table_row_counts, provenance.segments,
            normalize.document_lower,
            provenance.document_index, summary.key_facts, names._document_names,
-           durations.document_durations, roles.assignments]
+           durations.document_durations, roles.assignments, normalize.document_squashed]
 
 
 def _clear_document_caches() -> None:

@@ -24,6 +24,7 @@ from validation.names import name_found
 from validation.normalize import (
     document_lower,
     document_numbers,
+    document_squashed,
     document_text,
     document_words,
     norm_text,
@@ -179,7 +180,17 @@ def exact_value_found(value: str | int | float, document: str) -> bool:
     # Same words in another order ("Smith, John") still name the same thing.
     if len(words) <= 6 and set(words) <= document_words(document):
         return True
-    return name_found(value, document)
+    return name_found(value, document) or _squashed_found(value, document)
+
+
+_SQUASH_MIN = 8  # shorter names could meet by chance once every space is gone
+
+
+def _squashed_found(value: str, document: str) -> bool:
+    """Whether `value` occurs once spaces and punctuation are gone from both: OCR that split a
+    name letter by letter ("Scho\nl\narRockLLC") still names it."""
+    wanted = "".join(norm_text(value).split())
+    return len(wanted) >= _SQUASH_MIN and wanted in document_squashed(document)
 
 
 def unfound_specifics(text: str, document: str) -> tuple[list[str], list[str]]:

@@ -256,6 +256,12 @@ def document_text(text: str) -> str:
 
 
 @lru_cache(maxsize=256)
+def document_squashed(text: str) -> str:
+    """The document's letters and digits only, lowered: what is left of badly spaced OCR."""
+    return "".join(document_text(text).split())
+
+
+@lru_cache(maxsize=256)
 def document_lower(text: str) -> str:
     return text.lower()
 

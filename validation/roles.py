@@ -46,9 +46,10 @@ _OPPOSITE = {"disclosing": "receiving", "receiving": "disclosing", "seller": "bu
              "lender": "borrower", "borrower": "lender", "landlord": "tenant",
              "tenant": "landlord"}
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-# A defined term in brackets: (the “Recipient”), ("Executive"), (hereinafter referred to as "X").
-_DEFINED = re.compile(r"\(\s*(?:(?:the|a|an|each|hereinafter|herein|referred|to|as|called)"
-                      r"\s+){0,5}[\"“”'‘]([^\"“”'‘’)]{2,40})[\"“”'’]", re.IGNORECASE)
+# Defined terms in brackets: (the “Recipient”), ("Executive"), (hereinafter referred to as "X"),
+# (“you” or the “Employee”): every quoted term of a short bracket.
+_BRACKET = re.compile(r"\(([^()]{2,100})\)")
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{2,40})[\"“”]")
 _LABEL = re.compile(r"^[ \t]*([A-Za-z][A-Za-z ]{1,20}?)[ \t]*:[ \t]*(.*)$", re.MULTILINE)
 _REACH = 300  # characters between a name and the defined term that follows it
 # A label is only a role's when it is nothing but the role: "Vendor:", "Bill to:", "Customer:";
@@ -79,9 +80,14 @@ class Assignment:
 def assignments(document: str) -> tuple[Assignment, ...]:
     """Defined terms and labels of the document that name a role, in document order."""
     found: list[Assignment] = []
-    for m in _DEFINED.finditer(document):
+    for m in _BRACKET.finditer(document):
+        terms = _QUOTED.findall(m.group(1))
+        if not terms:
+            continue
         # Every defined term bounds the next one's reach, roles or not ("the “Company”").
-        found.append(Assignment(role_of(m.group(1)) or "", m.start(), m.group(0), label=False))
+        roles = [r for r in (role_of(t) for t in terms) if r]
+        found.append(Assignment(roles[0] if len(set(roles)) == 1 else "", m.start(),
+                                m.group(0)[:60], label=False))
     for m in _LABEL.finditer(document):
         label = norm_text(m.group(1)).split()
         role = role_of(m.group(1)) if set(label) <= _LABEL_WORDS else None
