@@ -72,7 +72,8 @@ _CACHED = [normalize.document_numbers, dates.document_dates, normalize.document_
            normalize.document_words, normalize.table_row_counts, provenance.segments,
            normalize.document_lower,
            provenance.document_index, summary.key_facts, names._document_names,
-           durations.document_durations, roles.assignments, normalize.document_squashed]
+           durations.document_durations, roles.assignments, normalize.document_squashed,
+           normalize.document_tokens]
 
 
 def _clear_document_caches() -> None:

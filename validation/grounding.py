@@ -26,6 +26,7 @@ from validation.normalize import (
     document_numbers,
     document_squashed,
     document_text,
+    document_tokens,
     document_words,
     norm_text,
     number_readings,
@@ -177,10 +178,20 @@ def exact_value_found(value: str | int | float, document: str) -> bool:
     if numbers:
         other = [w for w in words if not w.isdigit()]
         return _number_found(numbers, document) and set(other) <= document_words(document)
-    # Same words in another order ("Smith, John") still name the same thing.
-    if len(words) <= 6 and set(words) <= document_words(document):
+    # Same words in another order ("Smith, John") still name the same thing, if they stand
+    # together: words scattered over the document ("Lotus" here, "Pharmaceuticals" there) do not.
+    if len(words) <= 6 and set(words) <= document_words(document) and _together(
+            set(words), document):
         return True
     return name_found(value, document) or _squashed_found(value, document)
+
+
+def _together(words: set[str], document: str) -> bool:
+    """Whether the document has `words` side by side, in some order ("Smith John")."""
+    tokens = document_tokens(document)
+    size = len(words)
+    first = [i for i, token in enumerate(tokens) if token in words]
+    return any(set(tokens[i:i + size]) == words for i in first)
 
 
 _SQUASH_MIN = 8  # shorter names could meet by chance once every space is gone

@@ -256,6 +256,12 @@ def document_text(text: str) -> str:
 
 
 @lru_cache(maxsize=256)
+def document_tokens(text: str) -> tuple[str, ...]:
+    """The document's words in order, as `norm_text` gives them."""
+    return tuple(document_text(text).split())
+
+
+@lru_cache(maxsize=256)
 def document_squashed(text: str) -> str:
     """The document's letters and digits only, lowered: what is left of badly spaced OCR."""
     return "".join(document_text(text).split())
