@@ -104,6 +104,11 @@ def value_readings(value: object) -> set[Decimal]:
         tokens = [token for _, token in _numbers(value)]
         if len(tokens) == 1:
             return number_readings(tokens[0])
+        # "1 000,00 €": thousands grouped by spaces are one number, not three.
+        spaced = _SPACED_NUMBER.search(value)
+        if spaced and len(tokens) > 1 and not _DIGIT.search(
+                value[:spaced.start()] + value[spaced.end():]):
+            return number_readings(spaced.group(0))
     return set()
 
 
