@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,8 +73,9 @@ def _pick(spans: list[tf.Span], rng: random.Random) -> tf.Span:
 def _jurisdiction_form(document: str, state: str) -> str:
     if state in document:
         return state
-    spans = tf.find_name(document, state)
-    return spans[0].answer if spans else state
+    words = r"\s+".join(re.escape(w) for w in state.split())
+    found = re.search(rf"\b{words}\b", document, re.I)  # "NEW YORK", "New\nYork"
+    return " ".join(found.group().split()) if found else state
 
 
 def text_forms(agreement: Agreement, rng: random.Random) -> Forms:
@@ -105,6 +107,8 @@ def text_forms(agreement: Agreement, rng: random.Random) -> Forms:
     if expected["term"]:
         number, unit = tf.parse_term(expected["term"])
         terms = [t for t in tf.find_terms(doc) if t.number == number and t.unit == unit]
+        # "two years" reads as a length; "a two-year period" only when nothing else does
+        terms.sort(key=lambda t: "-" in t.text)
         forms.term = terms[0] if terms else None
         if forms.term is not None and forms.term.in_words:
             forms.features.add("term_words")
@@ -179,11 +183,14 @@ def agreement_cases(agreement: Agreement, seed: int,
         yield _case(agreement, schema, output, why)
 
 
+def party_pool(agreements: list[Agreement], but: str) -> list[str]:
+    """The parties of every agreement but one: where a wrong party comes from."""
+    return sorted({p for a in agreements if a.id != but for p in a.expected["party"]})
+
+
 def build_cases(agreements: list[Agreement], seed: int = 0) -> Iterator[dict[str, Any]]:
     for agreement in agreements:
-        others = sorted({p for a in agreements if a.id != agreement.id
-                         for p in a.expected["party"]})
-        yield from agreement_cases(agreement, seed, others)
+        yield from agreement_cases(agreement, seed, party_pool(agreements, agreement.id))
 
 
 def _default_data() -> Path:

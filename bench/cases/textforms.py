@@ -214,7 +214,7 @@ def restate(span: DateSpan, date: dt.date) -> str:
         original = groups["month"]
         word = MONTHS[date.month - 1]
         if original.lower() not in MONTHS:  # an abbreviation: "Sept", "Apr"
-            word = word[:len(original)] if original.lower().startswith("sept") else word[:3]
+            word = word[:4] if word == "september" and len(original) > 3 else word[:3]
         values["month"] = _cased_like(word, original)
     if groups.get("suffix"):
         values["suffix"] = _cased_like(ordinal_suffix(date.day), groups["suffix"])
@@ -261,6 +261,14 @@ class TermSpan(Span):
     def in_words(self) -> bool:
         return self.text[:1].isalpha()
 
+    @property
+    def answer(self) -> str:
+        """As a model copies it; an adjective ("a two-year period") becomes a length
+        ("two years")."""
+        if re.search(r"-\s*(year|month|day|week)", self.text, re.I):
+            return restate_term(self, self.number, self.unit)
+        return super().answer
+
 
 def find_terms(document: str) -> list[TermSpan]:
     """Every stated period ("three (3) years", "2 years", "twelve months", "two-year")."""
@@ -283,16 +291,15 @@ def parse_term(term: str) -> tuple[float, str]:
 
 
 def restate_term(span: TermSpan, number: int, unit: str) -> str:
-    """A period of `number` `unit`s in the way `span` writes its own."""
+    """A period of `number` `unit`s in the way `span` writes its own (as a length: "two
+    years" where the span says "two-year")."""
     m = TERM_PATTERN.fullmatch(span.text)
     if m is None:  # a span always re-reads its own pattern; kept for safety
         return f"{number} {unit}s"
-    hyphenated = "-" in m.group("joint")
-    plural = "s" if number != 1 and not hyphenated else ""
+    plural = "s" if number != 1 else ""
     unit_text = _cased_like(unit + plural, m.group("unit"))
-    joint = "-" if hyphenated else " "
     if m.group("word"):
         word = _cased_like(number_word(number) or str(number), m.group("word"))
         paren = f" ({number})" if m.group("paren") else ""
-        return f"{word}{paren}{joint}{unit_text}"
-    return f"{number}{joint}{unit_text}"
+        return f"{word}{paren} {unit_text}"
+    return f"{number} {unit_text}"
