@@ -49,8 +49,12 @@ _QUALIFIERS = {
     "text": {"bill", "billed", "ship", "shipped", "courts", "jurisdiction", "po", "previous",
              "prior"},
 }
-_SYNONYMS = {"tax": {"vat", "gst"}, "vendor": {"seller", "supplier"}, "number": {"no", "nr"},
-             "date": {"dated"}, "pay": {"paid", "payment"}, "paid": {"pay", "payment"}}
+_SYNONYMS = {"tax": {"vat", "gst", "tva", "mwst", "ust"}, "vendor": {"seller", "supplier"},
+             "number": {"no", "nr"}, "date": {"dated", "datum"}, "pay": {"paid", "payment"},
+             "paid": {"pay", "payment"},
+             # French and German labels of invoices.
+             "due": {"echeance", "fallig", "zahlbar"}, "invoice": {"facture", "rechnung"},
+             "total": {"ttc", "gesamt", "gesamtbetrag", "summe"}}
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
@@ -99,6 +103,19 @@ def _has_probes(f: str) -> tuple[str, ...]:
     if n == 4:
         return (" " + f, f" {f[:3]} ")
     return (" " + f[:5], f" {f[:3]} ", f" {f[:4]} ")
+
+
+# Words of a field's name that only say what kind of value it is: every date line names "date",
+# so "due_date" is told apart from the other dates by "due" alone.
+_KIND_WORDS = {"date": frozenset({"date", "dated", "day"}),
+               "number": frozenset({"amount", "number", "no", "nr", "num", "value", "sum"})}
+
+
+def _telling(groups: tuple[frozenset[str], ...], kind: str) -> tuple[frozenset[str], ...]:
+    """The groups that tell the field apart from other values of its kind (all, if none do)."""
+    kind_words = _KIND_WORDS.get(kind, frozenset())
+    telling = tuple(g for g in groups if not g & kind_words)
+    return telling or groups
 
 
 def _scores(index: Index, groups: tuple[frozenset[str], ...]) -> list[int]:
@@ -197,11 +214,13 @@ def value_evidence(name: str, value: Any, document: str, *,
                 None, False)
     if not rule2:
         return none
-    groups = field_groups(name)
+    groups = _telling(field_groups(name), kind)
     scores = _scores(index, groups)
     own = max(scores[i] for i in clean)
     seen = {i for i, _ in hits}
-    for i in [i for i, score in enumerate(scores) if score > own]:
+    # The places that name the field best first: their evidence is the strongest.
+    for i in sorted((i for i, score in enumerate(scores) if score > own),
+                    key=lambda i: -scores[i]):
         seg = segs[i]
         if i in seen:
             continue
@@ -214,7 +233,7 @@ def value_evidence(name: str, value: Any, document: str, *,
             # of three words or more, a place naming them all while the value's own places
             # name at most one ("days" alone, against "terminate ... days' ... notice").
             labelled = kind != "text" and scores[i] == len(groups) and (
-                seg.label is not None or (len(groups) >= 3 and own <= 1))
+                seg.label is not None or (len(groups) >= 2 and own <= len(groups) - 2))
             return (None, f"a place naming the field more closely holds another value: "
                     f"{seg.raw.strip()[:60]!r}", labelled)
     return none

@@ -31,9 +31,9 @@ _FAMILIES: dict[str, frozenset[str]] = {
     "disclosing": frozenset({"disclosing", "discloser"}),
     "receiving": frozenset({"receiving", "recipient"}),
     "seller": frozenset({"seller", "vendor", "supplier", "provider", "licensor", "contractor",
-                         "consultant"}),
+                         "consultant", "lieferant", "fournisseur", "vendeur", "verkaufer"}),
     "buyer": frozenset({"buyer", "customer", "client", "purchaser", "licensee", "billto",
-                        "soldto"}),
+                        "billedto", "invoiceto", "soldto", "kunde", "acheteur", "kaufer"}),
     "employer": frozenset({"employer"}),
     "employee": frozenset({"employee", "executive"}),
     "lender": frozenset({"lender"}),
@@ -54,8 +54,8 @@ _LABEL = re.compile(r"^[ \t]*([A-Za-z][A-Za-z ]{1,20}?)[ \t]*:[ \t]*(.*)$", re.M
 _REACH = 300  # characters between a name and the defined term that follows it
 # A label is only a role's when it is nothing but the role: "Vendor:", "Bill to:", "Customer:";
 # not "Contractor Address:" or "Signature of Employee:".
-_LABEL_WORDS = frozenset().union(*_FAMILIES.values(), {"bill", "sold", "to", "name", "party",
-                                                      "the"})
+_LABEL_WORDS = frozenset().union(*_FAMILIES.values(), {"bill", "billed", "invoice", "sold",
+                                                      "to", "name", "party", "the"})
 _NEXT_PARTY = re.compile(r"\b(?:and|between)\b", re.IGNORECASE)
 
 
