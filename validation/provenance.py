@@ -8,7 +8,8 @@ Two rules look for those without knowing the format, and they are not equally su
 
 1. Qualified (strict): every occurrence of the value is preceded, in its line or sentence, by a
    word that marks it as some other field ("previous", "paid", "due" for dates, "bill to",
-   "courts") and that word is not part of the field's own name.
+   "courts"), or an amount is followed by one ("£9.90 was shipping"), and that word is not part
+   of the field's own name.
 2. Out-labelled (recorded): another line or sentence names the field better (more of the field
    name's words) and holds a different number or date. On real agreements this fires on right
    answers as often as on wrong ones (a clause headed "Term." names a term field better than the
@@ -49,6 +50,12 @@ _QUALIFIERS = {
     "text": {"bill", "billed", "ship", "shipped", "courts", "jurisdiction", "po", "previous",
              "prior"},
 }
+# Said after an amount: "paid £54.35, of which £9.90 was shipping", "€5.00 change".
+_AFTER_QUALIFIERS = frozenset({"shipping", "postage", "delivery", "deposit", "discount",
+                               "refund", "change", "tip"})
+_AFTER = "\0"  # separates the words before a value from the words after it
+_NUMBER_HEAD = re.compile(r"^[\d.,'’\s\u00a0\u202f\u2009]*")
+_NEXT_DIGIT = re.compile(r"\d")
 _SYNONYMS = {"tax": {"vat", "gst", "tva", "mwst", "ust"}, "vendor": {"seller", "supplier"},
              "number": {"no", "nr"}, "date": {"dated", "datum"}, "pay": {"paid", "payment"},
              "paid": {"pay", "payment"},
@@ -157,7 +164,15 @@ def _preceding(seg: Segment, wanted: Any, kind: str) -> list[list[str]] | None:
         return None
     spans: tuple[tuple[int, frozenset[Any]], ...] = (
         seg.date_at if kind == "date" else seg.number_at)
-    return [words(seg.raw[:at]) for at, readings in spans if wanted & readings] or None
+    return [[*words(seg.raw[:at]), _AFTER, *_following(seg.raw, at)]
+            for at, readings in spans if wanted & readings] or None
+
+
+def _following(raw: str, at: int) -> list[str]:
+    """The few words after the number that starts at `at`, up to the next number."""
+    rest = _NUMBER_HEAD.sub("", raw[at:], count=1)
+    cut = _NEXT_DIGIT.search(rest)
+    return words(rest[:cut.start()] if cut else rest)[:3]
 
 
 def _lead(seg: Segment, kind: str) -> list[str]:
@@ -167,7 +182,19 @@ def _lead(seg: Segment, kind: str) -> list[str]:
     return words(seg.raw[:spans[0][0]]) if spans else seg.text.split()
 
 
-def _qualified(before: list[str], kind: str, field: frozenset[str]) -> str | None:
+def _qualified(spot: list[str], kind: str, field: frozenset[str]) -> str | None:
+    """The word around a value that marks it as another field's, if any."""
+    before, after = spot, []
+    if _AFTER in spot:
+        at = spot.index(_AFTER)
+        before, after = spot[:at], spot[at + 1:]
+    for word in after:
+        if word in _AFTER_QUALIFIERS and not any(_match(word, f) for f in field):
+            return word
+    return _qualified_before(before, kind, field)
+
+
+def _qualified_before(before: list[str], kind: str, field: frozenset[str]) -> str | None:
     for word in reversed(before[-8:]):
         if word in _QUALIFIERS[kind] and not any(_match(word, f) for f in field):
             return word
