@@ -5,14 +5,14 @@ One JSON object a line:
 | key | meaning |
 | --- | --- |
 | id | unique within the file |
-| doc | the document the case comes from (cases of one document share it; splits are by it) |
-| task | the job's task, `extract` |
+| doc | the document the case comes from; cases of one document share it and splits are by it (optional: the document's text stands in) |
+| task | the job's task (optional, default `extract`) |
 | document | the text the model read |
 | schema | JSON Schema of the answer |
-| output | the model's answer (a JSON object) |
+| output | the model's answer: a JSON object (or the raw text a model returned) |
 | should_pass | whether the answer is right |
 | why | a short category: `correct...` for right answers, else the kind of error |
-| features | (optional) what else is notable in the answer, e.g. `upper_case`, `line_break` |
+| features | (optional) what else is notable, e.g. `upper_case`, `line_break`, a locale |
 """
 
 from __future__ import annotations
@@ -22,21 +22,33 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-REQUIRED = {"id": str, "doc": str, "task": str, "document": str, "schema": dict, "output": dict,
-            "should_pass": bool, "why": str}
+# What the runner needs of any case file (outside ones included); `task` defaults to extract
+# and `doc` to the document's text.
+REQUIRED = {"id": str, "document": str, "schema": dict, "should_pass": bool, "why": str}
 
 
 def problems(case: dict[str, Any]) -> list[str]:
-    """What is wrong with a case's shape (empty when it is well formed)."""
+    """What keeps the runner from judging a case (empty when it can)."""
     found = [f"{key}: missing or not {kind.__name__}" for key, kind in REQUIRED.items()
              if not isinstance(case.get(key), kind)]
+    if "output" not in case:
+        found.append("output: missing")
+    return found
+
+
+def builder_problems(case: dict[str, Any]) -> list[str]:
+    """What is wrong with a case this package built: the runner's needs, plus a `doc`, a `why`
+    that agrees with `should_pass`, and an answer with exactly the schema's keys."""
+    found = problems(case)
     if found:
         return found
+    if not isinstance(case.get("doc"), str) or case.get("task") != "extract":
+        found.append("doc or task missing")
     if case["should_pass"] != case["why"].startswith("correct"):
         found.append(f"why {case['why']!r} disagrees with should_pass={case['should_pass']}")
     props = case["schema"].get("properties", {})
-    if set(case["output"]) != set(props):
-        found.append(f"output keys {sorted(case['output'])} are not the schema's {sorted(props)}")
+    if not isinstance(case["output"], dict) or set(case["output"]) != set(props):
+        found.append(f"output keys are not the schema's {sorted(props)}")
     if not case["document"].strip():
         found.append("empty document")
     return found

@@ -172,9 +172,9 @@ _WRONG_MAKERS = (_date_other_line, _date_shifted, _amount_other_line, _amount_sl
 
 # The errors each kind of document invites most; one of them is always among its wrong answers.
 _HEADLINE = {
-    "invoice": (_date_other_line, _amount_other_line, _roles_swapped),
+    "invoice": (_date_other_line, _amount_other_line),
     "receipt": (_amount_other_line, _amount_slipped),
-    "contract": (_roles_swapped, _date_other_line, _party_not_in_document),
+    "contract": (_roles_swapped, _date_other_line, _party_not_in_document, _term_altered),
     "email": (_other_person, _date_other_line, _amount_other_line),
 }
 

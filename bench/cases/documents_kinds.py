@@ -100,8 +100,23 @@ def _items(locale: str, rng: random.Random) -> tuple[list[list[str]], Decimal]:
     return rows, subtotal
 
 
+def _scanned_labels(labels: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """The labels as a scan reads them ("lnvoice date", "Tota1"); the values stay intact."""
+    out: dict[str, Any] = {}
+    for key, label in labels.items():
+        if isinstance(label, tuple):
+            out[key] = tuple(lay.ocr_slip(cell, rng, 0.4) for cell in label)
+            continue
+        slipped = lay.ocr_slip(label, rng, 0.4)
+        # a placeholder ("{days}") must survive for the value to be filled in
+        out[key] = slipped if slipped.count("{") == label.count("{") and all(
+            p in slipped for p in ("{rate}", "{days}") if p in label) else label
+    return out
+
+
 def invoice(rng: random.Random, locale: str) -> Doc:
-    L = _INVOICE_LABELS[locale]
+    scanned = rng.random() < 0.3
+    L = _scanned_labels(_INVOICE_LABELS[locale], rng) if scanned else _INVOICE_LABELS[locale]
     vendor, customer = lay.company(locale, rng), rng.choice(
         (lay.company(locale, rng), lay.person(rng)))
     while customer == vendor:
@@ -132,7 +147,7 @@ def invoice(rng: random.Random, locale: str) -> Doc:
     summary = ""
     if rng.random() < 0.5:
         prev = m.with_value(Decimal(rng.randint(1000, 90000)) / 100)
-        summary = f"\n{L['prev']}: {prev.printed}\n"
+        summary = f"{L['prev']}: {prev.printed}"
         others.append(("previous balance", prev))
     shown_vendor = vendor.upper() if rng.random() < 0.4 else vendor
     bill = f"{L['bill']}:\n{customer}\n{lay.address(locale, rng)}"
@@ -140,7 +155,9 @@ def invoice(rng: random.Random, locale: str) -> Doc:
     layout = rng.choice(("letterhead", "footer"))
     parts = ([letterhead, L["title"], bill] if layout == "letterhead"
              else [L["title"], bill])
-    parts += ["\n".join(header), summary + body, totals, L["terms"].format(days=days)]
+    parts += ["\n".join(header), body, totals, L["terms"].format(days=days)]
+    if summary:  # an account statement under the invoice: what was owed before it
+        parts.insert(len(parts) - 1, summary)
     if layout == "footer":
         parts.append(f"{shown_vendor} · {lay.address(locale, rng).replace(chr(10), ', ')}"
                      f" · {_tax_id(locale, rng)}")
@@ -165,7 +182,8 @@ def invoice(rng: random.Random, locale: str) -> Doc:
                other_dates={"due_date": other_dates},
                other_amounts={"total": others},
                name_fields=("vendor", "customer"), roles=("vendor", "customer"),
-               codes=("invoice_number",), features=[locale, layout, style])
+               codes=("invoice_number",),
+               features=[locale, layout, style, *(["ocr"] if scanned else [])])
 
 
 _RECEIPT_LINES = ("Flat white", "Croissant", "Sparkling water", "Club sandwich", "Parking 2h",

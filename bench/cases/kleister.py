@@ -2,6 +2,9 @@
 
     python -m bench.cases.kleister --out FILE [--data PATH] [--seed N]
 
+PATH is a JSONL file like `data/kleister-nda/train.jsonl` (the default) or a split folder of the
+dataset's own layout (`dev-0/` with `in.tsv.xz` and `expected.tsv`).
+
 For every agreement: one right answer written the way the text words it (names as printed, in
 upper case or across a line break, "three (3) years", "the 30th day of April, 2009"; the
 annotation where the text form cannot be found), one right answer in normalised forms (ISO date,
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
 import re
 import sys
@@ -25,13 +27,18 @@ from typing import Any
 
 from bench.cases import textforms as tf
 from bench.cases.common import nullable, write_cases
+from bench.cases.kleister_io import read_rows
 from bench.cases.roles import ROLE_DESCRIPTIONS, assign_roles
 from bench.cases.wrongs import wrong_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT / "data" / "kleister-nda" / "train.jsonl"
 # Which of several features a right answer is filed under, the rarer and harder first.
-_CORRECT_ORDER = ("line_break", "term_words", "date_as_stated", "upper_case")
+# A right value the text does not state in any form found (the annotators inferred it, or the
+# text words it past what the finders read): right, and filed apart, as no grounding can see it.
+ANNOTATION_ONLY = frozenset({"date_annotation", "term_annotation", "party_annotation"})
+_CORRECT_ORDER = ("line_break", "term_words", "date_as_stated", "jurisdiction_as_stated",
+                  "upper_case")
 
 
 @dataclass
@@ -59,8 +66,8 @@ class Forms:
 
 
 def read_agreements(path: Path) -> list[Agreement]:
-    return [Agreement.from_row(json.loads(line))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """From a JSONL file or a split folder of the dataset's own layout (`kleister_io`)."""
+    return [Agreement.from_row(row) for row in read_rows(path)]
 
 
 def _pick(spans: list[tf.Span], rng: random.Random) -> tf.Span:
@@ -70,7 +77,18 @@ def _pick(spans: list[tf.Span], rng: random.Random) -> tf.Span:
     return rng.choice(others) if others and rng.random() < 0.5 else spans[0]
 
 
-def _jurisdiction_form(document: str, state: str) -> str:
+def _jurisdiction_form(document: str, state: str, rng: random.Random) -> tuple[str, bool]:
+    """The governing law as the text names it: "State of Delaware", "Commonwealth of
+    Massachusetts" half the time the text says so (and True), else the state's name."""
+    words = r"\s+".join(re.escape(w) for w in state.split())
+    stated = re.search(rf"\blaws?\s+of\s+(?:the\s+)?((?:State|Commonwealth)\s+of\s+{words})\b",
+                       document, re.I)
+    if stated and rng.random() < 0.5:
+        return " ".join(stated.group(1).split()), True
+    return _state_name(document, state), False
+
+
+def _state_name(document: str, state: str) -> str:
     if state in document:
         return state
     words = r"\s+".join(re.escape(w) for w in state.split())
@@ -110,10 +128,14 @@ def text_forms(agreement: Agreement, rng: random.Random) -> Forms:
         # "two years" reads as a length; "a two-year period" only when nothing else does
         terms.sort(key=lambda t: "-" in t.text)
         forms.term = terms[0] if terms else None
-        if forms.term is not None and forms.term.in_words:
+        if forms.term is None:
+            forms.features.add("term_annotation")
+        elif forms.term.in_words:
             forms.features.add("term_words")
     if expected["jurisdiction"]:
-        forms.jurisdiction = _jurisdiction_form(doc, expected["jurisdiction"])
+        forms.jurisdiction, stated = _jurisdiction_form(doc, expected["jurisdiction"], rng)
+        if stated:
+            forms.features.add("jurisdiction_as_stated")
     return forms
 
 
@@ -158,12 +180,14 @@ def answer(agreement: Agreement, forms: Forms, *, normalised: bool = False) -> d
 
 
 def _correct_why(forms: Forms) -> str:
+    if forms.features & ANNOTATION_ONLY:
+        return "correct_annotation_only"
     return next((f"correct_{f}" for f in _CORRECT_ORDER if f in forms.features), "correct")
 
 
 def _case(agreement: Agreement, schema: dict[str, Any], output: dict[str, Any], why: str,
-          features: set[str] | None = None) -> dict[str, Any]:
-    return {"id": f"kleister-{agreement.id}-{why}", "doc": agreement.id, "task": "extract",
+          variant: str, features: set[str] | None = None) -> dict[str, Any]:
+    return {"id": f"kleister-{agreement.id}-{variant}", "doc": agreement.id, "task": "extract",
             "document": agreement.document, "schema": schema, "output": output,
             "should_pass": why.startswith("correct"), "why": why,
             "features": sorted(features or ())}
@@ -175,12 +199,15 @@ def agreement_cases(agreement: Agreement, seed: int,
     forms = text_forms(agreement, rng)
     schema = schema_for(agreement, forms)
     right = answer(agreement, forms)
-    yield _case(agreement, schema, right, _correct_why(forms), forms.features)
+    why = _correct_why(forms)
+    yield _case(agreement, schema, right, why, "as_printed", forms.features)
     plain = answer(agreement, forms, normalised=True)
     if plain != right:
-        yield _case(agreement, schema, plain, "correct_normalised")
+        yield _case(agreement, schema, plain,
+                    why if why == "correct_annotation_only" else "correct_normalised",
+                    "normalised", forms.features & ANNOTATION_ONLY)
     for why, output in wrong_answers(agreement, forms, right, rng, other_parties):
-        yield _case(agreement, schema, output, why)
+        yield _case(agreement, schema, output, why, why)
 
 
 def party_pool(agreements: list[Agreement], but: str) -> list[str]:
@@ -201,7 +228,8 @@ def _default_data() -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--data", type=Path, default=None, help="a Kleister-format JSONL file")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="a Kleister JSONL file, or a split folder (in.tsv[.xz], expected.tsv)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     agreements = read_agreements(args.data or _default_data())

@@ -5,7 +5,8 @@ it rejects, which checks decide, and how much the figures move between halves of
 
 accept_rate = right answers accepted / right answers; catch_rate = wrong answers rejected /
 wrong answers (`catch_rate_without_omissions` leaves out answers whose only error is a missing
-item, which no grounding can see). A check "rejects" when it fails strictly. Splits: the
+item, which no grounding can see; `accept_rate_without_annotation_only` leaves out right answers
+whose value the document does not state in any form the builder found). A check "rejects" when it fails strictly. Splits: the
 documents are cut at random into two halves `splits` times; the figures of each half are
 reported as median, p10 and p90, so that a choice tuned on one half can be read on the other.
 """
@@ -13,6 +14,7 @@ reported as median, p10 and p90, so that a choice tuned on one half can be read 
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import random
 import statistics
@@ -25,16 +27,25 @@ from jobs.models import JobSpec
 from validation.runner import validate
 
 OMISSIONS = ("omitted_",)
+# right answers whose value the document does not state in a form the builder found
+ANNOTATION_ONLY = ("correct_annotation_only",)
+SPREAD_KEYS = ("accept_rate", "accept_rate_without_annotation_only", "catch_rate",
+               "catch_rate_without_omissions")
 
 
 def judge_case(case: dict[str, Any]) -> dict[str, Any]:
     """Run the validate step on one case; what it decided and which checks rejected."""
     job = JobSpec.model_validate({"task": case.get("task", "extract"),
                                   "document": case["document"], "schema": case["schema"]})
-    verdict = validate(job, json.dumps(case["output"], ensure_ascii=False))
+    output = case["output"]
+    # An answer given as text (broken JSON, prose) is judged as the model's text itself.
+    text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+    verdict = validate(job, text)
     rejecting = sorted({f.check for f in verdict.findings if f.strict and not f.passed})
-    return {"id": case["id"], "doc": case.get("doc", case["id"]), "why": case["why"],
+    doc = case.get("doc") or hashlib.sha256(case["document"].encode()).hexdigest()[:16]
+    return {"id": case["id"], "doc": doc, "why": case["why"],
             "should_pass": bool(case["should_pass"]), "passed": verdict.passed,
+            "features": [str(f) for f in case.get("features") or []],
             "rejected_by": rejecting,
             "messages": [f"{f.check}: {f.message}" for f in verdict.findings
                          if f.strict and not f.passed]}
@@ -48,12 +59,15 @@ def rates(rows: list[dict[str, Any]]) -> dict[str, Any]:
     right = [r for r in rows if r["should_pass"]]
     wrong = [r for r in rows if not r["should_pass"]]
     wrong_kept = [r for r in wrong if not r["why"].startswith(OMISSIONS)]
+    stated = [r for r in right if not r["why"].startswith(ANNOTATION_ONLY)]
     return {
         "n": len(rows), "right": len(right), "wrong": len(wrong),
         "accept_rate": _rate(sum(r["passed"] for r in right), len(right)),
         "catch_rate": _rate(sum(not r["passed"] for r in wrong), len(wrong)),
         "catch_rate_without_omissions": _rate(sum(not r["passed"] for r in wrong_kept),
                                               len(wrong_kept)),
+        "accept_rate_without_annotation_only": _rate(sum(r["passed"] for r in stated),
+                                                     len(stated)),
     }
 
 
@@ -77,7 +91,7 @@ def split_spread(rows: list[dict[str, Any]], splits: int, seed: int) -> dict[str
         half = set(rng.sample(docs, len(docs) // 2))
         for side in (True, False):
             part = rates([r for r in rows if (r["doc"] in half) is side])
-            for key in ("accept_rate", "catch_rate", "catch_rate_without_omissions"):
+            for key in SPREAD_KEYS:
                 if part[key] is not None:
                     figures[key].append(part[key])
     return {"splits": splits, "seed": seed, "halves": 2 * splits,
@@ -94,8 +108,18 @@ def summarise(rows: list[dict[str, Any]], splits: int = 20, seed: int = 0) -> di
     rightly: collections.Counter[str] = collections.Counter()
     for r in rows:
         (wrongly if r["should_pass"] else rightly).update(r["rejected_by"])
+    by_feature: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for feature in r.get("features", []):
+            cell = by_feature.setdefault(feature, {"right": 0, "right_rejected": 0,
+                                                   "wrong": 0, "wrong_rejected": 0})
+            side = "right" if r["should_pass"] else "wrong"
+            cell[side] += 1
+            cell[f"{side}_rejected"] += not r["passed"]
     return {**rates(rows), "documents": len({r["doc"] for r in rows}),
             "by_why": dict(sorted(by_why.items())),
+            # the cases' own tags (locale, layout, a name in upper case, ...), when they have any
+            "by_feature": dict(sorted(by_feature.items())),
             # which check rejected right answers (each one is a false escalation), and which
             # rejected wrong ones
             "strict_failures_on_correct": dict(wrongly.most_common()),
@@ -125,11 +149,18 @@ def report(result: dict[str, Any], rows: list[dict[str, Any]], examples: int = 3
           f"{result['wrong']} wrong) from {result['documents']} documents, "
           f"{result['seconds']} s")
     print(f"accept rate (right answers accepted): {_pct(result['accept_rate'])}")
+    print(f"  without annotation-only values:     "
+          f"{_pct(result['accept_rate_without_annotation_only'])}")
     print(f"catch rate (wrong answers rejected):  {_pct(result['catch_rate'])}  "
           f"without omissions: {_pct(result['catch_rate_without_omissions'])}")
     print("\nwhy                                   n  rejected")
     for why, cell in result["by_why"].items():
         print(f"  {why:<34} {cell['n']:>4} {cell['rejected']:>9}")
+    if result["by_feature"]:
+        print("\nfeature                               right  rejected  wrong  rejected")
+        for feature, c in result["by_feature"].items():
+            print(f"  {feature:<34} {c['right']:>6} {c['right_rejected']:>9} {c['wrong']:>6} "
+                  f"{c['wrong_rejected']:>9}")
     print("\nstrict failures on right answers (false rejections), by check:")
     for check, n in result["strict_failures_on_correct"].items():
         print(f"  {check:<34} {n:>4}")
@@ -138,9 +169,9 @@ def report(result: dict[str, Any], rows: list[dict[str, Any]], examples: int = 3
         print(f"  {check:<34} {n:>4}")
     spread = result["split_spread"]
     print(f"\nover {spread['splits']} random 50/50 splits by document (both halves):")
-    for key in ("accept_rate", "catch_rate", "catch_rate_without_omissions"):
+    for key in SPREAD_KEYS:
         s = spread.get(key) or {}
-        print(f"  {key:<30} median {_pct(s.get('median'))}  p10 {_pct(s.get('p10'))}  "
+        print(f"  {key:<36} median {_pct(s.get('median'))}  p10 {_pct(s.get('p10'))}  "
               f"p90 {_pct(s.get('p90'))}")
     wrongly = [r for r in rows if r["should_pass"] and not r["passed"]][:examples]
     missed = [r for r in rows if not r["should_pass"] and r["passed"]][:examples]

@@ -51,7 +51,10 @@ def _state_not_named(a: Agreement, right: dict[str, Any], rng: random.Random) ->
     unnamed = [s for s in US_STATES if not _named(a.document, s)]
     if not unnamed:
         return None
-    return "wrong_state_not_named", right | {"jurisdiction": rng.choice(unnamed)}
+    # written as the right answer is: "State of Wyoming" where it says "State of Delaware"
+    prefix = right["jurisdiction"][:-len(a.expected["jurisdiction"])] if right[
+        "jurisdiction"].lower().endswith(a.expected["jurisdiction"].lower()) else ""
+    return "wrong_state_not_named", right | {"jurisdiction": prefix + rng.choice(unnamed)}
 
 
 def _party_other(a: Agreement, right: dict[str, Any], rng: random.Random,

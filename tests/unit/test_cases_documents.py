@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cases import documents_layouts as lay
-from bench.cases.common import problems, read_cases
+from bench.cases.common import builder_problems, read_cases
 from bench.cases.documents import build_cases, slip_digit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def test_the_committed_file_is_what_seed_0_builds() -> None:
 
 def test_every_case_is_well_formed_with_several_hundred_over_four_kinds() -> None:
     cases = committed()
-    assert [p for c in cases for p in problems(c)] == []
+    assert [p for c in cases for p in builder_problems(c)] == []
     assert len({c["id"] for c in cases}) == len(cases) >= 300
     assert {c["doc"].split("-")[0] for c in cases} == {"invoice", "receipt", "contract", "email"}
     assert sum(c["should_pass"] for c in cases) >= 150

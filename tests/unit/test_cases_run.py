@@ -80,12 +80,26 @@ def test_cases_on_a_small_file_prints_the_figures_outside_checks_read(
     assert figures["split_spread"]["splits"] == 4
 
 
-def test_a_malformed_case_is_refused_with_its_id(tmp_path: Path) -> None:
-    bad = _case(0, {"vendor": "x"}, "correct")  # the answer lacks a key of its schema
+def test_a_case_without_its_verdict_is_refused_with_its_id(tmp_path: Path) -> None:
+    bad = _case(0, {"vendor": "x"}, "correct")
+    del bad["should_pass"]
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(bad) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="t0"):
         main(["--cases", str(path)])
+
+
+def test_outside_cases_need_neither_doc_nor_task_and_may_answer_with_text(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = {"id": "o1", "document": DOCUMENT, "schema": SCHEMA, "should_pass": False,
+             "why": "wrong_missing_field", "output": {"vendor": "Halvorsen Tools AS"}}
+    text = plain | {"id": "o2", "output": "I don't know", "why": "wrong_refusal"}
+    path = tmp_path / "outside.jsonl"
+    path.write_text(json.dumps(plain) + "\n" + json.dumps(text) + "\n", encoding="utf-8")
+    assert main(["--cases", str(path), "--json", "--splits", "2"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["n"] == 2 and figures["documents"] == 1
+    assert figures["accept_rate"] is None  # no right answers in the file
 
 
 def _row(doc: str, should_pass: bool, passed: bool, why: str) -> dict[str, Any]:
