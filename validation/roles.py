@@ -22,6 +22,7 @@ from itertools import pairwise
 from typing import Any
 
 from validation.base import Finding
+from validation.doc_index import fold
 from validation.normalize import norm_text
 
 ROLES = "roles"
@@ -33,7 +34,8 @@ _FAMILIES: dict[str, frozenset[str]] = {
     "seller": frozenset({"seller", "vendor", "supplier", "provider", "licensor", "contractor",
                          "consultant", "lieferant", "fournisseur", "vendeur", "verkaufer"}),
     "buyer": frozenset({"buyer", "customer", "client", "purchaser", "licensee", "billto",
-                        "billedto", "invoiceto", "soldto", "kunde", "acheteur", "kaufer"}),
+                        "billedto", "invoiceto", "soldto", "kunde", "acheteur", "kaufer",
+                        "rechnungsempfanger"}),
     "employer": frozenset({"employer"}),
     "employee": frozenset({"employee", "executive"}),
     "lender": frozenset({"lender"}),
@@ -50,18 +52,21 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 # (“you” or the “Employee”): every quoted term of a short bracket.
 _BRACKET = re.compile(r"\(([^()]{2,100})\)")
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{2,40})[\"“”]")
-_LABEL = re.compile(r"^[ \t]*([A-Za-z][A-Za-z ]{1,20}?)[ \t]*:[ \t]*(.*)$", re.MULTILINE)
+_LABEL = re.compile(r"^[ \t]*([^\W\d_][^\W_ ]*(?: [^\W_]+){0,3})[ \t]*:[ \t]*(.*)$",
+                    re.MULTILINE)
 _REACH = 300  # characters between a name and the defined term that follows it
 # A label is only a role's when it is nothing but the role: "Vendor:", "Bill to:", "Customer:";
 # not "Contractor Address:" or "Signature of Employee:".
 _LABEL_WORDS = frozenset().union(*_FAMILIES.values(), {"bill", "billed", "invoice", "sold",
                                                       "to", "name", "party", "the"})
+_WORDS = re.compile(r"[^\W_]+")
 _NEXT_PARTY = re.compile(r"\b(?:and|between)\b", re.IGNORECASE)
 
 
 def role_of(words: str) -> str | None:
     """The role family a field name, label or role value asks for, if it names exactly one."""
-    tokens = norm_text(_CAMEL.sub(" ", words.replace("_", " "))).split()
+    # OCR digits inside words undone: "C1ient" is a client.
+    tokens = [fold(t) for t in norm_text(_CAMEL.sub(" ", words.replace("_", " "))).split()]
     joined = {a + b for a, b in pairwise(tokens)}
     found = {family for family, names in _FAMILIES.items()
              if names & (set(tokens) | joined)}
@@ -89,7 +94,7 @@ def assignments(document: str) -> tuple[Assignment, ...]:
         found.append(Assignment(roles[0] if len(set(roles)) == 1 else "", m.start(),
                                 m.group(0)[:60], label=False))
     for m in _LABEL.finditer(document):
-        label = norm_text(m.group(1)).split()
+        label = [fold(w) for w in norm_text(m.group(1)).split()]
         role = role_of(m.group(1)) if set(label) <= _LABEL_WORDS else None
         if role:
             found.append(Assignment(role, m.end(1), m.group(0).strip()[:60], label=True))
@@ -97,7 +102,7 @@ def assignments(document: str) -> tuple[Assignment, ...]:
 
 
 def _pattern(name: str) -> re.Pattern[str] | None:
-    words = norm_text(name).split()
+    words = _WORDS.findall(name)  # as written: "Kjær" must stay one word
     if not words:
         return None
     gap = r"[\W_]*(?:(?:and|&)[\W_]*)?"

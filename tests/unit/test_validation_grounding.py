@@ -160,3 +160,50 @@ def test_provenance_of_contract_terms() -> None:
     # Payment days given as the notice period: a sentence naming all three words of the field
     # holds another number, the value's own names one of them.
     assert rejects(check_provenance([("termination_notice_days", 45)], doc))
+
+
+COLUMNS = """LINDQVIST TIMBER INC.
+INVOICE
+
+Rechnungsempfänger:
+Sofie Conti
+
+C1ient:
+Lucía Asante
+
+Invoice date: July 25, 2026
+Payment due: August 8, 2026
+Échéance: 25 novembre 2026
+
+Subtotal                                             5,033.41
+Sales tax (8.25%)                                      415.26
+Total                                               $5,448.67
+I paid £54.35, of which £9.90 was shipping.
+"""
+
+
+def test_column_layout_lines_are_labelled_places() -> None:
+    assert rejects(check_provenance([("total", "5,033.41")], COLUMNS))
+    assert not rejects(check_provenance([("total", "$5,448.67")], COLUMNS))
+
+
+def test_a_due_date_is_told_from_other_dates_by_due_not_by_date() -> None:
+    assert rejects(check_provenance([("due_date", "July 25, 2026")], COLUMNS))
+    assert not rejects(check_provenance([("due_date", "August 8, 2026")], COLUMNS))
+    assert not rejects(check_provenance([("issue_date", "July 25, 2026")], COLUMNS))
+
+
+def test_an_amount_followed_by_what_it_is_for_is_qualified() -> None:
+    assert rejects(check_provenance([("amount_paid", "9.90")], COLUMNS))
+    assert not rejects(check_provenance([("amount_paid", "54.35")], COLUMNS))
+
+
+def test_role_labels_in_other_languages_and_through_ocr() -> None:
+    from validation.roles import check_roles
+
+    for vendor, customer in [("LINDQVIST TIMBER INC.", "Sofie Conti"),
+                             ("LINDQVIST TIMBER INC.", "Lucía Asante")]:
+        right = check_roles({"vendor": vendor, "customer": customer}, COLUMNS)
+        wrong = check_roles({"vendor": customer, "customer": vendor}, COLUMNS)
+        assert right is not None and right.passed
+        assert wrong is not None and not wrong.passed
