@@ -147,4 +147,5 @@ def test_difficulty_reads_the_inputs_values_not_the_words_around_them() -> None:
     assert abs(hardness(document.replace("Carried over", "Previous balance")) - base) < 0.002
     assert abs(hardness(document.replace("Carried over", "Supersedes the balance")) - base) < 0.002
     easy = min((j["document"] for j in JOBS if j["query_type"] == "invoice"), key=len)
-    assert hardness(easy + "\nDeposit held: 987.65\nCredit note: 432.10") > hardness(easy) + 0.02
+    extra = "".join(f"\nCredit note {k}: {k}87.65" for k in range(1, 9))
+    assert hardness(easy + extra) > hardness(easy) + 0.02
