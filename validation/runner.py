@@ -15,9 +15,12 @@ A summary that states nothing of one of the document's (few) key facts, and a ca
 ("other") for a message that names another label's intent in so many words, are plain errors,
 strict at every tolerance (see `validation.summary`, `validation.label_evidence`). Whole-number
 arithmetic claims are checked exactly (`validation.math_exact`). Invented numbers and dates in
-free text, provenance (a real value from the wrong place) and
-consistency (sums that do not add up) are strict at every tolerance: they are wrong answers, not
-hints of one. The schema decides the rest: a string field of nine words or more is free text
+free text, provenance on decisive evidence (a value only ever given as another field's, or a
+"Label: value" line naming the field that holds another value), roles the document gives the
+other side, and consistency (sums that do not add up) are strict at every tolerance: they are
+wrong answers, not hints of one. Weaker evidence (a sentence that names the field better, list
+order) is recorded as a lenient finding that says what it saw, and escalates nothing. The
+schema decides the rest: a string field of nine words or more is free text
 (graded as above), an enum field is a category and is only checked against the one option the
 document names, a date-format field is compared as a date, a number as a number.
 
