@@ -62,6 +62,16 @@ def report(batch_id: str | None, since: datetime | None, out: Path | None,
     for check, count in quality["escalations_per_reason"].items():
         reasons.add_row(check, f"{count:,}")
     view.print(reasons)
+    if quality.get("disagreements_per_check"):
+        doubted = table(title="disagreements: tiers gave the same answer, the check rejected "
+                              "it each time (the check's own error rate, estimated)")
+        doubted.add_column("check")
+        doubted.add_column("disagreements", justify="right", no_wrap=True)
+        doubted.add_column("of its rejections", justify="right", no_wrap=True)
+        for check, count in quality["disagreements_per_check"].items():
+            rate = quality["disagreement_rate_per_check"].get(check)
+            doubted.add_row(check, f"{count:,}", "" if rate is None else f"{rate:.1%}")
+        view.print(doubted)
     view.print(f"{len(quality['needs_review'])} job(s) need review", highlight=False)
     for job in quality["needs_review"]:
         view.print(f"  {job['job_id']}  {job['reason']}", highlight=False, markup=False)
