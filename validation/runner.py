@@ -17,7 +17,9 @@ strict at every tolerance (see `validation.summary`, `validation.label_evidence`
 arithmetic claims are checked exactly (`validation.math_exact`). Invented numbers and dates in
 free text, provenance on decisive evidence (a value only ever given as another field's, or a
 "Label: value" line naming the field that holds another value), roles the document gives the
-other side, and consistency (sums that do not add up) are strict at every tolerance: they are
+other side (a defined term, a role label, or an e-mail's service desk), a date given that only
+dates a message itself (its header or a quoted "On ... wrote:" line) while the body dates
+something else, and consistency (sums that do not add up) are strict at every tolerance: they are
 wrong answers, not hints of one. Weaker evidence (a sentence that names the field better, list
 order) is recorded as a lenient finding that says what it saw, and escalates nothing. The
 schema decides the rest: a string field of nine words or more is free text
@@ -50,6 +52,7 @@ from validation.grounding import (
 )
 from validation.judge import Ask, judge_check, should_judge
 from validation.label_evidence import check_label_evidence
+from validation.mail_dates import check_mail_dates
 from validation.math_exact import check_math_exact
 from validation.provenance import PROVENANCE, check_provenance, check_value
 from validation.refusal import (
@@ -123,6 +126,8 @@ def _structured(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], 
             extracted_fields(value, job.output_schema, job.input_text()), job.input_text()))
     if job.document.strip():
         findings += _guard("roles", lambda: [f for f in [check_roles(value, job.document)] if f])
+        findings += _guard("mail_dates", lambda: check_mail_dates(
+            extracted_fields(value, job.output_schema, job.document), job.document))
     findings += _guard("consistency", lambda: [check_consistency(value)])
     return findings, value
 
