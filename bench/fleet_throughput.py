@@ -219,9 +219,9 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
             durable = int(conn.execute(text(
                 "SELECT count(*) FROM results r JOIN jobs j ON j.id = r.job_id "
                 "WHERE j.batch_id = :b"), {"b": batch}).scalar_one())
-            statuses = dict(conn.execute(text(  # type: ignore[arg-type]
+            statuses: dict[str, int] = {str(s): int(n) for s, n in conn.execute(text(
                 "SELECT status, count(*) FROM jobs WHERE batch_id = :b GROUP BY status"),
-                {"b": batch}).all())
+                {"b": batch}).all()}
     finally:
         poller.engine.dispose()
         procs.stop()

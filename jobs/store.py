@@ -6,11 +6,7 @@ transaction, and the broker is told only after it commits.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,73 +15,35 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from jobs.bulk import BatchWriter, canonical_json, content_key
+from jobs.bulk import SubmitReceipt as SubmitReceipt
+from jobs.intake import InvalidInput
 from jobs.models import JobSpec, JobStatus
 from jobs.tables import Attempt, Feedback, Job, Result, utcnow
-
-INSERT_CHUNK = 500
 
 
 def idempotency_key(spec: JobSpec) -> str:
     """The producer's key, or a hash of the job's content: the same job twice is one job."""
-    if spec.key:
-        return spec.key
-    canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class SubmitReceipt:
-    batch_id: str
-    job_ids: list[str]
-    duplicates: int
-
-
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Job).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    session.execute(statement, rows)
+    return spec.key or content_key(canonical_json(spec)[1])
 
 
 def insert_jobs(
     session: Session, specs: Sequence[JobSpec], batch_id: str | None = None
 ) -> SubmitReceipt:
-    """Insert queued jobs; keys already present are skipped and counted as duplicates."""
-    batch = batch_id or str(uuid.uuid4())
-    rows: dict[str, dict[str, Any]] = {}
-    for spec in specs:
-        key = idempotency_key(spec)
-        if key in rows:
-            continue
-        rows[key] = {
-            "id": str(uuid.uuid4()),
-            "idempotency_key": key,
-            "batch_id": batch,
-            "tenant": spec.tenant,
-            "user": spec.user,
-            "feature": spec.feature,
-            "query_type": spec.effective_query_type,
-            "task": spec.task.value,
-            "spec": spec.model_dump(mode="json", by_alias=True),
-            "status": JobStatus.QUEUED.value,
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
-        }
-    all_rows = list(rows.values())
-    for start in range(0, len(all_rows), INSERT_CHUNK):
-        _insert_ignoring_duplicates(session, all_rows[start : start + INSERT_CHUNK])
-    wanted = [r["id"] for r in all_rows]
-    created: list[str] = []
-    for start in range(0, len(wanted), INSERT_CHUNK):
-        chunk = wanted[start : start + INSERT_CHUNK]
-        created.extend(session.scalars(select(Job.id).where(Job.id.in_(chunk))))
-    order = {job_id: i for i, job_id in enumerate(wanted)}
-    created.sort(key=order.__getitem__)
-    return SubmitReceipt(batch, created, len(specs) - len(created))
+    """Insert queued jobs; the same job again (by key) is skipped and counted as a duplicate,
+    a different job under a taken key is refused (InvalidInput, nothing of `specs` kept)."""
+    writer = BatchWriter(session, batch_id) if batch_id else BatchWriter(session)
+    problems = [p for number, spec in enumerate(specs, start=1)
+                for p in writer.add(f"job {number}", spec)]
+    problems += writer.flush()
+    if problems:
+        raise InvalidInput(problems)
+    return writer.receipt()
 
 
 def job_spec(job: Job) -> JobSpec:
-    return JobSpec.model_validate(job.spec)
+    """The job's spec from its row, without re-checking what submit checked."""
+    return JobSpec.from_row(job.spec)
 
 
 def lock_job(session: Session, job_id: str) -> Job | None:

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from jobs.models import KEY_LENGTH, NAME_LENGTH
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -42,12 +44,12 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
     batch_id: Mapped[str] = mapped_column(String(36), index=True)
-    tenant: Mapped[str] = mapped_column(String(100))
-    user: Mapped[str] = mapped_column(String(100))
-    feature: Mapped[str] = mapped_column(String(100))
-    query_type: Mapped[str] = mapped_column(String(100))
+    tenant: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    user: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    feature: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    query_type: Mapped[str] = mapped_column(String(NAME_LENGTH))
     task: Mapped[str] = mapped_column(String(20))
     # The whole submitted job (document or messages, schema, labels, context) as JobSpec JSON.
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -82,8 +82,12 @@ def build_breakers(settings: Settings, tiers: TiersConfig) -> Breakers:
     return MemoryBreakers(policy)
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Open the database, load tiers and router, and start the simulator if it is wanted here."""
+def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime:
+    """Open the database, load tiers and router, and start the simulator if it is wanted here.
+
+    `concurrency` is the worker's number of threads: its database pool gets one connection each
+    (and a couple for the drain's and the budget cache's extra sessions), without a ping per
+    checkout."""
     tiers = load_tiers(settings.tiers_file)
     on_close: list[Callable[[], None]] = []
     simulator_url = settings.simulator_url
@@ -105,7 +109,10 @@ def build_runtime(settings: Settings) -> Runtime:
         on_close.append(close_router)
     breakers = build_breakers(settings, tiers)
     on_close.append(breakers.close)
-    return Runtime(settings, Database(settings.effective_database_url), tiers, router,
+    database = (Database(settings.effective_database_url) if concurrency is None else
+                Database(settings.effective_database_url, pool_size=concurrency + 2,
+                         pre_ping=False))
+    return Runtime(settings, database, tiers, router,
                    simulator_url, policy, breakers, SpendCache(settings.budget_refresh_s),
                    _providers={tier1.label: tier1_provider},
                    _on_close=on_close)

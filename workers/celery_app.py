@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_init
 from kombu.entity import Queue
 
 from jobs.settings import Settings
@@ -73,6 +74,18 @@ def create_app(settings: Settings) -> Celery:
     if settings.embedded:
         app.conf.broker_transport = "workers.fs_transport:Transport"
     register_tier1_drain(app, settings)
-    runtime.install_factory(lambda: runtime.build_runtime(settings))
+    runtime.install_factory(lambda: runtime.build_runtime(settings, _worker_concurrency.get(app)))
     return app
+
+
+# Each worker's thread count, known once it has started (the runtime is built on its first task,
+# after that), so the database pool is sized to it.
+_worker_concurrency: dict[Celery, int] = {}
+
+
+@worker_init.connect
+def _record_concurrency(sender: Any, **_: Any) -> None:
+    concurrency = getattr(sender, "concurrency", None)
+    if isinstance(concurrency, int) and concurrency > 0:
+        _worker_concurrency[sender.app] = concurrency
 
