@@ -7,7 +7,9 @@ rows over jobs in many batches, one of which has `--batch` jobs (most finished, 
 a result row for each finished one), then times what `tierline costs --json` (by feature),
 `tierline costs --by user,feature --json` and `tierline status BATCH --json` run: the library
 calls behind them, each the median of `--repeat` runs after one warm run, and, apart, each
-whole command in its own process (its start-up included). Bounded by the sizes given.
+whole command in its own process (its start-up included). Before timing, the janitor's sweep
+counts the ledger into its rollup (jobs.ledger_rollup), timed apart: what the reports read is
+exact either way, the sweep only keeps the part they sum live short. Bounded by the sizes given.
 
 Prints figures, writes bench/out/reports.json, and with --json prints one JSON object last.
 """
@@ -58,7 +60,7 @@ def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, int]:
                    'summarize', '{}'::json,
                    CASE WHEN g % 50 = 0 THEN 'running' WHEN g % 53 = 0 THEN 'needs_review'
                         WHEN g % 59 = 0 THEN 'failed' ELSE 'done' END,
-                   1 + (g * 7919) % 4 % 3,
+                   1 + (g::bigint * 7919) % 4 % 3,
                    now() - (g % 10000) * interval '1 minute',
                    now() - (g % 10000) * interval '1 minute',
                    CASE WHEN g % 50 = 0 THEN NULL ELSE now() END
@@ -76,11 +78,11 @@ def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, int]:
                    50 + g % 400,
                    CASE WHEN (g + a) % 10 = 0 THEN 'RateLimited' ELSE 'ok' END,
                    CASE WHEN (g + a) % 10 = 0 THEN NULL
-                        ELSE a = 1 + (g * 7919) % 4 END,
+                        ELSE a = 1 + (g::bigint * 7919) % 4 END,
                    j.created_at + a * interval '1 second'
             FROM generate_series(1, :jobs) AS g
             JOIN jobs j ON j.id = md5(g::text)::uuid::text
-            CROSS JOIN LATERAL generate_series(1, 1 + (g * 7919) % 4) AS a
+            CROSS JOIN LATERAL generate_series(1, 1 + (g::bigint * 7919) % 4) AS a
         """), {"jobs": jobs})
         session.execute(text("""
             INSERT INTO results (job_id, batch_id, output, tier, attempt_no, provider, model,
@@ -97,6 +99,22 @@ def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, int]:
                   for name in ("jobs", "attempts", "results")}
     db.dispose()
     return {**counts, "fill_seconds": round(time.perf_counter() - started, 1)}
+
+
+def sweep(url: str) -> tuple[float, int]:
+    """What the janitor does on each sweep (here the first, over the whole ledger)."""
+    from jobs.db import Database
+    from jobs.ledger_rollup import refresh
+
+    db = Database(url)
+    started = time.perf_counter()
+    counted = refresh(db)
+    seconds = round(time.perf_counter() - started, 2)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE attempts"))
+        conn.execute(text("VACUUM ANALYZE ledger_rollup"))
+    db.dispose()
+    return seconds, counted
 
 
 def _median_s(run: Callable[[], Any], repeat: int) -> float:
@@ -163,8 +181,11 @@ def main() -> None:
         migrations.upgrade(db.url)
         sizes = fill(db.url, args.ledger, args.batch)
         print(f"filled: {sizes}")
+        sizes["rollup_refresh_s"], sizes["rollup_rows_counted"] = sweep(db.url)
+        print(f"janitor's first sweep counted {sizes['rollup_rows_counted']} ledger rows into "
+              f"the rollup in {sizes['rollup_refresh_s']} s")
         library = time_library(db.url, args.repeat)
-        print("library calls (median of %d): %s" % (args.repeat, library))
+        print(f"library calls (median of {args.repeat}): {library}")
         commands = time_commands(db.url)
         print(f"whole commands (start-up included): {commands}")
     publish("reports", {"ledger_rows": sizes["attempts"], "batch_jobs": args.batch,

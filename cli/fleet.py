@@ -17,6 +17,7 @@ from rich.table import Table
 
 from cli.context import Context, open_context
 from jobs.intake import InvalidInput
+from jobs.ledger_rollup import refresh as refresh_ledger_rollup
 from jobs.quality import quality_report
 from jobs.reports import RESULT_COLUMNS, BatchStatus, batch_status, result_rows
 from jobs.tables import Job
@@ -163,6 +164,7 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
     idle = timedelta(seconds=idle_for) if idle_for is not None else None
     while True:
         count = requeue(ctx.db, batch_id, idle_for=idle)
+        refresh_ledger_rollup(ctx.db)  # the sweeper also keeps the reports' rollup current
         if count or every is None:
             click.echo(f"re-published {count} job(s)")
         if every is None:

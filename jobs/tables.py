@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -20,6 +21,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,7 +65,11 @@ class Job(Base):
     )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
-    __table_args__ = (Index("ix_jobs_batch_status", "batch_id", "status"),)
+    __table_args__ = (
+        Index("ix_jobs_batch_status", "batch_id", "status"),
+        # `tierline status` counts a batch per status and tier from this index alone.
+        Index("ix_jobs_batch_status_tier", "batch_id", "status", "current_tier"),
+    )
 
 
 class RoutingDecision(Base):
@@ -107,12 +114,17 @@ class Attempt(Base):
     validated: Mapped[bool | None] = mapped_column(Boolean, default=None)
     findings: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Counted into `ledger_rollup` (see jobs.ledger_rollup); rows not yet counted are read live.
+    rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("job_id", "attempt_no", name="uq_attempts_job_attempt"),
         Index("ix_attempts_ledger", "tenant", "feature", "query_type"),
         # Budgets and `tierline costs --since` sum the ledger since a date.
         Index("ix_attempts_created_at", "created_at"),
+        # The rows the rollup has not counted yet: few, however long the ledger.
+        Index("ix_attempts_not_rolled_up", "id", postgresql_where=text("NOT rolled_up"),
+              sqlite_where=text("NOT rolled_up")),
     )
 
 
@@ -133,6 +145,33 @@ class Result(Base):
     findings: Mapped[list[Any]] = mapped_column(JSON)
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    __table_args__ = (Index("ix_results_batch_tier", "batch_id", "tier"),)
+
+
+class LedgerRollup(Base):
+    """The cost ledger summed per batch and job dimensions, kept by `jobs.ledger_rollup`:
+    reports read these few rows plus the ledger rows not counted yet."""
+
+    __tablename__ = "ledger_rollup"
+
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    user: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    feature: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    query_type: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    # Jobs (their first ledger row), calls, and what the calls cost.
+    jobs: Mapped[int] = mapped_column(BigInteger, default=0)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed_calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    rejected_cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    validation_failures: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Jobs answered by more than one tier, and the tokens of each job's first answer.
+    escalated_jobs: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Feedback(Base):

@@ -1,0 +1,103 @@
+"""The ledger's rollup gives the reports exactly what summing the whole ledger gives, whatever
+share of it has been counted so far, on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from jobs import costs, reports
+from jobs.db import Database
+from jobs.ledger_rollup import refresh
+from jobs.tables import Attempt, Job, LedgerRollup, utcnow
+
+pytestmark = pytest.mark.integration
+
+GROUPINGS = [["feature"], ["user", "feature"], ["tenant"], ["query_type", "tenant", "user"]]
+
+
+def fill_ledger(db: Database, seed: int) -> list[str]:
+    """Jobs in three batches, each with 1-4 calls: failures, answers passed, rejected and not
+    yet judged, judge calls; tiers climbing or not."""
+    r = random.Random(seed)
+    batches = [str(uuid.uuid4()) for _ in range(3)]
+    with db.session() as session:
+        for n in range(60):
+            job = Job(id=str(uuid.uuid4()), idempotency_key=f"k{seed}-{n}",
+                      batch_id=r.choice(batches), tenant=r.choice(["acme", "globex"]),
+                      user=r.choice(["ann", "bob", "cy"]), feature=r.choice(["inv", "nda"]),
+                      query_type=r.choice(["q1", "q2"]), task="summarize", spec={},
+                      status="done", current_tier=1)
+            session.add(job)
+            session.flush()
+            tier = 1
+            for number in range(1, r.randint(1, 4) + 1):
+                outcome = r.choice(["ok", "ok", "ok", "RateLimited", "judge_ok"])
+                validated = None if outcome != "ok" else r.choice([True, False, None])
+                session.add(Attempt(
+                    job_id=job.id, attempt_no=number, tier=tier, provider="p", model="m",
+                    tenant=job.tenant, user=job.user, feature=job.feature,
+                    query_type=job.query_type, input_tokens=r.randint(1, 900),
+                    output_tokens=r.randint(1, 90), cost_usd=Decimal(r.randint(1, 999)) / 10**6,
+                    latency_ms=1.0, outcome=outcome, validated=validated, created_at=utcnow()))
+                tier = min(3, tier + r.choice([0, 1]))
+    return batches
+
+
+def live(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(costs, "uses_rollup", lambda session: False)
+    monkeypatch.setattr(reports, "uses_rollup", lambda session: False)
+
+
+def figures(db: Database, batches: list[str]) -> dict[str, object]:
+    with db.session() as session:
+        out: dict[str, object] = {}
+        for by in GROUPINGS:
+            for batch in [None, *batches]:
+                out[f"{by} {batch}"] = costs.cost_ledger(session, by, batch)
+        for batch in [None, *batches]:
+            out[f"status {batch}"] = reports.batch_status(session, batch).as_dict()
+    return out
+
+
+@pytest.mark.parametrize("counted", [0, 7, 40, None])
+def test_rollup_and_tail_sum_to_the_whole_ledger(db: Database, monkeypatch: pytest.MonkeyPatch,
+                                                 counted: int | None) -> None:
+    batches = fill_ledger(db, seed=counted or 1)
+    refresh(db, chunk=5, max_rows=counted) if counted != 0 else None
+    from_rollup = figures(db, batches)
+    with monkeypatch.context() as patch:
+        live(patch)
+        from_ledger = figures(db, batches)
+    assert from_rollup == from_ledger
+    with db.session() as session:
+        rolled = session.query(Attempt).filter(Attempt.rolled_up).count()
+        total = session.query(Attempt).count()
+    assert rolled == 0 if counted == 0 else rolled >= (counted or 1)
+    assert rolled <= total
+    if counted is None:
+        with db.session() as session:
+            # Every settled row is counted; only answers awaiting validation are left.
+            left = session.query(Attempt).filter(~Attempt.rolled_up).all()
+            assert all(a.outcome == "ok" and a.validated is None for a in left)
+            assert session.query(LedgerRollup).count() > 0
+
+
+def test_an_answer_judged_after_a_sweep_is_counted_by_the_next(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = fill_ledger(db, seed=9)
+    refresh(db)
+    with db.session() as session:
+        waiting = session.query(Attempt).filter(~Attempt.rolled_up).all()
+        assert waiting  # the seed leaves answers not yet judged
+        for attempt in waiting:
+            attempt.validated = False
+    before = figures(db, batches)
+    assert refresh(db) == len(waiting)
+    after = figures(db, batches)
+    with monkeypatch.context() as patch:
+        live(patch)
+        assert before == after == figures(db, batches)
