@@ -1,11 +1,15 @@
 """The cost ledger summed ahead of time, so reports stay fast over millions of calls.
 
 `ledger_rollup` holds, per batch and job dimensions (tenant, user, feature, query type), the sums
-the reports need. `refresh` counts settled ledger rows into it and marks them `rolled_up`; the
-janitor runs it on every sweep. A ledger row is settled once nothing will change it any more: a
-failed call at once, an answer once validation has judged it. Readers take the rollup plus the
-rows not counted yet (a partial index finds those, however long the ledger), so what they read is
-exact at any moment, and only as fast as the janitor keeps the tail short.
+the reports need. `refresh` (the janitor runs it on every sweep) counts ledger rows into it up to
+a watermark: every row at or below the mark is counted, or, being an answer not yet validated,
+waits in `ledger_pending` and is counted by the sweep after its validation. The ledger is never
+written to. Readers take the rollup plus the rows above the mark and the pending ones, in one
+statement, so what they read is exact at any moment; the sweeps only keep that tail short.
+
+Rows commit out of id order (ids are taken at insert), so the mark is taken under a SHARE lock on
+`attempts`, held for one `max(id)`: it waits for the transactions writing ledger rows to end, so
+every row at or below the mark is committed, and later rows get higher ids.
 
 What each row adds, decided from the row and the rows of its job before it (numbered in order
 under the job's lock, so nothing later changes it):
@@ -33,14 +37,13 @@ MEASURES = ("jobs", "calls", "failed_calls", "input_tokens", "output_tokens", "c
 REFRESH_CHUNK = 100_000
 _LOCK = 0x7469_6572_6C69  # one sweeper at a time (pg_try_advisory_xact_lock)
 
-_FIRST_OK = ("NOT EXISTS (SELECT 1 FROM attempts e WHERE e.job_id = a.job_id "
-             "AND e.outcome = 'ok' AND e.attempt_no < a.attempt_no)")
-_ESCALATION = ("a.tier <> f.tier AND NOT EXISTS (SELECT 1 FROM attempts e "
-               "WHERE e.job_id = a.job_id AND e.outcome = 'ok' "
-               "AND e.attempt_no < a.attempt_no AND e.tier <> f.tier)")
+_ESCALATION = ("CASE WHEN a.outcome = 'ok' AND a.tier <> f.tier THEN NOT EXISTS ("
+               "SELECT 1 FROM attempts e WHERE e.job_id = a.job_id AND e.outcome = 'ok' "
+               "AND e.attempt_no < a.attempt_no AND e.tier <> f.tier) ELSE false END")
+_FIRST_ANSWER = "a.outcome = 'ok' AND a.attempt_no = f.attempt_no"
 
 
-def _sums(rows: str, where: str) -> str:
+def _sums(rows: str) -> str:
     """The rollup's measures over ledger rows `rows` (aliased a), per batch and dimensions."""
     return f"""
         SELECT j.batch_id, a.tenant, a."user", a.feature, a.query_type,
@@ -53,32 +56,36 @@ def _sums(rows: str, where: str) -> str:
                coalesce(sum(a.cost_usd) FILTER (WHERE a.validated IS FALSE), 0)
                    AS rejected_cost_usd,
                count(*) FILTER (WHERE a.validated IS FALSE) AS validation_failures,
-               count(*) FILTER (WHERE a.outcome = 'ok' AND {_ESCALATION}) AS escalated_jobs,
-               coalesce(sum(a.input_tokens) FILTER (WHERE a.outcome = 'ok' AND {_FIRST_OK}), 0)
+               count(*) FILTER (WHERE {_ESCALATION}) AS escalated_jobs,
+               coalesce(sum(a.input_tokens) FILTER (WHERE {_FIRST_ANSWER}), 0)
                    AS first_input_tokens,
-               coalesce(sum(a.output_tokens) FILTER (WHERE a.outcome = 'ok' AND {_FIRST_OK}), 0)
+               coalesce(sum(a.output_tokens) FILTER (WHERE {_FIRST_ANSWER}), 0)
                    AS first_output_tokens
         FROM {rows} a
         JOIN jobs j ON j.id = a.job_id
-        LEFT JOIN LATERAL (SELECT e.tier FROM attempts e
+        LEFT JOIN LATERAL (SELECT e.tier, e.attempt_no FROM attempts e
                            WHERE e.job_id = a.job_id AND e.outcome = 'ok'
                            ORDER BY e.attempt_no LIMIT 1) f ON true
-        WHERE {where}
         GROUP BY j.batch_id, a.tenant, a."user", a.feature, a.query_type"""
 
 
 _QUOTED_KEYS = ", ".join(f'"{k}"' for k in KEYS)
-_REFRESH = text(f"""
-    WITH picked AS (
-        SELECT id FROM attempts
-        WHERE NOT rolled_up AND (outcome <> 'ok' OR validated IS NOT NULL)
-        ORDER BY id LIMIT :limit
+_AWAITING = "outcome = 'ok' AND validated IS NULL"
+_COUNT = text(f"""
+    WITH fresh AS (
+        SELECT * FROM attempts WHERE id > :low AND id <= :high
+    ), parked AS (
+        INSERT INTO ledger_pending (attempt_id) SELECT id FROM fresh WHERE {_AWAITING}
+        RETURNING 1
+    ), released AS (
+        DELETE FROM ledger_pending p USING attempts a
+        WHERE a.id = p.attempt_id AND NOT (a.outcome = 'ok' AND a.validated IS NULL)
+        RETURNING a.*
     ), counted AS (
-        UPDATE attempts SET rolled_up = true FROM picked WHERE attempts.id = picked.id
-        RETURNING attempts.*
+        SELECT * FROM fresh WHERE NOT ({_AWAITING}) UNION ALL SELECT * FROM released
     ), upserted AS (
         INSERT INTO ledger_rollup AS r ({_QUOTED_KEYS}, {", ".join(MEASURES)})
-        {_sums("counted", "true")}
+        {_sums("counted")}
         ON CONFLICT ({_QUOTED_KEYS}) DO UPDATE SET
         {", ".join(f"{m} = r.{m} + excluded.{m}" for m in MEASURES)}
         RETURNING 1
@@ -86,35 +93,50 @@ _REFRESH = text(f"""
     SELECT count(*) FROM counted""")
 
 
+def _high_water(db: Database) -> int:
+    """The highest ledger id below which every row is committed (see the module's note)."""
+    with db.session() as session:
+        session.execute(text("LOCK TABLE attempts IN SHARE MODE"))
+        return int(session.scalar(text("SELECT coalesce(max(id), 0) FROM attempts")) or 0)
+
+
 def refresh(db: Database, chunk: int = REFRESH_CHUNK, max_rows: int | None = None) -> int:
-    """Count settled ledger rows into the rollup, a chunk per transaction; returns how many.
-    Does nothing where another sweeper holds the lock, or on SQLite."""
+    """Count ledger rows into the rollup, `chunk` ids per transaction; returns how many rows
+    were counted. Sweepers queue on the watermark's row; SQLite has no rollup."""
     if db.dialect != "postgresql":
         return 0
+    high = _high_water(db)
     total = 0
     while max_rows is None or total < max_rows:
         with db.session() as session:
-            if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK}):
-                return total
-            counted = int(session.scalar(_REFRESH, {"limit": chunk}) or 0)
+            low = int(session.scalar(text(
+                "SELECT watermark FROM ledger_rollup_state WHERE id = 1 FOR UPDATE")) or 0)
+            upper = min(high, low + chunk)
+            counted = int(session.scalar(_COUNT, {"low": low, "high": upper}) or 0)
+            session.execute(text("UPDATE ledger_rollup_state SET watermark = :w WHERE id = 1"),
+                            {"w": max(low, upper)})
         total += counted
-        if counted < chunk:
+        if upper >= high:
             break
     return total
 
 
 def ledger_rows(batch_id: str | None = None) -> tuple[str, dict[str, Any]]:
     """SQL for the ledger's sums per batch and job dimensions, exact now: the rollup's rows and
-    those of the rows it has not counted yet (which carry `KEYS` and `MEASURES` columns)."""
+    those of the ledger rows it has not counted yet (with `KEYS` and `MEASURES` columns)."""
     params: dict[str, Any] = {}
-    rollup_where, tail_where = "true", "NOT a.rolled_up"
+    rollup_where = tail_where = "true"
     if batch_id is not None:
         params["batch_id"] = batch_id
         rollup_where = "batch_id = :batch_id"
-        tail_where += " AND j.batch_id = :batch_id"
+        tail_where = "j.batch_id = :batch_id"
+    tail = ("(SELECT * FROM attempts WHERE id > (SELECT watermark FROM ledger_rollup_state "
+            "WHERE id = 1) UNION ALL SELECT a.* FROM attempts a "
+            "JOIN ledger_pending p ON p.attempt_id = a.id)")
     columns = f"{_QUOTED_KEYS}, {', '.join(MEASURES)}"
+    sums = _sums(tail).replace("GROUP BY", f"WHERE {tail_where} GROUP BY")
     sql = (f"SELECT {columns} FROM ledger_rollup WHERE {rollup_where} UNION ALL "
-           f"SELECT {columns} FROM ({_sums('attempts', tail_where)}) tail")
+           f"SELECT {columns} FROM ({sums}) tail")
     return sql, params
 
 

@@ -21,8 +21,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -114,17 +112,12 @@ class Attempt(Base):
     validated: Mapped[bool | None] = mapped_column(Boolean, default=None)
     findings: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Counted into `ledger_rollup` (see jobs.ledger_rollup); rows not yet counted are read live.
-    rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("job_id", "attempt_no", name="uq_attempts_job_attempt"),
         Index("ix_attempts_ledger", "tenant", "feature", "query_type"),
         # Budgets and `tierline costs --since` sum the ledger since a date.
         Index("ix_attempts_created_at", "created_at"),
-        # The rows the rollup has not counted yet: few, however long the ledger.
-        Index("ix_attempts_not_rolled_up", "id", postgresql_where=text("NOT rolled_up"),
-              sqlite_where=text("NOT rolled_up")),
     )
 
 
@@ -172,6 +165,24 @@ class LedgerRollup(Base):
     escalated_jobs: Mapped[int] = mapped_column(BigInteger, default=0)
     first_input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     first_output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerRollupState(Base):
+    """How far the rollup has counted: every ledger row up to `watermark` is in it, or waits in
+    `ledger_pending` for its validation."""
+
+    __tablename__ = "ledger_rollup_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watermark: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerPending(Base):
+    """Ledger rows below the watermark not counted yet: answers awaiting validation."""
+
+    __tablename__ = "ledger_pending"
+
+    attempt_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
 
 
 class Feedback(Base):

@@ -1,8 +1,9 @@
 """ledger rollup and report indexes
 
 The cost ledger summed per batch and job dimensions (`ledger_rollup`, kept by the janitor's
-sweeps, see jobs.ledger_rollup), a marker on each ledger row once it is counted there, and
-covering indexes for a batch's status counts.
+sweeps, see jobs.ledger_rollup), how far it has counted (`ledger_rollup_state`, one row) and the
+rows below that mark still awaiting validation (`ledger_pending`), and covering indexes for a
+batch's status counts.
 
 Revision ID: 0005
 Revises: 0004
@@ -41,14 +42,17 @@ def upgrade() -> None:
     sa.Column('first_output_tokens', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('batch_id', 'tenant', 'user', 'feature', 'query_type')
     )
-    # A constant default: PostgreSQL adds the column without rewriting the table. Every
-    # existing row starts uncounted and is read live until a sweep counts it.
-    with op.batch_alter_table('attempts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('rolled_up', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-        batch_op.create_index('ix_attempts_not_rolled_up', ['id'], unique=False,
-                              postgresql_where=sa.text('NOT rolled_up'),
-                              sqlite_where=sa.text('NOT rolled_up'))
+    state = op.create_table('ledger_rollup_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('watermark', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    # Nothing counted yet: existing ledger rows are read live until a sweep counts them.
+    op.bulk_insert(state, [{'id': 1, 'watermark': 0}])
+    op.create_table('ledger_pending',
+    sa.Column('attempt_id', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('attempt_id')
+    )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index('ix_jobs_batch_status_tier', ['batch_id', 'status', 'current_tier'],
                               unique=False)
@@ -61,7 +65,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_results_batch_tier')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index('ix_jobs_batch_status_tier')
-    with op.batch_alter_table('attempts', schema=None) as batch_op:
-        batch_op.drop_index('ix_attempts_not_rolled_up')
-        batch_op.drop_column('rolled_up')
+    op.drop_table('ledger_pending')
+    op.drop_table('ledger_rollup_state')
     op.drop_table('ledger_rollup')
