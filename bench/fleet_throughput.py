@@ -164,8 +164,23 @@ def _per_job(value: float, jobs: int) -> float:
     return round(value / max(jobs, 1), 3)
 
 
+def _sql_census(log_dir: Path, workers: dict[str, int], jobs: int) -> dict[str, Any]:
+    """Statements per job by worker and kind, from bench/sql_census (warm-up jobs included)."""
+    by_worker: dict[str, dict[str, float]] = {}
+    for name, pid in workers.items():
+        path = log_dir / f"sql.{pid}.json"
+        if path.exists():
+            counts = json.loads(path.read_text())
+            by_worker[name] = {k: _per_job(v, jobs) for k, v in
+                               sorted(counts.items(), key=lambda x: -x[1])}
+    statements = sum(v for w in by_worker.values() for k, v in w.items() if k != "(transaction)")
+    transactions = sum(w.get("(transaction)", 0) for w in by_worker.values())
+    return {"statements_per_job": round(statements, 2),
+            "transactions_per_job": round(transactions, 2), "by_worker": by_worker}
+
+
 def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: FreshDatabase,
-                 log_dir: Path, timeout_s: float) -> dict[str, Any]:
+                 log_dir: Path, timeout_s: float, count_sql: bool = False) -> dict[str, Any]:
     import migrations
     from jobs.settings import Settings
     from workers.celery_app import create_app
@@ -175,6 +190,10 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
     env.update(TIERLINE_BROKER_URL=redis.url, TIERLINE_DATABASE_URL=db.url,
                TIERLINE_SIMULATOR_URL=f"http://127.0.0.1:{sim_port}", PYTHONUNBUFFERED="1")
+    if count_sql:
+        census = Path(__file__).resolve().parent / "sql_census"
+        env.update(PYTHONPATH=os.pathsep.join([str(census), str(ROOT)]),
+                   BENCH_SQL_CENSUS=str(log_dir / "sql"))
     settings = Settings(broker_url=redis.url, database_url=db.url,
                         simulator_url=env["TIERLINE_SIMULATOR_URL"])
     app = create_app(settings)
@@ -224,8 +243,10 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
                 {"b": batch}).all()}
     finally:
         poller.engine.dispose()
+        workers_started = procs.pids(list(FLEET))
         procs.stop()
         app.close()
+    sql = _sql_census(log_dir, workers_started, submitted + warm_jobs) if count_sql else None
     per_worker = {n: _per_job(cpu_delta(cpu_before[n], cpu_after[n]) * 1000, finished)
                   for n in workers}
     per_service = {n: _per_job(cpu_delta(svc_before[n], svc_after[n]) * 1000, finished)
@@ -250,6 +271,7 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
         "rss_after_mb": {n: round(v, 1) for n, v in rss_after.items()},
         "rss_growth_mb_by_worker": growth,
         "rss_growth_mb": max(growth.values()),
+        **({"sql_census": sql} if sql else {}),
     }
 
 
@@ -299,13 +321,16 @@ def main() -> None:
                         help="plain Celery chains (default: --jobs)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--timeout", type=float, default=None)
+    parser.add_argument("--count-sql", action="store_true",
+                        help="count each worker's SQL statements (bench/sql_census; costs CPU)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     timeout = args.timeout or 60 + args.jobs / 5
     log_dir = Path(tempfile.mkdtemp(prefix="tierline-fleet-bench-"))
     with private_redis() as redis:
         with fresh_database() as db:
-            fleet = run_tierline(args.jobs, args.warmup, args.seed, redis, db, log_dir, timeout)
+            fleet = run_tierline(args.jobs, args.warmup, args.seed, redis, db, log_dir, timeout,
+                                 args.count_sql)
         baseline = run_baseline(args.baseline_jobs or args.jobs, redis, log_dir, timeout)
     print(f"tierline: {fleet['finished']}/{fleet['jobs']} jobs in {fleet['seconds']} s "
           f"= {fleet['jobs_per_s']} jobs/s (submit {fleet['submit_jobs_per_s']} jobs/s); "
@@ -314,6 +339,8 @@ def main() -> None:
     print(f"  CPU ms/job, services: {fleet['cpu_ms_per_job_by_service']}")
     print(f"  DB transactions/job {fleet['db_transactions_per_job']}, Redis commands/job "
           f"{fleet['redis_commands_per_job']} {fleet['redis_top_commands_per_job']}")
+    if "sql_census" in fleet:
+        print(f"  SQL per job (census, warm-up included): {fleet['sql_census']}")
     print(f"  worker RSS MB before {fleet['rss_before_mb']}, after {fleet['rss_after_mb']}")
     print(f"plain Celery, 4 hops: {baseline['finished']}/{baseline['jobs']} in "
           f"{baseline['seconds']} s = {baseline['jobs_per_s']} jobs/s, "

@@ -38,7 +38,7 @@ BATCH = "00000000-0000-4000-8000-000000000001"
 CALLS_PER_JOB = 2.5  # 1 to 4 calls a job
 
 
-def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, int]:
+def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, float]:
     from jobs.db import Database
 
     jobs = max(batch_jobs, int(ledger_rows / CALLS_PER_JOB))
@@ -113,6 +113,7 @@ def sweep(url: str) -> tuple[float, int]:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE attempts"))
         conn.execute(text("VACUUM ANALYZE ledger_rollup"))
+        conn.execute(text("VACUUM ANALYZE ledger_pending"))
     db.dispose()
     return seconds, counted
 

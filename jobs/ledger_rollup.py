@@ -130,9 +130,12 @@ def ledger_rows(batch_id: str | None = None) -> tuple[str, dict[str, Any]]:
         params["batch_id"] = batch_id
         rollup_where = "batch_id = :batch_id"
         tail_where = "j.batch_id = :batch_id"
+    # The planner cannot know the watermark: a bounded range makes it expect few rows and walk
+    # the primary key; OFFSET 0 keeps the pending rows fetched one by one by their ids.
     tail = ("(SELECT * FROM attempts WHERE id > (SELECT watermark FROM ledger_rollup_state "
-            "WHERE id = 1) UNION ALL SELECT a.* FROM attempts a "
-            "JOIN ledger_pending p ON p.attempt_id = a.id)")
+            "WHERE id = 1) AND id <= (SELECT 9223372036854775807) "
+            "UNION ALL SELECT a.* FROM ledger_pending p CROSS JOIN LATERAL "
+            "(SELECT * FROM attempts WHERE attempts.id = p.attempt_id OFFSET 0) a)")
     columns = f"{_QUOTED_KEYS}, {', '.join(MEASURES)}"
     sums = _sums(tail).replace("GROUP BY", f"WHERE {tail_where} GROUP BY")
     sql = (f"SELECT {columns} FROM ledger_rollup WHERE {rollup_where} UNION ALL "
