@@ -91,14 +91,13 @@ def rejection_reasons(attempts: Sequence[Attempt], feedback: Sequence[Feedback] 
     return reasons
 
 
-def total_cost(attempts: Sequence[Attempt]) -> Decimal:
-    return sum((Decimal(a.cost_usd) for a in attempts), Decimal(0))
-
-
 def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, validated: bool,
                   findings: list[dict[str, Any]]) -> None:
     """The job's one result row: inserted, or replaced when the job is run again."""
-    attempts = attempts_of(session, job.id)
+    # One aggregate instead of loading every ledger row of the job again.
+    calls, spent = session.execute(
+        select(func.count(), func.coalesce(func.sum(Attempt.cost_usd), 0))
+        .where(Attempt.job_id == job.id)).one()
     values = {
         "job_id": job.id,
         "batch_id": job.batch_id,
@@ -107,8 +106,8 @@ def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, val
         "attempt_no": attempt.attempt_no,
         "provider": attempt.provider,
         "model": attempt.model,
-        "total_cost_usd": total_cost(attempts),
-        "attempts": len(attempts),
+        "total_cost_usd": Decimal(str(spent)),
+        "attempts": int(calls),
         "validated": validated,
         "findings": findings,
         "finished_at": utcnow(),
