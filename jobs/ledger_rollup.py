@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from jobs.db import Database
@@ -35,7 +36,7 @@ MEASURES = ("jobs", "calls", "failed_calls", "input_tokens", "output_tokens", "c
             "first_input_tokens", "first_output_tokens")
 # Rows counted per transaction by `refresh`: a first sweep over a long ledger commits as it goes.
 REFRESH_CHUNK = 100_000
-_LOCK = 0x7469_6572_6C69  # one sweeper at a time (pg_try_advisory_xact_lock)
+LOCK_TIMEOUT_MS = 500
 
 _ESCALATION = ("CASE WHEN a.outcome = 'ok' AND a.tier <> f.tier THEN NOT EXISTS ("
                "SELECT 1 FROM attempts e WHERE e.job_id = a.job_id AND e.outcome = 'ok' "
@@ -93,11 +94,19 @@ _COUNT = text(f"""
     SELECT count(*) FROM counted""")
 
 
-def _high_water(db: Database) -> int:
-    """The highest ledger id below which every row is committed (see the module's note)."""
-    with db.session() as session:
-        session.execute(text("LOCK TABLE attempts IN SHARE MODE"))
-        return int(session.scalar(text("SELECT coalesce(max(id), 0) FROM attempts")) or 0)
+def _high_water(db: Database) -> int | None:
+    """The highest ledger id below which every row is committed (see the module's note), or
+    None when a long transaction holds the ledger: waiting for it would queue every step's
+    ledger writes behind this lock, so the sweep is skipped instead."""
+    try:
+        with db.session() as session:
+            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
+            session.execute(text("LOCK TABLE attempts IN SHARE MODE"))
+            return int(session.scalar(text("SELECT coalesce(max(id), 0) FROM attempts")) or 0)
+    except OperationalError as exc:
+        if "lock timeout" in str(exc):
+            return None
+        raise
 
 
 def refresh(db: Database, chunk: int = REFRESH_CHUNK, max_rows: int | None = None) -> int:
@@ -106,6 +115,8 @@ def refresh(db: Database, chunk: int = REFRESH_CHUNK, max_rows: int | None = Non
     if db.dialect != "postgresql":
         return 0
     high = _high_water(db)
+    if high is None:
+        return 0
     total = 0
     while max_rows is None or total < max_rows:
         with db.session() as session:

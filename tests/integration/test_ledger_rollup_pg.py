@@ -102,3 +102,16 @@ def test_an_answer_judged_after_a_sweep_is_counted_by_the_next(
     with monkeypatch.context() as patch:
         live(patch)
         assert before == after == figures(db, batches)
+
+
+def test_a_sweep_does_not_queue_behind_a_long_ledger_transaction(db: Database) -> None:
+    fill_ledger(db, seed=3)
+    with db.session() as writer:  # a step's transaction, still open, holding the ledger
+        job = writer.query(Job).first()
+        assert job is not None
+        writer.add(Attempt(job_id=job.id, attempt_no=99, tier=1, provider="p", model="m",
+                           tenant=job.tenant, user=job.user, feature=job.feature,
+                           query_type=job.query_type, outcome="RateLimited"))
+        writer.flush()
+        assert refresh(db) == 0
+    assert refresh(db) > 0
