@@ -179,8 +179,29 @@ def _sql_census(log_dir: Path, workers: dict[str, int], jobs: int) -> dict[str, 
             "transactions_per_job": round(transactions, 2), "by_worker": by_worker}
 
 
+def _start_profilers(py_spy: str, workers: dict[str, int],
+                     log_dir: Path) -> list[subprocess.Popen[bytes]]:
+    """py-spy sampling each worker until stopped: the stacks holding the GIL, i.e. its Python CPU."""
+    return [subprocess.Popen([py_spy, "record", "--pid", str(pid), "--format", "raw",
+                              "--rate", "50", "--gil", "--output",
+                              str(log_dir / f"profile-{name}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name, pid in workers.items() if name in {"route", "tier1", "validate", "tier2"}]
+
+
+def _stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+    for profiler in profilers:
+        try:
+            profiler.wait(30)
+        except subprocess.TimeoutExpired:
+            profiler.kill()
+
+
 def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: FreshDatabase,
-                 log_dir: Path, timeout_s: float, count_sql: bool = False) -> dict[str, Any]:
+                 log_dir: Path, timeout_s: float, count_sql: bool = False,
+                 py_spy: str | None = None) -> dict[str, Any]:
     import migrations
     from jobs.settings import Settings
     from workers.celery_app import create_app
@@ -223,9 +244,11 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
         cpu_before = {n: cpu_of([p]) for n, p in workers.items()}
         svc_before = {n: cpu_of(p.values()) for n, p in services.items()}
 
+        profilers = _start_profilers(py_spy, workers, log_dir) if py_spy else []
         batch, submitted, submit_s = _submit(path, settings)
         finished, waited = _wait_until(lambda: poller.finished(batch), submitted, timeout_s)
         elapsed = submit_s + waited
+        _stop_profilers(profilers)
 
         cpu_after = {n: cpu_of([p]) for n, p in workers.items()}
         svc_after = {n: cpu_of(p.values()) for n, p in services.items()}
@@ -323,6 +346,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=None)
     parser.add_argument("--count-sql", action="store_true",
                         help="count each worker's SQL statements (bench/sql_census; costs CPU)")
+    parser.add_argument("--py-spy", help="path of py-spy: sample the route, tier-1, tier-2 and "
+                        "validate workers during the run (profile-*.txt in the logs folder)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     timeout = args.timeout or 60 + args.jobs / 5
@@ -330,7 +355,7 @@ def main() -> None:
     with private_redis() as redis:
         with fresh_database() as db:
             fleet = run_tierline(args.jobs, args.warmup, args.seed, redis, db, log_dir, timeout,
-                                 args.count_sql)
+                                 args.count_sql, args.py_spy)
         baseline = run_baseline(args.baseline_jobs or args.jobs, redis, log_dir, timeout)
     print(f"tierline: {fleet['finished']}/{fleet['jobs']} jobs in {fleet['seconds']} s "
           f"= {fleet['jobs_per_s']} jobs/s (submit {fleet['submit_jobs_per_s']} jobs/s); "
