@@ -201,7 +201,7 @@ def _stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
 
 def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: FreshDatabase,
                  log_dir: Path, timeout_s: float, count_sql: bool = False,
-                 py_spy: str | None = None) -> dict[str, Any]:
+                 py_spy: str | None = None, events: bool = True) -> dict[str, Any]:
     import migrations
     from jobs.settings import Settings
     from workers.celery_app import create_app
@@ -210,13 +210,14 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
     sim_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
     env.update(TIERLINE_BROKER_URL=redis.url, TIERLINE_DATABASE_URL=db.url,
-               TIERLINE_SIMULATOR_URL=f"http://127.0.0.1:{sim_port}", PYTHONUNBUFFERED="1")
+               TIERLINE_SIMULATOR_URL=f"http://127.0.0.1:{sim_port}", PYTHONUNBUFFERED="1",
+               TIERLINE_TASK_EVENTS=str(events).lower())
     if count_sql:
         census = Path(__file__).resolve().parent / "sql_census"
         env.update(PYTHONPATH=os.pathsep.join([str(census), str(ROOT)]),
                    BENCH_SQL_CENSUS=str(log_dir / "sql"))
     settings = Settings(broker_url=redis.url, database_url=db.url,
-                        simulator_url=env["TIERLINE_SIMULATOR_URL"])
+                        simulator_url=env["TIERLINE_SIMULATOR_URL"], task_events=events)
     app = create_app(settings)
     app.set_current()
     app.set_default()
@@ -348,6 +349,8 @@ def main() -> None:
                         help="count each worker's SQL statements (bench/sql_census; costs CPU)")
     parser.add_argument("--py-spy", help="path of py-spy: sample the route, tier-1, tier-2 and "
                         "validate workers during the run (profile-*.txt in the logs folder)")
+    parser.add_argument("--no-events", action="store_true",
+                        help="run the fleet with TIERLINE_TASK_EVENTS=false")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     timeout = args.timeout or 60 + args.jobs / 5
@@ -355,7 +358,7 @@ def main() -> None:
     with private_redis() as redis:
         with fresh_database() as db:
             fleet = run_tierline(args.jobs, args.warmup, args.seed, redis, db, log_dir, timeout,
-                                 args.count_sql, args.py_spy)
+                                 args.count_sql, args.py_spy, not args.no_events)
         baseline = run_baseline(args.baseline_jobs or args.jobs, redis, log_dir, timeout)
     print(f"tierline: {fleet['finished']}/{fleet['jobs']} jobs in {fleet['seconds']} s "
           f"= {fleet['jobs_per_s']} jobs/s (submit {fleet['submit_jobs_per_s']} jobs/s); "
@@ -376,7 +379,8 @@ def main() -> None:
     headline = {k: fleet[k] for k in ("jobs", "jobs_per_s", "cpu_ms_per_job",
                                       "db_transactions_per_job", "redis_commands_per_job",
                                       "submit_jobs_per_s", "rss_growth_mb")}
-    figures = {**headline, "celery_baseline_jobs_per_s": baseline["jobs_per_s"],
+    figures = {**headline, "task_events": not args.no_events,
+               "celery_baseline_jobs_per_s": baseline["jobs_per_s"],
                "celery_baseline_cpu_ms_per_job": baseline["cpu_ms_per_job"],
                "ratio_to_celery": round(ratio, 3) if ratio else None,
                "fleet": fleet, "celery_baseline": baseline, "logs": str(log_dir)}

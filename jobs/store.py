@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -112,14 +113,21 @@ def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, val
         "findings": findings,
         "finished_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
+    session.execute(_result_upsert(session.get_bind().dialect.name), values)
+
+
+_RESULT_VALUES = ("batch_id", "output", "tier", "attempt_no", "provider", "model",
+                  "total_cost_usd", "attempts", "validated", "findings", "finished_at")
+
+
+@lru_cache(maxsize=4)
+def _result_upsert(dialect: str) -> Any:
+    """One statement per dialect, its values bound at execution: SQLAlchemy compiles it once,
+    instead of building and compiling a fresh statement with the values inlined per result."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Result).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["job_id"],
-        set_={k: statement.excluded[k] for k in values if k != "job_id"},
-    )
-    session.execute(statement)
+    statement = insert(Result)
+    return statement.on_conflict_do_update(
+        index_elements=["job_id"], set_={k: statement.excluded[k] for k in _RESULT_VALUES})
 
 
 def unfinished_jobs(

@@ -64,9 +64,10 @@ def create_app(settings: Settings) -> Celery:
         # idempotent); their messages come back from the broker, or from the janitor when the
         # broker lost them. Cancelling them would only redo the same work.
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        # Flower shows progress from these events.
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        # Flower shows progress from these events (TIERLINE_TASK_EVENTS=false turns them off; a
+        # running Flower still turns the workers' own events on).
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
         task_serializer="json",
         accept_content=["json"],
         worker_hijack_root_logger=False,
