@@ -16,10 +16,11 @@ from rich.progress import Progress
 from rich.table import Table
 
 from cli.context import Context, open_context
-from jobs.intake import InvalidInput
+from jobs.intake import InvalidInput, read_jobs
 from jobs.ledger_rollup import refresh as refresh_ledger_rollup
 from jobs.quality import quality_report
 from jobs.reports import RESULT_COLUMNS, BatchStatus, batch_status, result_rows
+from jobs.settings import Settings
 from jobs.tables import Job
 from jobs.tiers import load_tiers
 from tasks.feedback import FeedbackError, give_feedback
@@ -82,15 +83,20 @@ def wait_for_batch(ctx: Context, batch_id: str, total: int, timeout_s: float) ->
 def submit(source: Path, task: str | None, schema_path: Path | None, labels: str | None,
            wait: bool | None) -> None:
     """Submit jobs from a JSONL or CSV file, or a folder of text files; prints the batch id."""
-    ctx = open_context()
-    embedded = ctx.settings.embedded
+    settings = Settings()
+    schema = _load_schema(schema_path)
+    label_list = [x.strip() for x in labels.split(",")] if labels else None
     try:
+        if settings.database_url is None:
+            # The embedded home is created on first use: a bad file must not create it.
+            read_jobs(source, task=task, schema=schema, labels=label_list)
+        ctx = open_context(settings)
+        embedded = ctx.settings.embedded
         with Progress(console=err, transient=True) as progress:
             bar = progress.add_task("submitting", total=None)
             receipt = submit_file(
                 ctx.db, source, tiers=load_tiers(ctx.settings.tiers_file), task=task,
-                schema=_load_schema(schema_path),
-                labels=[x.strip() for x in labels.split(",")] if labels else None,
+                schema=schema, labels=label_list,
                 on_progress=lambda stage, n: progress.update(bar, completed=n,
                                                              description=stage),
             )
