@@ -25,5 +25,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/validation.py
+	$(BIN)/python bench/validation.py --cases data/cases/kleister.jsonl
+	$(BIN)/python bench/validation.py --cases data/cases/documents.jsonl
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/transport.py

@@ -1,6 +1,7 @@
 """How well the validate step catches wrong tier-1 answers, and what it costs.
 
     python bench/validation.py [--n 1000] [--seed 0] [--repeat 3] [--json]
+    python bench/validation.py --cases FILE [--json]   (see bench/cases/run.py)
 
 1. A sample workload (`jobs.sample`) with known answers is put to the simulated tier-1 model
    (`providers.simulator`, the same pure function the simulator server uses). Each answer is
@@ -305,13 +306,29 @@ def report(result: dict[str, Any]) -> None:
               f"{result['gsm8k_validate_right_flagged']}")
 
 
+def _run_cases(path: Path, splits: int, seed: int, as_json: bool) -> int:
+    from bench.cases.run import report as report_cases
+    from bench.cases.run import run_cases
+
+    result, rows = run_cases(path, splits, seed)
+    report_cases(result, rows)
+    print()
+    publish(f"validation_cases_{path.stem}", result, as_json)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="timed validate calls per job")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON last")
+    parser.add_argument("--cases", type=Path, default=None,
+                        help="a JSONL file of cases (bench/cases): accept and catch rates on it")
+    parser.add_argument("--splits", type=int, default=20, help="random halvings, with --cases")
     args = parser.parse_args(argv)
+    if args.cases is not None:
+        return _run_cases(args.cases, args.splits, args.seed, args.json)
     result = run_workload(args.n, args.seed, max(1, args.repeat)) | run_gsm8k()
     report(result)
     print()

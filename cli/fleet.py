@@ -24,6 +24,7 @@ from jobs.settings import Settings
 from jobs.tables import Job
 from jobs.tiers import load_tiers
 from tasks.feedback import FeedbackError, give_feedback
+from tasks.janitor import janitor_idle_s
 from tasks.publish import CeleryPublisher
 from tasks.submit import requeue, submit_file
 from workers.embedded import embedded_worker
@@ -161,16 +162,27 @@ def results(batch_id: str, fmt: str) -> None:
 @click.command(name="requeue")
 @click.argument("batch_id", required=False)
 @click.option("--idle-for", type=float, default=None,
-              help="only jobs untouched for this many seconds")
+              help="only jobs untouched for this many seconds (with --every, default: "
+                   "derived from the slowest step, see tasks.janitor)")
 @click.option("--every", type=float, default=None,
               help="keep sweeping, every this many seconds (the fleet's janitor)")
 def requeue_command(batch_id: str | None, idle_for: float | None, every: float | None) -> None:
     """Re-publish the next message of unfinished jobs (after a broker or a worker was lost)."""
     ctx = open_context()
+    if idle_for is None and every is not None:
+        idle_for = janitor_idle_s(load_tiers(ctx.settings.tiers_file))
     idle = timedelta(seconds=idle_for) if idle_for is not None else None
     while True:
-        count = requeue(ctx.db, batch_id, idle_for=idle)
-        refresh_ledger_rollup(ctx.db)  # the sweeper also keeps the reports' rollup current
+        try:
+            count = requeue(ctx.db, batch_id, idle_for=idle)
+            refresh_ledger_rollup(ctx.db)  # the sweeper also keeps the reports' rollup current
+        except Exception as exc:
+            if every is None:
+                raise
+            # The janitor outlives outages of the database and the broker it sweeps.
+            click.echo(f"sweep failed, trying again in {every:g} s: {exc!r}", err=True)
+            time.sleep(every)
+            continue
         if count or every is None:
             click.echo(f"re-published {count} job(s)")
         if every is None:

@@ -12,7 +12,8 @@ Rows commit out of id order (ids are taken at insert), so the mark is taken unde
 every row at or below the mark is committed, and later rows get higher ids.
 
 What each row adds, decided from the row and the rows of its job before it (numbered in order
-under the job's lock, so nothing later changes it):
+under the job's lock; a row reserved ahead of its call, `in_flight`, holds back its job's later
+rows until it is recorded, so nothing later changes what was counted):
 - a job: its ledger row number 1;
 - its first answer: the first `ok` row, whose tokens say what the job needed;
 - an escalation: the first `ok` row on a tier other than the first answer's.
@@ -71,19 +72,34 @@ def _sums(rows: str) -> str:
 
 
 _QUOTED_KEYS = ", ".join(f'"{k}"' for k in KEYS)
-_AWAITING = "outcome = 'ok' AND validated IS NULL"
+# What the sums read of a ledger row.
+_ATTEMPT_COLUMNS = ("id, job_id, attempt_no, tier, tenant, \"user\", feature, query_type, "
+                    "input_tokens, output_tokens, cost_usd, outcome, validated")
+
+
+def _awaiting(row: str) -> str:
+    """A ledger row that may still change, or whose marks may: an answer not yet validated, a
+    call reserved and not yet recorded (`in_flight`, written ahead of the call), or any row of a
+    job with such a reserved row before it (that row may yet become the job's first answer)."""
+    return (f"(({row}.outcome = 'ok' AND {row}.validated IS NULL) OR {row}.outcome = 'in_flight' "
+            f"OR EXISTS (SELECT 1 FROM attempts b WHERE b.job_id = {row}.job_id "
+            f"AND b.attempt_no < {row}.attempt_no AND b.outcome = 'in_flight'))")
+
+
 _COUNT = text(f"""
     WITH fresh AS (
-        SELECT * FROM attempts WHERE id > :low AND id <= :high
+        SELECT f.*, {_awaiting("f")} AS awaiting FROM attempts f
+        WHERE f.id > :low AND f.id <= :high
     ), parked AS (
-        INSERT INTO ledger_pending (attempt_id) SELECT id FROM fresh WHERE {_AWAITING}
+        INSERT INTO ledger_pending (attempt_id) SELECT id FROM fresh WHERE awaiting
         RETURNING 1
     ), released AS (
         DELETE FROM ledger_pending p USING attempts a
-        WHERE a.id = p.attempt_id AND NOT (a.outcome = 'ok' AND a.validated IS NULL)
+        WHERE a.id = p.attempt_id AND NOT {_awaiting("a")}
         RETURNING a.*
     ), counted AS (
-        SELECT * FROM fresh WHERE NOT ({_AWAITING}) UNION ALL SELECT * FROM released
+        SELECT {_ATTEMPT_COLUMNS} FROM fresh WHERE NOT awaiting
+        UNION ALL SELECT {_ATTEMPT_COLUMNS} FROM released
     ), upserted AS (
         INSERT INTO ledger_rollup AS r ({_QUOTED_KEYS}, {", ".join(MEASURES)})
         {_sums("counted")}

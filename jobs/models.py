@@ -56,6 +56,39 @@ class JobStatus(enum.StrEnum):
 
 TERMINAL_STATUSES = frozenset({JobStatus.DONE, JobStatus.NEEDS_REVIEW, JobStatus.FAILED})
 
+_S = JobStatus
+# Every move a job may make, written down once; `jobs.store.set_status` refuses any other.
+# A step moves a job only from the state it expects, so a late or repeated delivery finds the
+# job elsewhere and changes nothing. RUNNING -> RUNNING is a tier re-claimed by a redelivered
+# message (its worker died mid-call); nothing leaves a terminal state but feedback.
+TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    _S.QUEUED: frozenset({_S.ROUTED, _S.FAILED}),
+    _S.ROUTED: frozenset({_S.RUNNING, _S.FAILED}),
+    _S.RUNNING: frozenset({_S.RUNNING, _S.VALIDATING, _S.ROUTED, _S.FAILED}),
+    _S.VALIDATING: frozenset({_S.DONE, _S.NEEDS_REVIEW, _S.ROUTED, _S.FAILED}),
+    _S.DONE: frozenset(),
+    _S.NEEDS_REVIEW: frozenset(),
+    _S.FAILED: frozenset(),
+}
+# A reviewer's bad verdict re-runs a finished job one tier up, or leaves it for a person.
+FEEDBACK_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    _S.DONE: frozenset({_S.ROUTED, _S.NEEDS_REVIEW}),
+    _S.NEEDS_REVIEW: frozenset({_S.ROUTED, _S.NEEDS_REVIEW}),
+    _S.FAILED: frozenset({_S.ROUTED, _S.NEEDS_REVIEW}),
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A job asked to move where the state machine does not go (a bug, never a redelivery:
+    steps check the state they expect before moving a job)."""
+
+
+def check_transition(current: JobStatus, new: JobStatus, by_feedback: bool = False) -> None:
+    allowed = TRANSITIONS[current] | (FEEDBACK_TRANSITIONS.get(current, frozenset())
+                                      if by_feedback else frozenset())
+    if new not in allowed:
+        raise IllegalTransition(f"a {current.value} job cannot become {new.value}")
+
 
 class Level(enum.StrEnum):
     LOW = "low"

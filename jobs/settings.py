@@ -41,9 +41,17 @@ class Settings(BaseSettings):
     judge_fraction: float = Field(default=0.0, ge=0, le=1)
     judge_fraction_by_feature: dict[str, float] = Field(default_factory=dict)
 
-    # Seconds a Redis-delivered message may stay unacknowledged before redelivery; longer than
-    # the slowest task so a healthy worker is never raced by a redelivery.
-    visibility_timeout_s: int = 3600
+    # Seconds a Redis-delivered message may stay unacknowledged before Redis hands it out
+    # again. Short, so that a killed worker's messages come back within a minute; a live
+    # worker's heartbeat (workers.heartbeat) keeps renewing the messages it holds, however
+    # long their tasks take.
+    visibility_timeout_s: int = Field(default=30, ge=5)
+    # Database and broker outages are waited out this long (retries with backoff) before a
+    # job is failed for them.
+    outage_window_s: float = Field(default=120.0, ge=0)
+    # A step of a job that started this many times without finishing (it crashed, or killed
+    # its worker) is quarantined: the job fails with the reason.
+    poison_deliveries: int = Field(default=5, ge=1)
     max_provider_retries: int = 3
     # Circuit breakers (routing.breaker): an endpoint that fails this many times in a row is
     # passed over for `breaker_open_s`, then probed with one call. Shared through Redis when the

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from jobs.bulk import BatchWriter, canonical_json, content_key
 from jobs.bulk import SubmitReceipt as SubmitReceipt
 from jobs.intake import InvalidInput
-from jobs.models import JobSpec, JobStatus
+from jobs.models import JobSpec, JobStatus, check_transition
 from jobs.tables import Attempt, Feedback, Job, Result, utcnow
 
 
@@ -52,12 +52,14 @@ def lock_job(session: Session, job_id: str) -> Job | None:
     return session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
 
 
-def set_status(job: Job, status: JobStatus, reason: str | None = None) -> None:
+def set_status(job: Job, status: JobStatus, reason: str | None = None, *,
+               by_feedback: bool = False) -> None:
+    """Move the job, or raise `IllegalTransition` (the table in `jobs.models`)."""
+    check_transition(JobStatus(job.status), status, by_feedback)
     job.status = status.value
     job.status_reason = reason
     job.updated_at = utcnow()
-    if status.terminal:
-        job.finished_at = utcnow()
+    job.finished_at = utcnow() if status.terminal else None
 
 
 def next_attempt_no(session: Session, job_id: str) -> int:

@@ -31,6 +31,14 @@ class Endpoint(BaseModel):
     api_key_env: str | None = None
     # Providers that may see documents marked sensitive are listed per tenant; this names the host.
     host: str | None = None
+    # The provider's limits for this key, kept fleet-wide (routing.limiter): requests and
+    # tokens per minute, and calls in flight at once. None: unlimited.
+    rpm: int | None = Field(default=None, gt=0)
+    tpm: int | None = Field(default=None, gt=0)
+    max_in_flight: int | None = Field(default=None, gt=0)
+    # A call over a limit waits for its turn, or goes to the next endpoint of the chain
+    # ("next"; the last endpoint of a chain always waits).
+    when_limited: Literal["wait", "next"] = "wait"
 
     @property
     def label(self) -> str:

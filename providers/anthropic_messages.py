@@ -8,21 +8,34 @@ from typing import Any
 
 from jobs.tiers import Endpoint
 from providers.base import Completion, CompletionRequest
-from providers.sdk_errors import translate
+from providers.errors import MalformedResponse, ProviderError
+from providers.sdk_errors import translate, unusable
 
 # Anthropic says max_tokens where the chat-completions APIs say length.
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
 
-def _completion(response: Any, latency_s: float, provider: str) -> Completion:
-    text = "".join(block.text for block in response.content if block.type == "text")
-    stop = response.stop_reason or "end_turn"
+def _completion(response: Any, latency_s: float, provider: str, endpoint: str) -> Completion:
+    """The answer, or MalformedResponse when there is none to use: a body that is not a
+    message, no content blocks, or no text in them (an empty answer is a failed call)."""
+    try:
+        text = "".join(block.text for block in response.content if block.type == "text")
+        stop = response.stop_reason or "end_turn"
+        input_tokens, output_tokens = response.usage.input_tokens, response.usage.output_tokens
+        model = response.model
+    except ProviderError:
+        raise
+    except Exception as exc:
+        raise unusable(exc, endpoint) from exc
+    if not text.strip():
+        raise MalformedResponse(f"{endpoint}: answer has no text (stop_reason {stop!r})",
+                                endpoint=endpoint)
     return Completion(
         text=text,
-        input_tokens=response.usage.input_tokens,
-        output_tokens=response.usage.output_tokens,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
         latency_s=latency_s,
-        model=response.model,
+        model=model,
         provider=provider,
         finish_reason=_FINISH.get(stop, stop),
     )
@@ -54,7 +67,11 @@ class AnthropicProvider:
             response = self._client.messages.create(**self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
-        return _completion(response, time.perf_counter() - started, self.name)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # The SDK could not read the body at all (truncated JSON, not JSON).
+            raise unusable(exc, self.endpoint.label) from exc
+        return _completion(response, time.perf_counter() - started, self.name,
+                           self.endpoint.label)
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
@@ -62,4 +79,8 @@ class AnthropicProvider:
             response = await self._aclient.messages.create(**self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
-        return _completion(response, time.perf_counter() - started, self.name)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # The SDK could not read the body at all (truncated JSON, not JSON).
+            raise unusable(exc, self.endpoint.label) from exc
+        return _completion(response, time.perf_counter() - started, self.name,
+                           self.endpoint.label)

@@ -12,7 +12,8 @@ from typing import Any
 
 from jobs.tiers import Endpoint
 from providers.base import Completion, CompletionRequest
-from providers.sdk_errors import translate
+from providers.errors import MalformedResponse, ProviderError
+from providers.sdk_errors import translate, unusable
 
 
 def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
@@ -21,15 +22,31 @@ def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
     return messages
 
 
-def _completion(response: Any, latency_s: float, provider: str) -> Completion:
-    choice = response.choices[0]
-    usage = response.usage
+def _completion(response: Any, latency_s: float, provider: str, endpoint: str) -> Completion:
+    """The answer, or MalformedResponse when there is none to use: a body that is not a chat
+    completion (an HTML page, cut short), no choices, or an empty message."""
+    try:
+        choices = response.choices
+        if not choices:
+            raise MalformedResponse(f"{endpoint}: answer has no choices", endpoint=endpoint)
+        choice = choices[0]
+        text = choice.message.content
+        usage = response.usage
+        model = response.model
+    except ProviderError:
+        raise
+    except Exception as exc:
+        raise unusable(exc, endpoint) from exc
+    if not isinstance(text, str) or not text.strip():
+        raise MalformedResponse(f"{endpoint}: answer is empty "
+                                f"(finish_reason {getattr(choice, 'finish_reason', None)!r})",
+                                endpoint=endpoint)
     return Completion(
-        text=choice.message.content or "",
+        text=text,
         input_tokens=usage.prompt_tokens if usage else 0,
         output_tokens=usage.completion_tokens if usage else 0,
         latency_s=latency_s,
-        model=response.model,
+        model=model,
         provider=provider,
         finish_reason=choice.finish_reason or "stop",
     )
@@ -58,7 +75,11 @@ class ChatCompletionsProvider:
             response = self._client.chat.completions.create(**self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
-        return _completion(response, time.perf_counter() - started, self.name)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # The SDK could not read the body at all (truncated JSON, not JSON).
+            raise unusable(exc, self.endpoint.label) from exc
+        return _completion(response, time.perf_counter() - started, self.name,
+                           self.endpoint.label)
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
@@ -66,4 +87,8 @@ class ChatCompletionsProvider:
             response = await self._aclient.chat.completions.create(**self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
-        return _completion(response, time.perf_counter() - started, self.name)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # The SDK could not read the body at all (truncated JSON, not JSON).
+            raise unusable(exc, self.endpoint.label) from exc
+        return _completion(response, time.perf_counter() - started, self.name,
+                           self.endpoint.label)

@@ -21,8 +21,17 @@ def _retry_after(exc: Exception) -> float | None:
         return None
 
 
+def unusable(exc: BaseException, endpoint: str) -> errors.MalformedResponse:
+    """Anything that went wrong reading a 200 answer (a body that is not the API's JSON, a
+    field missing or of the wrong type) is that call's failure, never the caller's crash."""
+    return errors.MalformedResponse(f"{endpoint}: unusable answer: {type(exc).__name__}: {exc}",
+                                    endpoint=endpoint)
+
+
 def translate(exc: Exception, sdk: ModuleType, endpoint: str) -> errors.ProviderError:
     """The fleet's error for an SDK exception (anything unknown counts as retryable)."""
+    if isinstance(exc, sdk.APIResponseValidationError):
+        return unusable(exc, endpoint)
     message = f"{endpoint}: {type(exc).__name__}: {exc}"
     # Timeout is a subclass of connection error in these SDKs: test it first.
     if isinstance(exc, sdk.APITimeoutError):

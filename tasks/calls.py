@@ -1,8 +1,10 @@
 """Calling a tier: its endpoints in order until one answers (the fallback chain), passing over
-those whose circuit breaker is open."""
+those whose circuit breaker is open, and keeping each endpoint's rate limits (`routing.limiter`):
+a call over a limit waits its turn, or goes to the next endpoint when the tiers file says so."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,9 +12,14 @@ from decimal import Decimal
 
 from jobs.tiers import Endpoint
 from providers.base import Completion, CompletionRequest, Provider
-from providers.errors import CircuitOpen, ProviderError
+from providers.errors import CircuitOpen, ProviderError, Throttled, UnexpectedFailure
 from providers.pricing import cost_usd
 from routing.breaker import Breakers
+from routing.limiter import Admission, Limiter, estimated_tokens
+
+# The longest a call waits for its turn under a rate limit before the tier counts as failed
+# (retryably: the job tries again later).
+MAX_LIMIT_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -36,12 +43,17 @@ class CallRecord:
 
     @property
     def called(self) -> bool:
-        """False for an endpoint passed over because its breaker is open: no call, no ledger."""
-        return not isinstance(self.error, CircuitOpen)
+        """False for an endpoint passed over (its breaker open, or its rate limit reached):
+        no call, no ledger row."""
+        return not isinstance(self.error, CircuitOpen | Throttled)
 
 
-def _failed(endpoint: Endpoint, exc: ProviderError, started: float) -> CallRecord:
-    return CallRecord(endpoint, None, exc, time.perf_counter() - started)
+def _failed(endpoint: Endpoint, exc: Exception, started: float) -> CallRecord:
+    """The call's failure as a provider error; anything else an adapter let through becomes
+    an `UnexpectedFailure` of this call, never the caller's crash."""
+    error = exc if isinstance(exc, ProviderError) else UnexpectedFailure(
+        f"{endpoint.label}: {type(exc).__name__}: {exc}", endpoint=endpoint.label)
+    return CallRecord(endpoint, None, error, time.perf_counter() - started)
 
 
 def _passed_over(endpoint: Endpoint, wait_s: float) -> CallRecord:
@@ -65,22 +77,57 @@ def _add(breakers: Breakers | None, records: list[CallRecord], record: CallRecor
         breakers.record(record.endpoint.label, record.error is None or not record.error.retryable)
 
 
+def _tokens(endpoint: Endpoint, request: CompletionRequest) -> int:
+    chars = len(request.system) + sum(len(m.content) for m in request.messages)
+    return estimated_tokens(chars, min(request.max_tokens, endpoint.max_output_tokens))
+
+
+def _limited(endpoint: Endpoint, admission: Admission, waited: float, last: bool
+             ) -> CallRecord | None:
+    """Over the limit: the record of passing the endpoint over, or None to wait and ask again."""
+    if (endpoint.when_limited == "next" and not last) or waited >= MAX_LIMIT_WAIT_S:
+        error = Throttled(f"{endpoint.label}: rate limit reached, next turn in "
+                          f"{admission.wait_s:.1f} s", endpoint=endpoint.label,
+                          retry_after=admission.wait_s)
+        return CallRecord(endpoint, None, error, 0.0)
+    return None
+
+
 def call_chain(
     chain: Sequence[tuple[Endpoint, Provider]], request: CompletionRequest,
-    breakers: Breakers | None = None,
+    breakers: Breakers | None = None, limiter: Limiter | None = None,
 ) -> list[CallRecord]:
     """Try each endpoint in order; stop at the first answer. Every call is returned, and each
-    endpoint passed over for an open breaker."""
+    endpoint passed over (breaker open, rate limit reached)."""
     records: list[CallRecord] = []
-    for endpoint, provider in chain:
+    for position, (endpoint, provider) in enumerate(chain):
         if not _admitted(breakers, endpoint, records):
             continue
+        lease: str | None = None
+        if limiter is not None:
+            waited = 0.0
+            while not (admission := limiter.acquire(endpoint, _tokens(endpoint, request))
+                       ).admitted:
+                passed = _limited(endpoint, admission, waited, position == len(chain) - 1)
+                if passed is not None:
+                    records.append(passed)
+                    break
+                pause = min(admission.wait_s, MAX_LIMIT_WAIT_S - waited)
+                time.sleep(pause)
+                waited += pause
+            else:
+                lease = admission.lease
+            if not admission.admitted:
+                continue
         started = time.perf_counter()
         try:
             completion = provider.complete(request)
-        except ProviderError as exc:
+        except Exception as exc:
             _add(breakers, records, _failed(endpoint, exc, started))
             continue
+        finally:
+            if limiter is not None and lease is not None:
+                limiter.release(endpoint, lease)
         _add(breakers, records, CallRecord(endpoint, completion, None, completion.latency_s))
         break
     return records
@@ -88,23 +135,42 @@ def call_chain(
 
 async def acall_chain(
     chain: Sequence[tuple[Endpoint, Provider]], request: CompletionRequest,
-    breakers: Breakers | None = None,
+    breakers: Breakers | None = None, limiter: Limiter | None = None,
 ) -> list[CallRecord]:
     """`call_chain` for an event loop, so a batch of jobs waits on the network together.
 
-    The breakers are asked synchronously: one Redis round trip on the local network, short next
-    to the call it guards.
+    The breakers and the limiter are asked synchronously: one Redis round trip on the local
+    network, short next to the call it guards; waiting for a turn is asynchronous.
     """
     records: list[CallRecord] = []
-    for endpoint, provider in chain:
+    for position, (endpoint, provider) in enumerate(chain):
         if not _admitted(breakers, endpoint, records):
             continue
+        lease: str | None = None
+        if limiter is not None:
+            waited = 0.0
+            while not (admission := limiter.acquire(endpoint, _tokens(endpoint, request))
+                       ).admitted:
+                passed = _limited(endpoint, admission, waited, position == len(chain) - 1)
+                if passed is not None:
+                    records.append(passed)
+                    break
+                pause = min(admission.wait_s, MAX_LIMIT_WAIT_S - waited)
+                await asyncio.sleep(pause)
+                waited += pause
+            else:
+                lease = admission.lease
+            if not admission.admitted:
+                continue
         started = time.perf_counter()
         try:
             completion = await provider.acomplete(request)
-        except ProviderError as exc:
+        except Exception as exc:
             _add(breakers, records, _failed(endpoint, exc, started))
             continue
+        finally:
+            if limiter is not None and lease is not None:
+                limiter.release(endpoint, lease)
         _add(breakers, records, CallRecord(endpoint, completion, None, completion.latency_s))
         break
     return records

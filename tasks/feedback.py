@@ -57,11 +57,12 @@ def give_feedback(
         ))
         if result.tier >= ceiling_tier(tiers, store.job_spec(job)):
             store.set_status(job, JobStatus.NEEDS_REVIEW,
-                             f"marked bad at tier {result.tier}, the highest allowed: {reason}")
+                             f"marked bad at tier {result.tier}, the highest allowed: {reason}",
+                             by_feedback=True)
             return FeedbackOutcome(job_id, None, "no higher tier allowed: job needs review")
         rerun = result.tier + 1
         job.current_tier = rerun
-        job.finished_at = None
-        store.set_status(job, JobStatus.ROUTED, f"marked bad at tier {result.tier}: {reason}")
+        store.set_status(job, JobStatus.ROUTED, f"marked bad at tier {result.tier}: {reason}",
+                         by_feedback=True)
     publisher.infer(job_id, rerun)
     return FeedbackOutcome(job_id, rerun, f"re-running on tier {rerun}")

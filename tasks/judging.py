@@ -29,7 +29,7 @@ def judge_for(
     def ask(system: str, user: str) -> str:
         request = CompletionRequest(system=system, messages=[Message(role="user", content=user)],
                                     max_tokens=JUDGE_MAX_TOKENS)
-        records = call_chain(chain, request, rt.breakers)
+        records = call_chain(chain, request, rt.breakers, rt.limiter)
         calls.extend(records)
         last = records[-1]
         if last.completion is None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from jobs import store
 from jobs.models import JobSpec, JobStatus
@@ -21,10 +20,12 @@ from jobs.tables import Attempt, Job, RoutingDecision
 from jobs.tiers import Endpoint, TiersConfig
 from providers.base import CompletionRequest, Provider
 from routing.policy import NoEligibleTier
+from tasks import ledger
 from tasks.backoff import retry_delay
 from tasks.budgets import budget_gate
 from tasks.calls import CallRecord, call_chain
 from tasks.judging import judge_for
+from tasks.ledger import SUPERSEDED, Recorded, pending_attempts
 from tasks.runtime import Runtime
 from tasks.shadow import publish_shadows
 from validation.runner import validate
@@ -59,10 +60,9 @@ def republish(job: Job, publisher: Publisher, session: Any) -> None:
     if job.status in (JobStatus.ROUTED, JobStatus.RUNNING) and job.current_tier:
         publisher.infer(job.id, job.current_tier)
     elif job.status == JobStatus.VALIDATING:
-        pending = [a for a in store.attempts_of(session, job.id)
-                   if a.outcome == "ok" and a.validated is None]
+        pending = pending_attempts(store.attempts_of(session, job.id), job.current_tier)
         if pending:
-            publisher.validate(job.id, pending[-1].attempt_no)
+            publisher.validate(job.id, pending[0].attempt_no)
 
 
 def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
@@ -104,8 +104,25 @@ def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
     publisher.infer(job_id, decision.tier)
 
 
-def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[str] | None:
-    """Mark the job running at `tier` and return earlier rejection reasons; None if stale."""
+@dataclass(frozen=True)
+class PreparedCall:
+    """A claimed job, the request its tier will be sent, and the ledger row reserved for the
+    call (None when no endpoint of the tier may see the job)."""
+
+    job_id: str
+    tier: int
+    request: CompletionRequest
+    chain: list[tuple[Endpoint, Provider]]
+    reserved: int | None = None
+
+
+def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> PreparedCall | None:
+    """Claim the job at `tier`, build its prompt and reserve the call's ledger row, in one
+    transaction; None when the message is stale.
+
+    A job already running at this tier is claimed again: the message is a redelivery after its
+    worker died mid-call, or a re-send of a slow call. Both calls are ledgered; only the first
+    answer moves the job on (`ledger.record_calls`)."""
     with rt.db.session() as session:
         job = store.lock_job(session, job_id)
         if job is None or job.current_tier != tier:
@@ -114,87 +131,33 @@ def _claim(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> list[st
             republish(job, publisher, session)
             return None
         store.set_status(job, JobStatus.RUNNING)
-        return store.rejection_reasons(store.attempts_of(session, job_id),
-                                       store.bad_feedback(session, job_id))
-
-
-def _add_ledger_rows(session: Any, job: Job, tier: int, records: list[CallRecord],
-                     kind: str = "") -> int | None:
-    """One ledger row per call; the attempt number of the last answer, if one came back.
-    `kind` marks calls that are not attempts at the job (the judge's). Endpoints passed over
-    for an open breaker were not called and cost nothing: they have no row."""
-    number = store.next_attempt_no(session, job.id)
-    answered: int | None = None
-    for offset, record in enumerate(r for r in records if r.called):
-        completion = record.completion
-        session.add(Attempt(
-            job_id=job.id, attempt_no=number + offset, tier=tier,
-            provider=record.endpoint.host_name, model=record.endpoint.model,
-            tenant=job.tenant, user=job.user, feature=job.feature, query_type=job.query_type,
-            input_tokens=completion.input_tokens if completion else 0,
-            output_tokens=completion.output_tokens if completion else 0,
-            cost_usd=record.cost, latency_ms=record.latency_s * 1000,
-            outcome=f"{kind}{record.outcome}" if kind else record.outcome,
-            error=str(record.error) if record.error else None,
-            output_text=completion.text if completion else None,
-            finish_reason=completion.finish_reason if completion else None,
-        ))
-        if completion is not None:
-            answered = number + offset
-    return answered
-
-
-def _record_calls(rt: Runtime, job_id: str, tier: int, records: list[CallRecord]) -> int | None:
-    """Ledger the tier's calls; the job waits for validation if one of them answered."""
-    for _ in range(3):
-        try:
-            with rt.db.session() as session:
-                job = store.lock_job(session, job_id)
-                assert job is not None
-                answered = _add_ledger_rows(session, job, tier, records)
-                if answered is not None:
-                    store.set_status(job, JobStatus.VALIDATING)
-                return answered
-        except IntegrityError:
-            # Another delivery of this step numbered its attempt first; number again.
-            continue
-    raise RuntimeError(f"could not number the attempts of job {job_id}")
-
-
-@dataclass(frozen=True)
-class PreparedCall:
-    """A claimed job and the request its tier will be sent."""
-
-    job_id: str
-    tier: int
-    request: CompletionRequest
-    chain: list[tuple[Endpoint, Provider]]
-
-
-def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> PreparedCall | None:
-    """Claim the job at `tier` and build its prompt; None when the message is stale."""
-    findings = _claim(rt, publisher, job_id, tier)
-    if findings is None:
-        return None
-    with rt.db.session() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
         spec = store.job_spec(job)
+        findings = store.rejection_reasons(store.attempts_of(session, job_id),
+                                           store.bad_feedback(session, job_id))
+        chain = rt.chain(tier, spec)
+        reserved = ledger.reserve(session, job, tier, chain[0][0]) if chain else None
     system, messages = build_prompt(spec, findings)
     request = CompletionRequest(system=system, messages=messages,
                                 metadata={"job_id": job_id, "tier": str(tier)})
-    return PreparedCall(job_id, tier, request, rt.chain(tier, spec))
+    return PreparedCall(job_id, tier, request, chain, reserved)
 
 
-def finish_infer(
-    rt: Runtime, publisher: Publisher, call: PreparedCall, records: list[CallRecord]
-) -> RetryLater | None:
-    """Ledger the calls, then validate the answer, retry later, or give the tier up."""
-    answered = _record_calls(rt, call.job_id, call.tier, records)
-    if answered is not None:
-        publisher.validate(call.job_id, answered)
+def record_infer(rt: Runtime, call: PreparedCall, records: list[CallRecord]) -> Recorded:
+    """Ledger the calls, in the row reserved for the first one and new rows for the rest."""
+    return ledger.record_calls(rt, call.job_id, call.tier, records, call.reserved)
+
+
+def act_on_calls(rt: Runtime, publisher: Publisher, call: PreparedCall,
+                 records: list[CallRecord], recorded: Recorded) -> RetryLater | None:
+    """After the ledger: validate the answer, retry later, or give the tier up. A delivery
+    that found the job moved on does nothing more."""
+    if not recorded.current:
+        return None
+    if recorded.answered is not None:
+        publisher.validate(call.job_id, recorded.answered)
         # The call chain stops at its first answer: the last record is the one that answered.
-        publish_shadows(rt, publisher, call.job_id, call.tier, answered, records[-1].endpoint)
+        publish_shadows(rt, publisher, call.job_id, call.tier, recorded.answered,
+                        records[-1].endpoint)
         return None
     errors = [r.error for r in records if r.error is not None]
     reason = "; ".join(str(e) for e in errors) or "no endpoint of this tier may see the job"
@@ -206,11 +169,19 @@ def finish_infer(
     return None
 
 
+def finish_infer(
+    rt: Runtime, publisher: Publisher, call: PreparedCall, records: list[CallRecord]
+) -> RetryLater | None:
+    """Ledger the calls, then validate the answer, retry later, or give the tier up."""
+    return act_on_calls(rt, publisher, call, records, record_infer(rt, call, records))
+
+
 def infer_job(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> RetryLater | None:
     call = prepare_infer(rt, publisher, job_id, tier)
     if call is None:
         return None
-    return finish_infer(rt, publisher, call, call_chain(call.chain, call.request, rt.breakers))
+    records = call_chain(call.chain, call.request, rt.breakers, rt.limiter)
+    return finish_infer(rt, publisher, call, records)
 
 
 def retry_or_give_up(rt: Runtime, publisher: Publisher, job_id: str, tier: int, retries: int,
@@ -228,7 +199,7 @@ def give_up_tier(rt: Runtime, publisher: Publisher, job_id: str, tier: int, reas
     """Move the job one tier up after its tier failed for good, or fail it at the top."""
     with rt.db.session() as session:
         job = store.lock_job(session, job_id)
-        if job is None or job.current_tier != tier or JobStatus(job.status).terminal:
+        if job is None or job.current_tier != tier or job.status != JobStatus.RUNNING:
             return
         if tier >= ceiling_tier(rt.tiers, store.job_spec(job)):
             store.set_status(job, JobStatus.FAILED, reason)
@@ -243,7 +214,7 @@ def _best_attempt(attempts: list[Attempt], rejected: set[int]) -> Attempt:
     Outputs a person already marked bad come last."""
     def failures(a: Attempt) -> int:
         return sum(1 for f in a.findings or [] if not f["passed"] and f.get("strict", True))
-    answered = [a for a in attempts if a.outcome == "ok"]
+    answered = [a for a in attempts if a.outcome == "ok" and a.error != SUPERSEDED]
     return min(answered, key=lambda a: (a.attempt_no in rejected, failures(a), -a.tier,
                                         -a.attempt_no))
 
@@ -258,6 +229,12 @@ def _pending(session: Any, job_id: str, attempt_no: int) -> tuple[Job, Attempt] 
     return job, attempt
 
 
+def _awaits_validation(job: Job, attempt: Attempt) -> bool:
+    """The compare-and-set of the validate step: this attempt is the job's pending answer."""
+    return (job.status == JobStatus.VALIDATING and attempt.validated is None
+            and attempt.tier == job.current_tier and attempt.error != SUPERSEDED)
+
+
 def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no: int) -> None:
     # First the checks (and the judge's network call), holding no lock.
     with rt.db.session() as session:
@@ -265,7 +242,7 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
         if found is None:
             return
         job, attempt = found
-        if attempt.validated is not None or job.status != JobStatus.VALIDATING:
+        if not _awaits_validation(job, attempt):
             republish(job, publisher, session)
             return
         spec, tier = store.job_spec(job), attempt.tier
@@ -283,11 +260,15 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
         job = locked
         attempts = store.attempts_of(session, job_id)
         attempt = next(a for a in attempts if a.attempt_no == attempt_no)
-        if attempt.validated is not None or job.status != JobStatus.VALIDATING:
+        if not _awaits_validation(job, attempt):
+            # A duplicate delivery got here first, or the job moved on: only the judge's
+            # calls, which were paid for, are kept.
+            if judge_calls:
+                ledger.add_rows(session, job, 1, judge_calls, kind="judge_", superseded=True)
             republish(job, publisher, session)
             return
         if judge_calls:
-            _add_ledger_rows(session, job, 1, judge_calls, kind="judge_")
+            ledger.add_rows(session, job, 1, judge_calls, kind="judge_")
         attempt.validated = verdict.passed
         attempt.findings = findings
         if verdict.passed:

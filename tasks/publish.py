@@ -42,10 +42,12 @@ class CeleryPublisher:
                 current_app.send_task(ROUTE_TASK, (job_id,), queue=ROUTE, producer=producer)
         return len(ids)
 
-    def infer(self, job_id: str, tier: int, retries: int = 0, countdown: float = 0) -> None:
-        # Tier 1 goes to the batching drain, which carries its own retry count.
+    def infer(self, job_id: str, tier: int, retries: int = 0, countdown: float = 0,
+              outage_since: float = 0.0) -> None:
+        # Tier 1 goes to the batching drain, which carries its own retry count and the start
+        # of an outage it is waiting out.
         if tier == 1:
-            current_app.send_task(INFER_BATCH_TASK, (job_id, tier, retries),
+            current_app.send_task(INFER_BATCH_TASK, (job_id, tier, retries, outage_since),
                                   queue=tier_queue(tier), countdown=countdown or None)
         else:
             current_app.send_task(INFER_TASK, (job_id, tier), queue=tier_queue(tier),

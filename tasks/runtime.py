@@ -15,9 +15,11 @@ from providers.factory import build_provider
 from routing.base import Router
 from routing.breaker import BreakerPolicy, Breakers, MemoryBreakers
 from routing.factory import build_router
+from routing.limiter import Limiter, MemoryLimiter
 from routing.policy import PolicyConfig, allowed_endpoints, load_policy
 from tasks.asyncloop import BackgroundLoop
 from tasks.budgets import SpendCache
+from tasks.deliveries import Deliveries, MemoryDeliveries, build_deliveries
 
 
 @dataclass
@@ -31,6 +33,10 @@ class Runtime:
     breakers: Breakers = field(default_factory=MemoryBreakers)
     # Each budget's spend, re-read from the ledger every `settings.budget_refresh_s` at most.
     spend: SpendCache = field(default_factory=SpendCache)
+    # Deliveries of steps that have not finished, to quarantine poison messages.
+    deliveries: Deliveries = field(default_factory=MemoryDeliveries)
+    # Each endpoint's requests and tokens per minute and calls in flight (routing.limiter).
+    limiter: Limiter = field(default_factory=MemoryLimiter)
     _providers: dict[str, Provider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _on_close: list[Callable[[], None]] = field(default_factory=list)
@@ -82,6 +88,17 @@ def build_breakers(settings: Settings, tiers: TiersConfig) -> Breakers:
     return MemoryBreakers(policy)
 
 
+def build_limiter(settings: Settings) -> Limiter:
+    """The fleet's rate limits in the broker's Redis, so ten workers together keep a provider's
+    limit; this process's own without a Redis broker (the embedded default)."""
+    url = settings.broker_url or ""
+    if url.startswith(("redis://", "rediss://")):
+        from tasks.limiter_store import RedisLimiter
+
+        return RedisLimiter.from_url(url)
+    return MemoryLimiter()
+
+
 def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime:
     """Open the database, load tiers and router, and start the simulator if it is wanted here.
 
@@ -109,11 +126,16 @@ def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime
         on_close.append(close_router)
     breakers = build_breakers(settings, tiers)
     on_close.append(breakers.close)
+    deliveries = build_deliveries(settings.broker_url)
+    on_close.append(deliveries.close)
+    limiter = build_limiter(settings)
+    on_close.append(limiter.close)
     database = (Database(settings.effective_database_url) if concurrency is None else
                 Database(settings.effective_database_url, pool_size=concurrency + 2,
                          pre_ping=False))
     return Runtime(settings, database, tiers, router,
                    simulator_url, policy, breakers, SpendCache(settings.budget_refresh_s),
+                   deliveries, limiter,
                    _providers={tier1.label: tier1_provider},
                    _on_close=on_close)
 

@@ -1,11 +1,18 @@
 """Building the Celery app from the settings.
 
 Reliability settings, and why:
-- acks late + reject on worker lost: a message is acknowledged after its task ran, so a worker
-  killed mid-task leaves the message to be delivered again (every step is idempotent);
-- prefetch 1: provider calls are slow, and a prefetched message would wait behind them;
-- one visibility timeout, longer than the slowest task plus its retry countdown, for every
-  Redis connection (broker and ETA handling alike), so a healthy worker is never raced.
+- threads pool: the tier-1 drain's concurrent calls and the per-process runtime (SDK clients,
+  event loop, breaker and database pools) want one process; a killed process takes all its
+  threads' messages with it, so what brings them back is the short visibility timeout below,
+  not `task_reject_on_worker_lost` (which only helps a prefork pool whose child dies);
+- acks late: a message is acknowledged after its task ran, so a worker killed mid-task leaves
+  the message to be delivered again (every step is idempotent, and compare-and-set on the job);
+- a short visibility timeout (`TIERLINE_VISIBILITY_TIMEOUT_S`, 30 s) swept every 5 s, with a
+  heartbeat (workers.heartbeat) that renews every message a live worker holds every third of
+  it: a killed worker's messages come back within timeout + sweep, about 35 s, however long
+  a healthy task runs;
+- publishing retries for `outage_window_s`, so a broker restart is waited out, not a crash;
+- prefetch 1: provider calls are slow, and a prefetched message would wait behind them.
 """
 
 from __future__ import annotations
@@ -13,8 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from celery import Celery
-from celery.signals import worker_init
+from celery import Celery, signals
 from kombu.entity import Queue
 
 from jobs.settings import Settings
@@ -44,7 +50,40 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
             # step that takes milliseconds.
             "polling_interval": 0.01,
         }
-    return {"visibility_timeout": settings.visibility_timeout_s}
+    return {
+        "visibility_timeout": settings.visibility_timeout_s,
+        # Sweep for messages past their timeout every 5 s, scanning on every sweep (kombu's
+        # defaults sweep every 100 s, made for an hour's timeout).
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+    }
+
+
+def _publish_retry_policy(settings: Settings) -> dict[str, Any]:
+    """Publishing waits out a broker outage of `outage_window_s` (kombu's default: ~1 s)."""
+    interval_max = 2.0
+    return {"max_retries": max(3, int(settings.outage_window_s / interval_max)),
+            "interval_start": 0.2, "interval_step": 0.5, "interval_max": interval_max}
+
+
+def _start_heartbeat(settings: Settings) -> None:
+    """Each worker renews the messages it holds (see workers.heartbeat)."""
+    from workers.heartbeat import VisibilityHeartbeat
+
+    running: list[VisibilityHeartbeat] = []
+
+    def on_ready(sender: Any, **_: Any) -> None:
+        heartbeat = VisibilityHeartbeat(sender, settings.effective_broker_url,
+                                        every_s=settings.visibility_timeout_s / 3)
+        heartbeat.start()
+        running.append(heartbeat)
+
+    def on_shutdown(**_: Any) -> None:
+        while running:
+            running.pop().stop()
+
+    signals.worker_ready.connect(on_ready, weak=False)
+    signals.worker_shutdown.connect(on_shutdown, weak=False)
 
 
 def create_app(settings: Settings) -> Celery:
@@ -59,7 +98,11 @@ def create_app(settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_transport_options=_transport_options(settings),
+        task_publish_retry_policy=_publish_retry_policy(settings),
         broker_connection_retry_on_startup=True,
+        # Keep trying to reach a broker that went away (a restart), for ever: the worker's
+        # messages wait in Redis, or come back from the janitor.
+        broker_connection_max_retries=None,
         # When the broker connection drops, running steps finish their database work (each is
         # idempotent); their messages come back from the broker, or from the janitor when the
         # broker lost them. Cancelling them would only redo the same work.
@@ -74,6 +117,8 @@ def create_app(settings: Settings) -> Celery:
     )
     if settings.embedded:
         app.conf.broker_transport = "workers.fs_transport:Transport"
+    else:
+        _start_heartbeat(settings)
     register_tier1_drain(app, settings)
     runtime.install_factory(lambda: runtime.build_runtime(settings, _worker_concurrency.get(app)))
     return app
@@ -84,7 +129,7 @@ def create_app(settings: Settings) -> Celery:
 _worker_concurrency: dict[Celery, int] = {}
 
 
-@worker_init.connect
+@signals.worker_init.connect
 def _record_concurrency(sender: Any, **_: Any) -> None:
     concurrency = getattr(sender, "concurrency", None)
     if isinstance(concurrency, int) and concurrency > 0:

@@ -15,8 +15,8 @@ from celery import Celery
 from celery_batches import Batches, SimpleRequest
 
 from jobs.settings import Settings
-from tasks import pipeline, runtime
-from tasks.batch import BatchItem, run_batch
+from tasks import runtime
+from tasks.batch import BatchItem, next_try, run_batch
 from tasks.publish import CeleryPublisher
 from tasks.queues import INFER_BATCH_TASK
 
@@ -26,17 +26,36 @@ publisher = CeleryPublisher()
 
 def _item(request: SimpleRequest) -> BatchItem:
     job_id, tier, *rest = request.args
-    return BatchItem(job_id=job_id, tier=int(tier), retries=int(rest[0]) if rest else 0)
+    return BatchItem(job_id=job_id, tier=int(tier), retries=int(rest[0]) if rest else 0,
+                     outage_since=float(rest[1]) if len(rest) > 1 else 0.0)
+
+
+def _send(item: BatchItem, countdown: float) -> None:
+    try:
+        publisher.infer(item.job_id, item.tier, item.retries, countdown=countdown,
+                        outage_since=item.outage_since)
+    except Exception:
+        # The broker is down past its publish retries: the job's state is unchanged, so the
+        # janitor sends its message again once it has been idle long enough.
+        log.exception("could not send job %s to tier %d again", item.job_id, item.tier)
 
 
 def drain(requests: list[SimpleRequest]) -> None:
-    rt = runtime.current()
+    """One flush. Never raises: celery-batches acknowledges a flush's messages whatever it
+    returns, so every item that needs another try is sent again from here."""
     items = [_item(r) for r in requests]
-    for item, outcome in run_batch(rt, publisher, items):
-        delay = pipeline.retry_or_give_up(rt, publisher, item.job_id, item.tier, item.retries,
-                                          outcome)
-        if delay is not None:
-            publisher.infer(item.job_id, item.tier, item.retries + 1, countdown=delay)
+    try:
+        rt = runtime.current()
+        outcomes = run_batch(rt, publisher, items)
+    except Exception:
+        log.exception("tier-1 flush of %d jobs failed as a whole; sending them again", len(items))
+        for item in items:
+            _send(item, countdown=5.0)
+        return
+    for item, outcome in outcomes:
+        again = next_try(rt, publisher, item, outcome)
+        if again is not None:
+            _send(*again)
 
 
 def register_tier1_drain(app: Celery, settings: Settings) -> Any:

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-FAULT_KINDS = ("rate_limit", "server_error", "unavailable", "overloaded", "timeout", "give_up")
+# A 200 whose body no client can use: what a proxy, a truncated stream or a provider bug returns.
+MALFORMED_KINDS = ("empty_choices", "empty_content", "truncated_json", "html_page")
+FAULT_KINDS = ("rate_limit", "server_error", "unavailable", "overloaded", "timeout", "give_up",
+               *MALFORMED_KINDS, "hang")
 
 
 class FaultSpec(BaseModel):
@@ -27,6 +30,13 @@ class FaultSpec(BaseModel):
     timeout: float = Field(default=0.0, ge=0, le=1, description="hang past the client timeout")
     # A quality fault, not a transport one: a normal 200 answer that only says "I don't know".
     give_up: float = Field(default=0.0, ge=0, le=1, description="answer 'I don't know.'")
+    empty_choices: float = Field(default=0.0, ge=0, le=1, description="200 with no choices")
+    empty_content: float = Field(default=0.0, ge=0, le=1, description="200 with empty text")
+    truncated_json: float = Field(default=0.0, ge=0, le=1, description="200, body cut short")
+    html_page: float = Field(default=0.0, ge=0, le=1, description="200 with an HTML page")
+    # A slow answer, not a failure: the call waits hang_s (real seconds) and then answers,
+    # unless the client gives up first.
+    hang: float = Field(default=0.0, ge=0, le=1, description="answer after hang_s")
     script: list[str] = Field(default_factory=list)
     retry_after_s: float = Field(default=1.0, ge=0, description="scaled by time_scale")
     # How long a "timeout" hangs, in real seconds (not scaled), unless the client gives up first.

@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from providers.simulator.capability import SimulatedOutput, simulate_completion
-from providers.simulator.config import FaultSpec, SimulatorConfig
+from providers.simulator.config import MALFORMED_KINDS, FaultSpec, SimulatorConfig
 from providers.simulator.faults import FaultInjector
 from providers.simulator.profiles import known_models, profile_for
 from providers.simulator.streaming import anthropic_events, openai_events
@@ -47,6 +47,7 @@ from providers.simulator.wire import (
     anthropic_request,
     anthropic_response,
     error_body,
+    malformed_body,
     openai_request,
     openai_response,
 )
@@ -125,10 +126,13 @@ async def _answer(request: Request, state: SimulatorState, chat: ChatRequest, wi
     if fault == "timeout":
         # Hang past the client's own deadline (the Anthropic SDK sends it), or for hang_s.
         hang = _client_timeout(request) or spec.hang_s
-        if not await _pause(request, hang, state):
-            injector.record(chat.model, "timeout")
-            return Response(status_code=504)
-    elif fault is not None and fault != "give_up":
+        await _pause(request, hang, state)
+        injector.record(chat.model, "timeout")
+        return Response(status_code=504)
+    if fault == "hang" and not await _pause(request, spec.hang_s, state):
+        injector.record(chat.model, "client_gone")
+        return Response(status_code=499)
+    if fault is not None and fault not in ("give_up", "hang", *MALFORMED_KINDS):
         injector.record(chat.model, fault)
         extra = _request_id_header(anthropic)
         if fault == "rate_limit":
@@ -148,9 +152,15 @@ async def _answer(request: Request, state: SimulatorState, chat: ChatRequest, wi
     if not await _pause(request, out.latency_s * state.time_scale, state):
         injector.record(chat.model, "client_gone")
         return Response(status_code=499)
-    injector.record(chat.model, "ok", out.input_tokens, out.output_tokens)
     payload = (anthropic_response(chat, out) if anthropic
                else openai_response(chat, out, groq=wire == "groq"))
+    if fault in MALFORMED_KINDS:
+        # Answered (status 200, tokens spent) but unusable: the client must ledger a failure.
+        injector.record(chat.model, fault, out.input_tokens, out.output_tokens)
+        content, media_type = malformed_body(fault, payload, anthropic)
+        return Response(content, status_code=200, media_type=media_type,
+                        headers=_request_id_header(anthropic))
+    injector.record(chat.model, "ok", out.input_tokens, out.output_tokens)
     return JSONResponse(payload, headers=_request_id_header(anthropic))
 
 

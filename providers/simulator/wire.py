@@ -7,6 +7,7 @@ API really sends, so the official SDKs parse it and raise their own exception cl
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -158,3 +159,24 @@ def error_body(kind: str, message: str, anthropic: bool) -> tuple[int, dict[str,
             status = 529
         return status, {"type": "error", "error": {"type": an_type, "message": message}}
     return status, {"error": {"message": message, "type": oa_type, "param": None, "code": code}}
+
+
+def malformed_body(kind: str, payload: dict[str, Any], anthropic: bool) -> tuple[bytes, str]:
+    """A 200 body that no client can use, and its media type (see `config.MALFORMED_KINDS`)."""
+    body = dict(payload)
+    if kind == "empty_choices":
+        body["content" if anthropic else "choices"] = []
+    elif kind == "empty_content":
+        if anthropic:
+            body["content"] = [{"type": "text", "text": ""}]
+        else:
+            choice = dict(body["choices"][0])
+            choice["message"] = {**choice["message"], "content": ""}
+            body["choices"] = [choice]
+    elif kind == "truncated_json":
+        text = json.dumps(body)
+        return text[: len(text) // 2].encode(), "application/json"
+    elif kind == "html_page":
+        return (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+                b"<body><h1>Bad Gateway</h1></body></html>"), "text/html"
+    return json.dumps(body).encode(), "application/json"

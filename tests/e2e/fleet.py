@@ -96,7 +96,9 @@ def _wait_http(url: str, timeout_s: float = 30) -> None:
 
 @contextmanager
 def running_fleet(database_url: str, broker_url: str, log_dir: Path,
-                  time_scale: float = 0.02, router: str = "rules") -> Iterator[Fleet]:
+                  time_scale: float = 0.02, router: str = "rules",
+                  settings: dict[str, str] | None = None) -> Iterator[Fleet]:
+    """The simulator and one worker per queue; `settings` are more `TIERLINE_*` variables."""
     port = free_port()
     env = {
         **os.environ,
@@ -105,6 +107,7 @@ def running_fleet(database_url: str, broker_url: str, log_dir: Path,
         "TIERLINE_SIMULATOR_URL": f"http://127.0.0.1:{port}",
         "TIERLINE_ROUTER": router,
         "PYTHONUNBUFFERED": "1",
+        **(settings or {}),
     }
     sim_log = open(log_dir / "simulator.log", "ab")  # noqa: SIM115 - closed with the process
     simulator = subprocess.Popen(

@@ -22,7 +22,7 @@ GROUPINGS = [["feature"], ["user", "feature"], ["tenant"], ["query_type", "tenan
 
 def fill_ledger(db: Database, seed: int) -> list[str]:
     """Jobs in three batches, each with 1-4 calls: failures, answers passed, rejected and not
-    yet judged, judge calls; tiers climbing or not."""
+    yet judged, judge calls, calls reserved and not recorded yet; tiers climbing or not."""
     r = random.Random(seed)
     batches = [str(uuid.uuid4()) for _ in range(3)]
     with db.session() as session:
@@ -36,7 +36,7 @@ def fill_ledger(db: Database, seed: int) -> list[str]:
             session.flush()
             tier = 1
             for number in range(1, r.randint(1, 4) + 1):
-                outcome = r.choice(["ok", "ok", "ok", "RateLimited", "judge_ok"])
+                outcome = r.choice(["ok", "ok", "ok", "RateLimited", "judge_ok", "in_flight"])
                 validated = None if outcome != "ok" else r.choice([True, False, None])
                 session.add(Attempt(
                     job_id=job.id, attempt_no=number, tier=tier, provider="p", model="m",
@@ -78,23 +78,27 @@ def test_rollup_and_tail_sum_to_the_whole_ledger(db: Database, monkeypatch: pyte
         watermark = session.get(LedgerRollupState, 1).watermark  # type: ignore[union-attr]
         pending = [session.get(Attempt, p.attempt_id) for p in session.query(LedgerPending)]
         top = session.query(func.max(Attempt.id)).scalar()
-    # Every row up to the mark is counted, or waits for its validation.
-    assert all(a is not None and a.outcome == "ok" and a.validated is None for a in pending)
+    # Every row up to the mark is counted, or waits for its validation or its record.
+    assert all(a is not None for a in pending)
     if counted == 0:
         assert watermark == 0 and not pending
     elif counted is None:
         assert watermark == top and pending
 
 
-def test_an_answer_judged_after_a_sweep_is_counted_by_the_next(
+def test_answers_judged_and_calls_recorded_after_a_sweep_are_counted_by_the_next(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     batches = fill_ledger(db, seed=9)
     refresh(db)
     with db.session() as session:
         waiting = [session.get(Attempt, p.attempt_id) for p in session.query(LedgerPending)]
-        assert waiting  # the seed leaves answers not yet judged
+        assert any(a is not None and a.outcome == "in_flight" for a in waiting)
+        assert any(a is not None and a.outcome == "ok" for a in waiting)
         for attempt in waiting:
             assert attempt is not None
+            if attempt.outcome == "in_flight":  # recorded: an answer, its tokens and cost
+                attempt.outcome, attempt.input_tokens = "ok", 500
+                attempt.cost_usd = Decimal("0.000123")
             attempt.validated = False
     before = figures(db, batches)
     assert refresh(db) == len(waiting)

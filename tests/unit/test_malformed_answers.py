@@ -1,0 +1,49 @@
+"""A 200 answer that cannot be used is a typed, retryable provider error from every adapter,
+through the official SDKs, sync and async alike; it never escapes as anything else."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from jobs.models import Message
+from jobs.tiers import load_tiers
+from providers.base import CompletionRequest
+from providers.errors import MalformedResponse
+from providers.factory import build_provider
+from providers.simulator import FaultSpec, RunningSimulator, SimulatorConfig, start_in_thread
+from providers.simulator.config import MALFORMED_KINDS
+
+TIERS = load_tiers(None)
+# One endpoint per adapter: Groq's SDK, Anthropic's, OpenAI's.
+ENDPOINTS = [TIERS.get(1).endpoints[0], TIERS.get(2).endpoints[0], TIERS.get(2).endpoints[1]]
+REQUEST = CompletionRequest(system="Answer briefly.",
+                            messages=[Message(role="user", content="What is 2 + 2?")])
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[RunningSimulator]:
+    with start_in_thread(SimulatorConfig(time_scale=0.0)) as running:
+        yield running
+
+
+@pytest.mark.parametrize("kind", MALFORMED_KINDS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.provider)
+def test_an_unusable_answer_is_a_retryable_malformed_response(
+        sim: RunningSimulator, kind: str, endpoint: object) -> None:
+    from jobs.tiers import Endpoint
+
+    assert isinstance(endpoint, Endpoint)
+    provider = build_provider(endpoint, sim.url)
+    sim.set_faults({endpoint.model: FaultSpec(script=[kind, kind])}, replace=True)
+    with pytest.raises(MalformedResponse) as sync_error:
+        provider.complete(REQUEST)
+    with pytest.raises(MalformedResponse) as async_error:
+        asyncio.run(provider.acomplete(REQUEST))
+    assert sync_error.value.retryable and async_error.value.retryable
+    assert endpoint.label in str(sync_error.value)
+    # The next call, with no fault scripted, is an ordinary answer.
+    assert provider.complete(REQUEST).text.strip()
+    assert sim.stats()[endpoint.model][kind] == 2
