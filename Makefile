@@ -29,3 +29,4 @@ bench: install
 	$(BIN)/python bench/validation.py --cases data/cases/documents.jsonl
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/transport.py
+	$(BIN)/python bench/ledger_learning.py

@@ -1,21 +1,24 @@
 """The local classifier: per tier, the probability that the tier's answer is good enough.
 
-Chosen by 5-fold cross-validated measurement on the replay data (data/replay/README.md): what
-most predicts whether a cheap model is enough is *what kind* of job it is (for MMLU, the
-subject: a weak model is fine at marketing and poor at college physics). Logistic regression on
-hashed word n-grams, tried first, needed 44-49% strong calls for 95% of GPT-4's quality on MMLU;
-per-subject rates need 38%, and with the correction below 36%. So the model is:
+What most predicts whether a cheap model is enough is *what kind* of job it is (for MMLU, the
+subject: a weak model is fine at marketing and poor at college physics). So the model is:
 
 1. a category per job: its `query_type` when the model knows it, else a multinomial naive-Bayes
    posterior over categories from hashed words (plus task, length and signal markers), so that
-   the text alone works too (40% strong calls on MMLU with the subject hidden);
-2. per category and tier, the smoothed share of jobs that tier got right;
+   the text alone works too;
+2. per category and tier, the share of jobs that tier got right, smoothed towards the
+   category's task and that towards the tier's overall rate;
 3. P(tier t good) = sum over categories of P(category | job) x rate(category, t), corrected per
    task by a small logistic regression on the text's shape (length, numbers, sentences...):
    what varies in difficulty within one kind of job (on GSM8K, where every job is one kind).
 
+Its setting (the Bayes smoothing, the correction's penalty) is chosen by cross-validation on
+the rows it is trained on (`routing.training.train`), and its figures come from random halves
+of the replay data that no choice saw (`routing.protocol`, bench/routing.py), where it routed
+better than a static text embedding with a ridge regression or nearest neighbours.
+
 The model is a JSON file (counts compressed inside it) read into numpy arrays; deciding is a
-few array operations (about 0.3 ms at p50 with features, bench/routing.py).
+few array operations (about 0.1 ms at p50 with features, bench/routing.py).
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ class RouterModel:
     # The tasks it was trained on; for others the policy's task priors are used.
     tasks: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Each category's task: a category's rate is smoothed towards its task's, and that towards
+    # the tier's overall rate (a new kind of extraction job starts from what extraction jobs
+    # do, not from what multiple-choice questions do). Empty: towards the overall rate.
+    category_tasks: list[str] = field(default_factory=list)
 
     def knows_task(self, task: str) -> bool:
         return not self.tasks or task in self.tasks
@@ -85,9 +92,15 @@ class RouterModel:
         self._rates = {t: self._smoothed_rate(t) for t in self.tiers}
 
     def _smoothed_rate(self, tier: int) -> np.ndarray:
-        seen, good = self.seen[tier], self.good[tier]
+        seen, good, k = self.seen[tier], self.good[tier], self.prior_strength
         overall = good.sum() / seen.sum() if seen.sum() else 0.5
-        return np.asarray((good + self.prior_strength * overall) / (seen + self.prior_strength))
+        prior = np.full(len(seen), overall)
+        if len(self.category_tasks) == len(seen):
+            tasks = np.array(self.category_tasks)
+            for task in set(self.category_tasks):
+                members = tasks == task
+                prior[members] = (good[members].sum() + k * overall) / (seen[members].sum() + k)
+        return np.asarray((good + k * prior) / (seen + k))
 
     def category_posterior(self, features: Features) -> np.ndarray:
         known = self._index.get(features.query_type or "")
@@ -102,6 +115,11 @@ class RouterModel:
 
     def probabilities(self, features: Features, top: int = 3) -> dict[int, float]:
         """P(answer good enough) for tiers 1..top; tiers without data are interpolated."""
+        return fill_tiers(self.known_probabilities(features), top)
+
+    def known_probabilities(self, features: Features) -> dict[int, float]:
+        """P(answer good enough) for the tiers the model has outcomes of, as fitted (a stronger
+        tier may come out below a weaker one here; `probabilities` does not allow that)."""
         posterior = self.category_posterior(features)
         known = {t: float(posterior @ self._rates[t]) for t in self.tiers}
         if self.residual and len(features.dense) == len(self.dense_mean):
@@ -114,15 +132,16 @@ class RouterModel:
                     continue
                 logit = _logit(known[tier]) + float(z @ weights[:-1]) + float(weights[-1])
                 known[tier] = float(1.0 / (1.0 + np.exp(-logit)))
-        return fill_tiers(known, top)
+        return known
 
     def category_rates(self, tier: int) -> np.ndarray:
         return self._rates[tier]
 
     def score(self, features: Features) -> float:
-        """How much the strong model is needed: P(top good) - P(tier 1 good)."""
-        probabilities = self.probabilities(features)
-        return probabilities[max(probabilities)] - probabilities[1]
+        """How much the strong model is needed: P(top good) - P(tier 1 good), as fitted (not
+        floored at 0, which would tie every job the weak tier is expected to do as well)."""
+        known = self.known_probabilities(features)
+        return known[max(known)] - known[min(known)]
 
     # -- files -------------------------------------------------------------------------------
 
@@ -142,6 +161,7 @@ class RouterModel:
             "dense_mean": self.dense_mean.round(6).tolist(),
             "dense_std": self.dense_std.round(6).tolist(),
             "tasks": list(self.tasks),
+            "category_tasks": self.category_tasks,
             "metadata": self.metadata,
         }
 
@@ -173,6 +193,7 @@ class RouterModel:
             dense_std=np.asarray(raw.get("dense_std", []), dtype=np.float64),
             tasks=tuple(raw.get("tasks", ())),
             metadata=dict(raw.get("metadata", {})),
+            category_tasks=[str(t) for t in raw.get("category_tasks", [])],
         )
 
     @classmethod
@@ -265,6 +286,7 @@ def fit(
         raise ValueError("no training examples")
     categories = sorted({category_of(e.features) for e in rows})
     index = {c: i for i, c in enumerate(categories)}
+    task_of = {category_of(e.features): e.features.task for e in rows}
     tiers = sorted({t for e in rows for t in e.good})
     term_counts = np.zeros((len(categories), dim), dtype=np.float64)
     category_counts = np.zeros(len(categories))
@@ -282,6 +304,7 @@ def fit(
         category_counts=category_counts, seen=seen, good=good, alpha=alpha,
         prior_strength=prior_strength, metadata=dict(metadata or {}),
         tasks=tuple(sorted({e.features.task for e in rows})),
+        category_tasks=[task_of[c] for c in categories],
     )
     if residual_l2 is not None:
         _fit_residual(model, rows, index, residual_l2)

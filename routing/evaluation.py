@@ -22,9 +22,9 @@ from routing.metrics import (
     evaluate_cascade,
     quality_curve,
 )
+from routing.protocol import DEFAULT_CASCADE_LEVELS, answer_kinds
 from routing.replay import ReplayRow, row_job
 from routing.training import cross_validated_scores
-from validation.arithmetic import check_math_working
 
 # Output tokens assumed for a row without a recorded answer (a multiple-choice letter and a
 # little more).
@@ -89,7 +89,8 @@ def evaluate_rows(
     }
     if responses:
         index = [i for i, r in enumerate(rows) if r.weak_response is not None]
-        flagged = np.array([_flag_level(rows[i]) for i in index])
+        levels = cascade_levels(model if cv_folds <= 1 else None)
+        flagged = np.array([_flag_level(rows[i], levels) for i in index])
         cascade = evaluate_cascade(flagged, scores[index], weak[index], strong[index])
         figures.update({k if k.startswith("cascade") else f"cascade_{k}": v
                         for k, v in cascade.as_dict().items()})
@@ -100,15 +101,15 @@ def evaluate_rows(
     return EvalResult(figures, scores, quality_curve(scores, weak, strong))
 
 
-def _flag_level(row: ReplayRow) -> int:
-    """2: the weak answer's working is wrong or unfinished; 1: it is suspicious (ignores a
-    number the question gives, or shows under two computations); 0: it passes. GSM8K answers
-    are whole numbers, so a fraction fails there."""
-    text, whole = row.weak_response or "", row.dataset == "gsm8k"
-    if not check_math_working(text, whole_number=whole).passed:
-        return 2
-    strict = check_math_working(text, whole_number=whole, question=row.prompt, min_claims=2)
-    return int(not strict.passed)
+def cascade_levels(model: RouterModel | None) -> dict[str, int]:
+    raw = (model.metadata.get("cascade_levels") if model else None) or DEFAULT_CASCADE_LEVELS
+    return {str(k): int(v) for k, v in raw.items()}
+
+
+def _flag_level(row: ReplayRow, levels: dict[str, int] | None = None) -> int:
+    """2: a finding that escalates the weak answer; 1: one that moves it up the queue; 0: none."""
+    chosen = levels or DEFAULT_CASCADE_LEVELS
+    return max((chosen.get(k, 0) for k in answer_kinds(row) or ()), default=0)
 
 
 def _without_subject(row: ReplayRow) -> ReplayRow:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,11 @@ class PolicyConfig(BaseModel):
     tenant_hosts: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     # Spend caps per tenant and/or feature and period (routing.budget); none by default.
     budgets: tuple[Budget, ...] = ()
+    # The share of jobs routed above tier 1 that try tier 1 first anyway (validation escalates
+    # them when it was not enough). The ledger only labels a job with the lowest tier that was
+    # enough when the tier below was tried too, so without this a router never learns that
+    # jobs it sends up could have stayed down. A deterministic sample (a hash of the job).
+    explore_fraction: float = Field(default=0.0, ge=0.0, le=0.5)
 
     @model_validator(mode="after")
     def _budgets_distinct(self) -> PolicyConfig:
@@ -107,6 +113,12 @@ def load_policy(path: Path | str | None = None) -> PolicyConfig:
     """Read a policy file (TOML); the shipped default when `path` is None."""
     source = Path(path) if path else DEFAULT_POLICY_FILE
     return PolicyConfig.model_validate(tomllib.loads(source.read_text(encoding="utf-8")))
+
+
+def explores(job: JobSpec, fraction: float) -> bool:
+    """Whether `job` is in the deterministic `fraction` of jobs that explore tier 1."""
+    identity = job.key or f"{job.task.value}\n{job.input_text()[:4000]}"
+    return zlib.crc32(identity.encode("utf-8")) % 10_000 < fraction * 10_000
 
 
 def allowed_endpoints(tier: Tier, job: JobSpec, policy: PolicyConfig) -> list[Endpoint]:
@@ -159,6 +171,11 @@ def apply_policy(
     if tier < top and low <= probabilities.get(tier, 0.0) <= high:
         tier += 1
         reasons.append(f"P(good) inside the band {low:.2f}-{high:.2f}: up to tier {tier}")
+
+    if tier > 1 and policy.explore_fraction > 0 and explores(job, policy.explore_fraction):
+        tier = 1
+        reasons.append(f"exploring ({policy.explore_fraction:.0%} of jobs): tier 1 first, so "
+                       "that the ledger learns whether it is enough")
 
     # Business rules bound the tier inside the job's own floor and ceiling: the producer's
     # explicit bounds on one job win over fleet-wide configuration.

@@ -8,14 +8,16 @@ what was written instead: a result written as a whole number, of a computation w
 is a whole number, must be equal; a result written with d decimals may differ by the rounding of
 its last digit; a whole number stated for a fractional value may be rounded or truncated. The
 final "#### N" must likewise equal the last result the working stated, exactly when both are
-whole numbers. Percentages are left to the arithmetic check, which knows both readings of them.
+whole numbers, unless the answer is another value the working stated (a choice among computed
+values). Claims are read in the order they are written. Percentages are left to the arithmetic
+check, which knows both readings of them.
 """
 
 from __future__ import annotations
 
 import re
 
-from validation.arithmetic import arithmetic_claims, final_answer
+from validation.arithmetic import arithmetic_claims, final_answer, states_value
 from validation.base import Finding
 
 MATH_EXACT = "arithmetic_exact"
@@ -56,8 +58,11 @@ def check_math_exact(text: str) -> Finding:
     body_claims = arithmetic_claims(text[:cut]) if cut >= 0 else []
     if answer is not None and body_claims:
         last = body_claims[-1]
+        # An answer equal to another result of the working is a choice among computed values
+        # ("the jewelry gives $125" after computing 125 and 96), not a slip.
+        chosen = states_value(text[:cut], answer, body_claims)
         if "%" not in last.text and _whole(last.stated) and _whole(answer) \
-                and abs(last.stated - answer) > _EPS:
+                and abs(last.stated - answer) > _EPS and not chosen:
             return Finding(MATH_EXACT, False,
                            f"final answer {answer:g} is not the last result {last.stated:g}")
     return Finding(MATH_EXACT, True, f"{len(claims)} claim(s) exact to their written precision")

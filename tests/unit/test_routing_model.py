@@ -198,3 +198,38 @@ def test_a_task_the_model_never_saw_uses_the_policys_prior(tmp_path: Path) -> No
     assert decision.probabilities[1] == 0.8
     assert decision.reasons[0] == "model router-v1 has no extract jobs: task prior"
     assert decision.tier == 1
+
+
+def test_a_new_category_starts_from_its_task_s_rate_not_the_overall_one() -> None:
+    def example(task: TaskType, query_type: str, ok: bool) -> Example:
+        schema = SCHEMA if task is TaskType.EXTRACT else None
+        return Example(extract(JobSpec(task=task, document="text", query_type=query_type,
+                                       schema=schema)),
+                       {1: ok, 3: True})
+    rows = ([example(TaskType.ANSWER, "physics", False)] * 200
+            + [example(TaskType.EXTRACT, "invoice", True)] * 50
+            + [example(TaskType.EXTRACT, "contract", True)])
+    model = fit(rows, version="t", residual_l2=None)
+    contract = model.categories.index("contract")
+    # One contract seen: its tier-1 rate leans on extraction's (all good), not on the overall
+    # rate that the failing physics questions drag down.
+    assert model.category_rates(1)[contract] > 0.9
+    loaded = RouterModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert loaded.category_tasks == model.category_tasks
+    assert loaded.category_rates(1)[contract] == pytest.approx(model.category_rates(1)[contract])
+
+
+def test_train_chooses_its_setting_inside_the_rows_and_ships_the_cascade_levels(
+        tmp_path: Path) -> None:
+    replay = Path(__file__).resolve().parents[2] / "data" / "replay" / "gsm8k.jsonl"
+    sample = tmp_path / "gsm8k-sample.jsonl"
+    sample.write_text("\n".join(replay.read_text(encoding="utf-8").splitlines()[:200]) + "\n",
+                      encoding="utf-8")
+    model = train([sample], version="router-t")
+    assert model.metadata["setting"] in model.metadata["setting_scores"]
+    assert len(model.metadata["setting_scores"]) >= 2
+    levels = model.metadata["cascade_levels"]
+    assert levels["wrong_claim"] == 2  # a wrong computation almost always means a wrong answer
+    assert set(levels.values()) <= {0, 1, 2}
+    few = train([sample], version="router-few", choose_setting=False)
+    assert few.metadata["setting_scores"] == {}

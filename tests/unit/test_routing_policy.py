@@ -172,3 +172,26 @@ def test_default_policy_file_has_task_priors_for_untrained_tasks() -> None:
     policy = load_policy()
     assert policy.task_priors[TaskType.EXTRACT][1] == 0.8
     assert policy.confidence_band == (0.45, 0.55)
+
+
+def test_exploration_sends_a_deterministic_share_of_jobs_sent_up_to_tier_one_first() -> None:
+    policy = PolicyConfig(explore_fraction=0.25)
+    jobs = [_job(f"Question number {i}: what is the capital of country {i}?") for i in range(400)]
+    routed = [_route(job, {1: 0.3, 2: 0.5, 3: 0.9}, policy) for job in jobs]
+    explored = [reasons for tier, reasons in routed if tier == 1]
+    assert 60 <= len(explored) <= 140
+    assert all("exploring" in reasons[-1] for reasons in explored)
+    assert [t for t, _ in routed] == [_route(job, {1: 0.3, 2: 0.5, 3: 0.9}, policy)[0]
+                                      for job in jobs]
+    # Without it, or for a job tier 1 already takes, nothing changes; floors still hold.
+    assert all(_route(job, {1: 0.3, 2: 0.5, 3: 0.9})[0] == 3 for job in jobs[:50])
+    assert all(_route(job, {1: 0.9, 2: 0.9, 3: 0.9}, policy)[1][-1].startswith("tier 1")
+               for job in jobs[:50])
+    floored = [_route(_job(job.document or "", min_tier=2), {1: 0.3, 2: 0.5, 3: 0.9}, policy)[0]
+               for job in jobs]
+    assert min(floored) == 2
+
+
+def test_exploration_share_is_bounded() -> None:
+    with pytest.raises(ValueError):
+        PolicyConfig(explore_fraction=0.8)
