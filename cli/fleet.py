@@ -214,6 +214,15 @@ def report(batch_id: str, as_json: bool) -> None:
     for check, count in quality["escalations_per_reason"].items():
         reasons.add_row(check, str(count))
     console.print(reasons)
+    if quality["disagreements_per_check"]:
+        doubted = Table(title="disagreements: tiers gave the same answer, the check rejected it "
+                              "each time (the check's own error rate, estimated)")
+        for column in ("check", "disagreements", "of its rejections"):
+            doubted.add_column(column)
+        for check, count in quality["disagreements_per_check"].items():
+            rate = quality["disagreement_rate_per_check"].get(check)
+            doubted.add_row(check, str(count), "" if rate is None else f"{rate:.1%}")
+        console.print(doubted)
     console.print(f"{len(quality['needs_review'])} job(s) need review")
     for job in quality["needs_review"]:
         console.print(f"  {job['job_id']}  {job['reason']}", highlight=False)

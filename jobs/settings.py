@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # overrides as JSON, e.g. TIERLINE_JUDGE_FRACTION_BY_FEATURE='{"contracts": 1.0}'.
     judge_fraction: float = Field(default=0.0, ge=0, le=1)
     judge_fraction_by_feature: dict[str, float] = Field(default_factory=dict)
+    # A higher tier gave the answer a lower one gave, and the same checks rejected it again: the
+    # validator is doubted, no further tier is paid for, and the job ends accepted with the flag
+    # ("accept") or waiting for a person ("review"). See validation.disagreement.
+    disagreement_policy: Literal["accept", "review"] = "accept"
 
     # Seconds a Redis-delivered message may stay unacknowledged before Redis hands it out
     # again. Short, so that a killed worker's messages come back within a minute; a live

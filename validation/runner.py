@@ -15,9 +15,12 @@ A summary that states nothing of one of the document's (few) key facts, and a ca
 ("other") for a message that names another label's intent in so many words, are plain errors,
 strict at every tolerance (see `validation.summary`, `validation.label_evidence`). Whole-number
 arithmetic claims are checked exactly (`validation.math_exact`). Invented numbers and dates in
-free text, provenance (a real value from the wrong place) and
-consistency (sums that do not add up) are strict at every tolerance: they are wrong answers, not
-hints of one. The schema decides the rest: a string field of nine words or more is free text
+free text, provenance on decisive evidence (a value only ever given as another field's, or a
+"Label: value" line naming the field that holds another value), roles the document gives the
+other side, and consistency (sums that do not add up) are strict at every tolerance: they are
+wrong answers, not hints of one. Weaker evidence (a sentence that names the field better, list
+order) is recorded as a lenient finding that says what it saw, and escalates nothing. The
+schema decides the rest: a string field of nine words or more is free text
 (graded as above), an enum field is a category and is only checked against the one option the
 document names, a date-format field is compared as a date, a number as a number.
 
@@ -56,6 +59,7 @@ from validation.refusal import (
     check_truncated,
     says_not_stated,
 )
+from validation.roles import check_roles
 from validation.schema import check_schema, parse_output
 from validation.summary import check_key_facts
 
@@ -115,8 +119,10 @@ def _structured(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], 
         findings += _guard("grounding", lambda: check_grounding(
             value, job.input_text(), job.output_schema, strict_free_text=s.free_text,
             strict_coverage=s.coverage))
-        findings += _guard("provenance", lambda: [check_provenance(
-            extracted_fields(value, job.output_schema, job.input_text()), job.input_text())])
+        findings += _guard("provenance", lambda: check_provenance(
+            extracted_fields(value, job.output_schema, job.input_text()), job.input_text()))
+    if job.document.strip():
+        findings += _guard("roles", lambda: [f for f in [check_roles(value, job.document)] if f])
     findings += _guard("consistency", lambda: [check_consistency(value)])
     return findings, value
 
