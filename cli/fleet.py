@@ -74,34 +74,33 @@ def submit(source: Path, task: str | None, schema_path: Path | None, labels: str
     A file with any bad job (an unknown task, an invalid schema, a document larger than every
     tier's context window...) is refused whole, each problem with its line."""
     from rich.markup import escape
+    from rich.progress import Progress
 
     from cli.context import open_context
-    from cli.submit_checks import oversized, record_wheres
     from jobs.intake import InvalidInput, read_jobs
     from jobs.settings import Settings
     from jobs.tiers import load_tiers
+    from tasks.submit import submit_file
 
+    settings = Settings()
     schema = _load_schema(schema_path)
     label_list = [x.strip() for x in labels.split(",")] if labels else None
+    err = console(stderr=True)
     try:
-        specs = read_jobs(source, task=task, schema=schema, labels=label_list)
-        too_big = oversized(specs, record_wheres(source, task, schema, label_list),
-                            load_tiers(Settings().tiers_file))
-        if too_big:
-            raise InvalidInput(too_big)
+        if settings.database_url is None:
+            # The embedded home is created on first use: a bad file must not create it.
+            read_jobs(source, task=task, schema=schema, labels=label_list)
+        ctx = open_context(settings)
+        with Progress(console=err, transient=True) as progress:
+            bar = progress.add_task("submitting", total=None)
+            receipt = submit_file(
+                ctx.db, source, tiers=load_tiers(ctx.settings.tiers_file), task=task,
+                schema=schema, labels=label_list,
+                on_progress=lambda stage, n: progress.update(bar, completed=n,
+                                                             description=stage),
+            )
     except InvalidInput as exc:
         _refuse(escape(str(exc)))
-    ctx = open_context()
-    err = console(stderr=True)
-    from rich.progress import Progress
-
-    from tasks.submit import submit_jobs
-
-    with Progress(console=err, transient=True) as progress:
-        bar = progress.add_task("submitting", total=len(specs))
-        receipt = submit_jobs(
-            ctx.db, specs, on_published=lambda n: progress.update(bar, completed=n)
-        )
     if not receipt.job_ids:
         err.print(f"no new job: all {receipt.duplicates} job(s) of {source} were already "
                   "submitted; no batch was made", highlight=False)
@@ -217,6 +216,7 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
     from datetime import timedelta
 
     from cli.context import open_context
+    from jobs.ledger_rollup import refresh as refresh_ledger_rollup
     from jobs.tiers import load_tiers
     from tasks.janitor import janitor_idle_s
     from tasks.submit import requeue
@@ -228,6 +228,7 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
     while True:
         try:
             count = requeue(ctx.db, batch_id, idle_for=idle)
+            refresh_ledger_rollup(ctx.db)  # the sweeper also keeps the reports' rollup current
         except Exception as exc:
             if every is None:
                 raise

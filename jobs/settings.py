@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # Seconds a route process reuses a budget's spend before summing the ledger again: a bulk
     # batch costs one sum per budget per interval, not one per job (0: sum for every job).
     budget_refresh_s: float = Field(default=10.0, ge=0)
+    # Celery's task events (worker side) and task-sent events (publisher side), which Flower
+    # draws progress from; each costs a Redis publish per message and step.
+    task_events: bool = True
     tier1_flush_interval_s: float = 0.1
     tier1_flush_every: int = 32
     # Each worker serves Prometheus metrics on this port (none: no endpoint), on this address.

@@ -7,6 +7,10 @@ labels ("Bill to: ...", "Vendor: ..."). A field named after a role ("receiving_p
 those assignments: the value fails only when the document gives it the opposite role and never
 the one asked for. A name the document assigns no role to is not judged.
 
+E-mails and letters give the business side by its service desk: a name written with a service
+mailbox ("Amara Conti <support@shop.example>") or signing with a service title ("Amara Conti,
+Customer Care") speaks for the seller, so given as the customer it contradicts the document.
+
 Which name a defined term belongs to: of the output's own names, the one that occurs last
 before the term (after the previous defined term), within a short distance. Generic definitions
 ("each party, when it discloses, the “Disclosing Party”") name none of them and assign nothing.
@@ -61,6 +65,16 @@ _LABEL_WORDS = frozenset().union(*_FAMILIES.values(), {"bill", "billed", "invoic
                                                       "to", "name", "party", "the"})
 _WORDS = re.compile(r"[^\W_]+")
 _NEXT_PARTY = re.compile(r"\b(?:and|between)\b", re.IGNORECASE)
+# What follows a name on its line when it is the service desk's: its mailbox, or its title.
+_SERVICE_MAILBOX = (r"(?:support|help|helpdesk|service|services|customerservice|customercare|care"
+                    r"|kundenservice|kundendienst|sav|serviceclient)")
+_SERVICE_TITLE = (r"(?:customer\s+(?:care|service|support|services)|support(?:\s+team)?"
+                  r"|service\s+desk|kundenservice|kundendienst|service\s+client(?:s|èle)?)")
+_SERVICE_DESK = re.compile(r"<[ \t]*" + _SERVICE_MAILBOX + r"[._-]?[\w.-]*@|[,|–-][ \t]*"
+                          + _SERVICE_TITLE + r"\b", re.IGNORECASE)
+_SERVICE_AFTER = re.compile(
+    r"[ \t]*(?:" + _SERVICE_TITLE + r"[ \t]*)?<[ \t]*" + _SERVICE_MAILBOX + r"[._-]?[\w.-]*@"
+    r"|[ \t]*[,|–-][ \t]*" + _SERVICE_TITLE + r"\b", re.IGNORECASE)
 
 
 def role_of(words: str) -> str | None:
@@ -134,6 +148,13 @@ def _roles_given(document: str, names: Iterable[str]) -> dict[str, dict[str, str
         if pattern is not None:
             spots[name] = [m.span() for m in pattern.finditer(document)]
     given: dict[str, dict[str, str]] = {name: {} for name in spots}
+    for name, found in spots.items():
+        for _, end in found:
+            desk = _SERVICE_AFTER.match(document, end)
+            if desk:
+                given[name].setdefault("seller", f"written as the service desk's: "
+                                                 f"{name[:30]}{desk.group(0).rstrip('@')[:30]}")
+                break
     previous = 0
     for assignment in assignments(document):
         if not assignment.role:
@@ -185,7 +206,8 @@ def role_fields(value: Any) -> list[tuple[str, str]]:
 def check_roles(value: Any, document: str) -> Finding | None:
     """None when the output asserts no role; else whether each role holder is the document's."""
     pairs = role_fields(value)
-    if not pairs or not any(a.role for a in assignments(document)):
+    if not pairs or not (any(a.role for a in assignments(document))
+                         or _SERVICE_DESK.search(document)):
         return None
     given = _roles_given(document, {name for _, name in pairs})
     problems = []
