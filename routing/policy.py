@@ -72,8 +72,9 @@ class CostAware(BaseModel):
     """Which jobs start at the tier of least expected cost, and what a missed failure costs.
 
     Starting at tier s costs that call, plus each call up the chain that validation's catches
-    lead to, plus `miss_cost_usd` times the chance the job ends wrong: a failure validation lets
-    through (1 - `validator_recall` of them) or the last tier's own failure. A job whose error
+    lead to, plus `miss_cost_usd` and a redo on the top tier times the chance the job ends
+    wrong: a failure validation lets through (1 - `validator_recall` of them) or the last
+    tier's own failure. A job whose error
     tolerance has no miss cost, or of high business impact unless `high_impact`, keeps the
     quality bar: there a failure that slips through costs more than any call.
     """
@@ -206,13 +207,16 @@ def _cheapest_start(job: JobSpec, features: Features, probabilities: dict[int, f
                     cost_aware: CostAware, miss_cost: float) -> tuple[int, str]:
     top = max(1, min(job.context.max_tier, tiers.top))
     costs = {t: call_cost(tiers.get(t), job, policy, features) for t in range(1, top + 1)}
+    # A wrong answer delivered is at least redone on the top tier once found: a miss priced
+    # below that call would make letting failures through look cheaper than escalating them.
+    miss = miss_cost + costs[top]
     expected = {s: expected_cost(s, top, probabilities, costs, cost_aware.validator_recall,
-                                 miss_cost) for s in range(1, top + 1)}
+                                 miss) for s in range(1, top + 1)}
     # Ties go to the stronger tier: equal money, fewer escalations.
     tier = min(expected, key=lambda s: (expected[s], -s))
     listed = ", ".join(f"tier {s} ${expected[s]:.4f}" for s in expected)
     return tier, (f"tier {tier} has the least expected cost with escalation on failure "
-                  f"({listed}; a missed failure ${miss_cost:g})")
+                  f"({listed}; a missed failure ${miss_cost:g} and its redo ${costs[top]:.4f})")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from routing.policy import CostAware, PolicyConfig, apply_policy, expected_cost,
 CONTRACT = "The Receiving Party shall hold the Confidential Information in confidence. " * 120
 # What the retrained router estimates for contracts: tier 2 a coin flip, tier 3 very likely.
 CONTRACT_P = {1: 0.3, 2: 0.5, 3: 0.9}
+# Misses priced higher than the shipped policy does, so that tier 1's misses weigh.
+PRICED = CostAware(miss_cost_usd={Level.MEDIUM: 0.1, Level.HIGH: 0.02})
 
 
 def _job(**context: object) -> JobSpec:
@@ -57,6 +59,7 @@ def test_contract_at_a_coin_flip_on_tier_two_starts_there_not_on_the_top() -> No
     tier, reasons = _route(_job(error_tolerance=Level.MEDIUM), CONTRACT_P)
     assert tier == 2
     assert "least expected cost" in reasons[0]
+    assert "a missed failure $0.02 and its redo" in reasons[0]
     assert "band" not in " ".join(reasons)
 
 
@@ -75,16 +78,21 @@ def test_low_tolerance_and_high_impact_keep_the_bar() -> None:
 def test_a_costly_miss_or_a_weak_validator_moves_the_start_up() -> None:
     dear = PolicyConfig(cost_aware=CostAware(miss_cost_usd={Level.MEDIUM: 100.0}))
     assert _route(_job(error_tolerance=Level.MEDIUM), CONTRACT_P, dear)[0] == 3
-    cheap_miss = {Level.MEDIUM: 0.01}
-    assert _route(_job(error_tolerance=Level.MEDIUM), CONTRACT_P,
-                  PolicyConfig(cost_aware=CostAware(miss_cost_usd=cheap_miss)))[0] == 1
-    # The same miss cost, priced with validation that catches nine failures in ten or none.
-    catching = CostAware(miss_cost_usd={Level.MEDIUM: 0.2}, validator_recall=0.9)
+    # The same $0.02 a miss, priced with validation that catches every failure or none.
+    catching = CostAware(miss_cost_usd={Level.MEDIUM: 0.02}, validator_recall=1.0)
     blind = catching.model_copy(update={"validator_recall": 0.0})
     assert _route(_job(error_tolerance=Level.MEDIUM), CONTRACT_P,
-                  PolicyConfig(cost_aware=catching))[0] == 2
+                  PolicyConfig(cost_aware=catching))[0] == 1
     assert _route(_job(error_tolerance=Level.MEDIUM), CONTRACT_P,
-                  PolicyConfig(cost_aware=blind))[0] == 3
+                  PolicyConfig(cost_aware=blind))[0] == 2
+
+
+def test_a_miss_is_never_cheaper_than_escalating() -> None:
+    # Even at no price of its own, a miss costs its redo on the top tier: with a blind
+    # validator, tier 1's 70% failures would all be delivered and redone, so it starts higher.
+    free_blind = CostAware(miss_cost_usd={Level.MEDIUM: 0.0}, validator_recall=0.0)
+    assert _route(_job(error_tolerance=Level.MEDIUM), CONTRACT_P,
+                  PolicyConfig(cost_aware=free_blind))[0] == 2
 
 
 def test_band_gives_way_to_expected_cost() -> None:
@@ -98,7 +106,8 @@ def test_band_gives_way_to_expected_cost() -> None:
 def test_floor_ceiling_and_business_rules_still_bound_the_cost_choice() -> None:
     assert _route(_job(error_tolerance=Level.MEDIUM, min_tier=3), CONTRACT_P)[0] == 3
     # A ceiling at 2 also ends the chain there: starting at 2 risks no tier 3 call.
-    assert _route(_job(error_tolerance=Level.MEDIUM, max_tier=2), CONTRACT_P)[0] == 2
+    priced = load_policy().model_copy(update={"cost_aware": PRICED})
+    assert _route(_job(error_tolerance=Level.MEDIUM, max_tier=2), CONTRACT_P, priced)[0] == 2
     executive = JobSpec(task=TaskType.ANSWER, document="Q3 revenue and cash flow against budget.",
                         context=JobContext(role="CFO", error_tolerance=Level.HIGH))
     assert _route(executive, {1: 0.9, 2: 0.95, 3: 0.97})[0] == 3
