@@ -5,7 +5,8 @@
 
 1. A sample workload (`jobs.sample`) with known answers is put to the simulated tier-1 model
    (`providers.simulator`, the same pure function the simulator server uses). Each answer is
-   judged right or wrong against the job's reference (`validation.truth`), then validated twice:
+   judged right or wrong against the job's reference (`jobs.truth`, which shares no code with
+   the validator), then validated twice:
    - "checks only": `validate(job, text, finish)`, what the fleet runs by default
      (`tasks/pipeline.py` passes no judge);
    - "checks + judge": the same with the optional judge on every tier-1 output
@@ -48,10 +49,18 @@ from jobs.models import JobSpec, TaskType  # noqa: E402
 from jobs.prompts import build_prompt  # noqa: E402
 from jobs.sample import generate  # noqa: E402
 from jobs.tiers import load_tiers  # noqa: E402
-from validation import dates, normalize, provenance, summary  # noqa: E402
+from jobs.truth import is_correct  # noqa: E402
+from validation import (  # noqa: E402
+    dates,
+    durations,
+    names,
+    normalize,
+    provenance,
+    roles,
+    summary,
+)
 from validation.judge import JUDGE, judge_check  # noqa: E402
 from validation.runner import check_math, validate  # noqa: E402
-from validation.truth import is_correct  # noqa: E402
 
 TIER1_MODEL = "llama-3.1-8b-instant"
 JUDGE_MODEL = "llama-3.1-8b-instant"
@@ -62,7 +71,9 @@ _CACHED = [normalize.document_numbers, dates.document_dates, normalize.document_
            normalize.number_spans, dates.date_spans,
            normalize.document_words, normalize.table_row_counts, provenance.segments,
            normalize.document_lower,
-           provenance.document_index, summary.key_facts]
+           provenance.document_index, summary.key_facts, names._document_names,
+           durations.document_durations, roles.assignments, normalize.document_squashed,
+           normalize.document_tokens]
 
 
 def _clear_document_caches() -> None:

@@ -17,14 +17,16 @@ from rich.table import Table
 
 from cli.context import Context, open_context
 from jobs.intake import InvalidInput, read_jobs
+from jobs.ledger_rollup import refresh as refresh_ledger_rollup
 from jobs.quality import quality_report
 from jobs.reports import RESULT_COLUMNS, BatchStatus, batch_status, result_rows
+from jobs.settings import Settings
 from jobs.tables import Job
 from jobs.tiers import load_tiers
 from tasks.feedback import FeedbackError, give_feedback
 from tasks.janitor import janitor_idle_s
 from tasks.publish import CeleryPublisher
-from tasks.submit import requeue, submit_jobs
+from tasks.submit import requeue, submit_file
 from workers.embedded import embedded_worker
 
 err = Console(stderr=True)
@@ -82,19 +84,26 @@ def wait_for_batch(ctx: Context, batch_id: str, total: int, timeout_s: float) ->
 def submit(source: Path, task: str | None, schema_path: Path | None, labels: str | None,
            wait: bool | None) -> None:
     """Submit jobs from a JSONL or CSV file, or a folder of text files; prints the batch id."""
+    settings = Settings()
+    schema = _load_schema(schema_path)
+    label_list = [x.strip() for x in labels.split(",")] if labels else None
     try:
-        specs = read_jobs(source, task=task, schema=_load_schema(schema_path),
-                          labels=[x.strip() for x in labels.split(",")] if labels else None)
+        if settings.database_url is None:
+            # The embedded home is created on first use: a bad file must not create it.
+            read_jobs(source, task=task, schema=schema, labels=label_list)
+        ctx = open_context(settings)
+        embedded = ctx.settings.embedded
+        with Progress(console=err, transient=True) as progress:
+            bar = progress.add_task("submitting", total=None)
+            receipt = submit_file(
+                ctx.db, source, tiers=load_tiers(ctx.settings.tiers_file), task=task,
+                schema=schema, labels=label_list,
+                on_progress=lambda stage, n: progress.update(bar, completed=n,
+                                                             description=stage),
+            )
     except InvalidInput as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         sys.exit(2)
-    ctx = open_context()
-    embedded = ctx.settings.embedded
-    with Progress(console=err, transient=True) as progress:
-        bar = progress.add_task("submitting", total=len(specs))
-        receipt = submit_jobs(
-            ctx.db, specs, on_published=lambda n: progress.update(bar, completed=n)
-        )
     if receipt.duplicates:
         err.print(f"{receipt.duplicates} job(s) were already submitted and were skipped")
     err.print(f"submitted {len(receipt.job_ids)} job(s)")
@@ -166,6 +175,7 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
     while True:
         try:
             count = requeue(ctx.db, batch_id, idle_for=idle)
+            refresh_ledger_rollup(ctx.db)  # the sweeper also keeps the reports' rollup current
         except Exception as exc:
             if every is None:
                 raise
@@ -204,6 +214,15 @@ def report(batch_id: str, as_json: bool) -> None:
     for check, count in quality["escalations_per_reason"].items():
         reasons.add_row(check, str(count))
     console.print(reasons)
+    if quality["disagreements_per_check"]:
+        doubted = Table(title="disagreements: tiers gave the same answer, the check rejected it "
+                              "each time (the check's own error rate, estimated)")
+        for column in ("check", "disagreements", "of its rejections"):
+            doubted.add_column(column)
+        for check, count in quality["disagreements_per_check"].items():
+            rate = quality["disagreement_rate_per_check"].get(check)
+            doubted.add_row(check, str(count), "" if rate is None else f"{rate:.1%}")
+        console.print(doubted)
     console.print(f"{len(quality['needs_review'])} job(s) need review")
     for job in quality["needs_review"]:
         console.print(f"  {job['job_id']}  {job['reason']}", highlight=False)

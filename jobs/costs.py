@@ -14,9 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
 
+from jobs.ledger_rollup import ledger_rows, uses_rollup
 from jobs.tables import Attempt, Job
 
 # Job-level dimensions are the same on every row of a job; the others describe one call.
@@ -81,10 +82,36 @@ def _first_answer_tokens(session: Session, columns: list[Any], batch_id: str | N
             for row in session.execute(query)}
 
 
+def _from_rollup(session: Session, by: list[str], batch_id: str | None) -> list[CostRow]:
+    """The same figures summed from the rollup and the ledger rows it has not counted yet."""
+    rows_sql, params = ledger_rows(batch_id)
+    groups = ", ".join(f'"{d}"' for d in by)  # names checked against DIMENSIONS
+    query = text(f"""
+        SELECT {groups}, sum(jobs), sum(calls), sum(failed_calls), sum(input_tokens),
+               sum(output_tokens), sum(cost_usd), sum(rejected_cost_usd),
+               sum(first_input_tokens), sum(first_output_tokens)
+        FROM ({rows_sql}) ledger GROUP BY {groups}""")
+    rows = []
+    for row in session.execute(query, params):
+        group = tuple(row[:len(by)])
+        jobs, calls, failures, tokens_in, tokens_out, cost, rejected, first_in, first_out = (
+            row[len(by):])
+        rows.append(CostRow(group, int(jobs), int(calls), int(failures), int(tokens_in),
+                            int(tokens_out), money(cost), money(rejected),
+                            (int(first_in), int(first_out))))
+    return rows
+
+
 def cost_ledger(session: Session, by: list[str], batch_id: str | None = None,
                 since: datetime | None = None) -> list[CostRow]:
-    """Spend grouped `by` the named dimensions, most expensive group first."""
+    """Spend grouped `by` the named dimensions, most expensive group first.
+
+    Grouped by job dimensions over whole batches, the figures come from the rollup (see
+    jobs.ledger_rollup); by a call's tier, provider or model, or since a date, from the ledger."""
     columns = _dimensions(by)
+    if since is None and all(d in JOB_DIMENSIONS for d in by) and uses_rollup(session):
+        return sorted(_from_rollup(session, by, batch_id),
+                      key=lambda r: (-r.cost_usd, [str(g) for g in r.group]))
     rejected = case((Attempt.validated.is_(False), Attempt.cost_usd), else_=0)
     failed = case((Attempt.outcome.in_(["ok", "judge_ok"]), 0), else_=1)
     query = _scoped(select(

@@ -1,13 +1,14 @@
 """Reading jobs from files: JSONL, CSV, or a folder of text files. Pure parsing, no database.
 
 Every problem is collected with the line (or file) it came from, so a producer fixes a bad file in
-one pass; a file with any problem is rejected whole.
+one pass; a file with any problem is rejected whole. Files are read as a stream of lines, so
+`tasks.submit` can write a file of any size in chunks without holding it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jobs import strict_json
 from jobs.models import JobSpec
 
 MAX_ERRORS_SHOWN = 20
@@ -51,21 +53,31 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def iter_specs(
+    records: Iterable[tuple[str, Any]],
+) -> Iterator[tuple[str, JobSpec | InputProblem]]:
+    """Validate (where, raw) pairs one at a time: each yields its job, or what is wrong."""
+    for where, raw in records:
+        if isinstance(raw, InputProblem):
+            yield where, raw
+        elif not isinstance(raw, dict):
+            yield where, InputProblem(where, "expected a JSON object")
+        else:
+            try:
+                yield where, JobSpec.model_validate(raw)
+            except ValidationError as exc:
+                yield where, InputProblem(where, _describe(exc))
+
+
 def parse_records(records: Iterable[tuple[str, Any]]) -> list[JobSpec]:
     """Validate (where, raw) pairs into jobs, or raise InvalidInput naming every bad one."""
     jobs: list[JobSpec] = []
     problems: list[InputProblem] = []
-    for where, raw in records:
-        if isinstance(raw, InputProblem):
-            problems.append(raw)
-            continue
-        if not isinstance(raw, dict):
-            problems.append(InputProblem(where, "expected a JSON object"))
-            continue
-        try:
-            jobs.append(JobSpec.model_validate(raw))
-        except ValidationError as exc:
-            problems.append(InputProblem(where, _describe(exc)))
+    for _, item in iter_specs(records):
+        if isinstance(item, InputProblem):
+            problems.append(item)
+        else:
+            jobs.append(item)
     if problems:
         raise InvalidInput(problems)
     if not jobs:
@@ -80,17 +92,22 @@ def _decode(data: bytes, where: str) -> str | InputProblem:
         return InputProblem(where, f"not valid UTF-8 (byte {exc.start})")
 
 
-def jsonl_records(data: bytes, name: str) -> Iterator[tuple[str, Any]]:
-    for number, raw_line in enumerate(data.split(b"\n"), start=1):
+def jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[tuple[str, Any]]:
+    """One record per non-blank line; a byte-order mark before the first is allowed."""
+    for number, raw_line in enumerate(lines, start=1):
         where = f"{name} line {number}"
-        line = _decode(raw_line, where)
+        if number == 1:
+            raw_line = raw_line.removeprefix(codecs.BOM_UTF8)
+        line = _decode(raw_line.rstrip(b"\r\n"), where)
         if isinstance(line, InputProblem):
             yield where, line
             continue
         if not line.strip():
             continue
         try:
-            yield where, json.loads(line)
+            yield where, strict_json.loads(line)
+        except strict_json.StrictJSONError as exc:
+            yield where, InputProblem(where, f"refused JSON: {exc}")
         except json.JSONDecodeError as exc:
             yield where, InputProblem(where, f"malformed JSON: {exc.msg} (column {exc.colno})")
 
@@ -99,13 +116,15 @@ _JSON_COLUMNS = {"schema", "messages", "labels", "reference"}
 _CONTEXT_COLUMNS = {
     "role", "business_impact", "error_tolerance", "sensitive", "min_tier", "max_tier",
 }
+# A CSV field may hold a whole document; the csv module's default limit is 128 KiB.
+csv.field_size_limit(max(csv.field_size_limit(), 2**28))
 
 
 def _csv_row(row: dict[str, str], where: str) -> dict[str, Any] | InputProblem:
     record: dict[str, Any] = {}
     context: dict[str, Any] = {}
     for column, value in row.items():
-        if column is None or value is None or value == "":
+        if value == "":
             continue
         if column in _CONTEXT_COLUMNS:
             context[column] = value
@@ -113,7 +132,9 @@ def _csv_row(row: dict[str, str], where: str) -> dict[str, Any] | InputProblem:
             record["labels"] = [label.strip() for label in value.split("|") if label.strip()]
         elif column in _JSON_COLUMNS:
             try:
-                record[column] = json.loads(value)
+                record[column] = strict_json.loads(value)
+            except strict_json.StrictJSONError as exc:
+                return InputProblem(where, f"column {column} is refused JSON: {exc}")
             except json.JSONDecodeError as exc:
                 return InputProblem(where, f"column {column} is not valid JSON: {exc.msg}")
         else:
@@ -123,16 +144,61 @@ def _csv_row(row: dict[str, str], where: str) -> dict[str, Any] | InputProblem:
     return record
 
 
-def csv_records(data: bytes, name: str) -> Iterator[tuple[str, Any]]:
-    text = _decode(data, name)
-    if isinstance(text, InputProblem):
-        yield name, text
-        return
-    reader = csv.DictReader(io.StringIO(text))
-    for row in reader:
-        # Header is line 1; a row's line is where the reader finished it.
+class _CsvLines:
+    """A file's lines decoded for the csv reader, remembering which could not be read (the
+    reader goes on, so every problem of the file is found in one pass)."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self.lines = lines
+        self.bad: dict[int, str] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        for number, raw in enumerate(self.lines, start=1):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.bad[number] = f"not valid UTF-8 (byte {exc.start})"
+                text = raw.decode("utf-8", errors="replace")
+            if "\x00" in text:
+                self.bad[number] = "contains a NUL character"
+                text = text.replace("\x00", "")
+            yield text
+
+
+def csv_records(lines: Iterable[bytes], name: str) -> Iterator[tuple[str, Any]]:
+    """One record per row, the first row naming the columns; a row with more or fewer values
+    than the header is refused rather than guessed at."""
+    source = _CsvLines(lines)
+    reader = csv.reader(source)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        doubled = sorted({c for c in header if header.count(c) > 1})
+        if doubled:
+            yield f"{name} line 1", InputProblem(f"{name} line 1",
+                                                 f"column(s) {', '.join(doubled)} named twice")
+            return
+        last = reader.line_num
+        for row in reader:
+            first, last = last + 1, reader.line_num
+            # A row's line is where the reader finished it (a quoted field may span lines).
+            where = f"{name} line {last}"
+            bad = [source.bad[n] for n in range(first, last + 1) if n in source.bad]
+            if bad:
+                yield where, InputProblem(where, bad[0])
+            elif not row:
+                continue
+            elif len(row) != len(header):
+                yield where, InputProblem(
+                    where, f"{len(row)} values in a file whose header has {len(header)} columns")
+            else:
+                yield where, _csv_row(dict(zip(header, row, strict=True)), where)
+    except csv.Error as exc:
         where = f"{name} line {reader.line_num}"
-        yield where, _csv_row(row, where)
+        yield where, InputProblem(where, f"unreadable CSV: {exc}")
 
 
 def folder_records(
@@ -140,9 +206,12 @@ def folder_records(
 ) -> Iterator[tuple[str, Any]]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     for path in files:
-        text = _decode(path.read_bytes(), path.name)
+        text = _decode(path.read_bytes().removeprefix(codecs.BOM_UTF8), path.name)
         if isinstance(text, InputProblem):
             yield path.name, text
+            continue
+        if "\x00" in text:
+            yield path.name, InputProblem(path.name, "contains a NUL character")
             continue
         record: dict[str, Any] = {"task": task, "document": text}
         if schema is not None:
@@ -150,6 +219,31 @@ def folder_records(
         if labels:
             record["labels"] = labels
         yield path.name, record
+
+
+def _file_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        yield from stream
+
+
+def open_records(
+    path: Path,
+    *,
+    task: str | None = None,
+    schema: dict[str, Any] | None = None,
+    labels: list[str] | None = None,
+) -> Iterator[tuple[str, Any]]:
+    """The raw records of a JSONL or CSV file, or of a folder of text files (one job each),
+    read as they are consumed: a file of any size is never held whole."""
+    if path.is_dir():
+        if not task:
+            raise InvalidInput([InputProblem(str(path), "a folder of documents needs --task")])
+        return folder_records(path, task, schema, labels or [])
+    if not path.exists():
+        raise InvalidInput([InputProblem(str(path), "no such file")])
+    if path.suffix.lower() == ".csv":
+        return csv_records(_file_lines(path), path.name)
+    return jsonl_records(_file_lines(path), path.name)
 
 
 def read_jobs(
@@ -160,13 +254,4 @@ def read_jobs(
     labels: list[str] | None = None,
 ) -> list[JobSpec]:
     """Jobs from a JSONL or CSV file, or from a folder of text files (one job each)."""
-    if path.is_dir():
-        if not task:
-            raise InvalidInput([InputProblem(str(path), "a folder of documents needs --task")])
-        return parse_records(folder_records(path, task, schema, labels or []))
-    if not path.exists():
-        raise InvalidInput([InputProblem(str(path), "no such file")])
-    data = path.read_bytes()
-    if path.suffix.lower() == ".csv":
-        return parse_records(csv_records(data, path.name))
-    return parse_records(jsonl_records(data, path.name))
+    return parse_records(open_records(path, task=task, schema=schema, labels=labels))

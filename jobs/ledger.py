@@ -49,7 +49,7 @@ def training_outcomes(
         job = session.get(Job, job_id)
         if job is None:
             continue
-        yield JobSpec.model_validate(job.spec), label
+        yield JobSpec.from_row(job.spec), label
         emitted += 1
         if limit is not None and emitted >= limit:
             return

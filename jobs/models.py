@@ -7,10 +7,28 @@ These pydantic models are the one definition of a job's shape; the tables in
 from __future__ import annotations
 
 import enum
+import json
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# Column sizes of the `jobs` table (and of the ledger's copies), checked before anything is
+# written so that a long name is a line's problem at submit, not a failed insert.
+NAME_LENGTH = 100
+KEY_LENGTH = 200
+
+# Validation context for a spec read back from its own row: it was checked whole at submit, so
+# the costly parts (the output schema against the JSON Schema metaschema) are not redone.
+STORED = {"stored": True}
 
 
 class TaskType(enum.StrEnum):
@@ -124,11 +142,12 @@ class JobSpec(BaseModel):
     output_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     labels: list[str] = Field(default_factory=list)
     context: JobContext = Field(default_factory=JobContext)
-    key: str | None = Field(default=None, description="idempotency key; resubmitting it is a no-op")
-    tenant: str = "default"
-    user: str = "anonymous"
-    feature: str = "default"
-    query_type: str | None = None
+    key: str | None = Field(default=None, max_length=KEY_LENGTH,
+                            description="idempotency key; resubmitting it is a no-op")
+    tenant: str = Field(default="default", min_length=1, max_length=NAME_LENGTH)
+    user: str = Field(default="anonymous", min_length=1, max_length=NAME_LENGTH)
+    feature: str = Field(default="default", min_length=1, max_length=NAME_LENGTH)
+    query_type: str | None = Field(default=None, min_length=1, max_length=NAME_LENGTH)
     # Known right answer, when there is one (sample workloads): kept for evaluation, never sent.
     reference: Any = None
 
@@ -141,12 +160,14 @@ class JobSpec(BaseModel):
 
     @field_validator("output_schema")
     @classmethod
-    def _schema_is_valid(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
-        if schema is not None:
-            try:
-                jsonschema.Draft202012Validator.check_schema(schema)
-            except jsonschema.SchemaError as exc:
-                raise ValueError(f"invalid JSON Schema: {exc.message}") from None
+    def _schema_is_valid(
+        cls, schema: dict[str, Any] | None, info: ValidationInfo
+    ) -> dict[str, Any] | None:
+        if schema is None or (info.context or {}).get("stored"):
+            return schema
+        problem = schema_problem(json.dumps(schema, sort_keys=True))
+        if problem is not None:
+            raise ValueError(f"invalid JSON Schema: {problem}")
         return schema
 
     @model_validator(mode="after")
@@ -159,6 +180,11 @@ class JobSpec(BaseModel):
             raise ValueError("a classify job needs labels")
         return self
 
+    @classmethod
+    def from_row(cls, spec: dict[str, Any]) -> JobSpec:
+        """A spec as stored at submit, where it was validated whole."""
+        return cls.model_validate(spec, context=STORED)
+
     @property
     def effective_query_type(self) -> str:
         return self.query_type or self.task.value
@@ -167,3 +193,15 @@ class JobSpec(BaseModel):
         """Everything the model reads, for length features and grounding."""
         parts = [self.document, *(m.content for m in self.messages)]
         return "\n".join(p for p in parts if p)
+
+
+@lru_cache(maxsize=1024)
+def schema_problem(schema_json: str) -> str | None:
+    """Why a schema (as canonical JSON) is not a valid JSON Schema, or None. A bulk batch
+    repeats a handful of schemas, so each is checked against the metaschema once per process
+    (a check costs milliseconds)."""
+    try:
+        jsonschema.Draft202012Validator.check_schema(json.loads(schema_json))
+    except jsonschema.SchemaError as exc:
+        return str(exc.message)
+    return None

@@ -44,9 +44,14 @@ def system_prompt(job: JobSpec, findings: Sequence[str] = ()) -> str:
         lines.append("Allowed labels: " + ", ".join(job.labels))
     if findings:
         # The next tier sees why the previous answer was rejected, so it does not repeat it.
+        # Only strict evidence travels (`store.rejection_reasons`), and it is framed as what the
+        # checks saw, not as the right value: a check can be wrong, and a model talked out of a
+        # correct value costs a tier and a wrong result.
         lines.append(
             "A previous answer to this job was rejected for these reasons:\n"
             + "\n".join(f"- {f}" for f in findings)
+            + "\nThese are automatic checks' observations, not corrections: read the document "
+            "again, and keep any value it clearly supports."
         )
     return "\n\n".join(lines)
 

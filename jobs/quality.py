@@ -1,5 +1,7 @@
 """Per batch: how validation went — pass rates per tier and check, escalations per reason,
-and the jobs waiting for review."""
+disagreements between agreeing tiers and a check (per check, and as a share of the check's
+rejections: the live estimate of how often that check is wrong), and the jobs waiting for
+review."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from jobs.models import JobStatus
 from jobs.tables import Attempt, Job
+
+# The finding `validation.disagreement` records (jobs/ does not import validation/).
+DISAGREEMENT = "disagreement"
 
 
 def _zeros() -> list[int]:
@@ -26,6 +31,9 @@ class QualityReport:
     # (tier, check) -> [runs, passes]
     checks: dict[tuple[int, str], list[int]] = field(default_factory=lambda: defaultdict(_zeros))
     escalations_per_reason: Counter[str] = field(default_factory=Counter)
+    # Checks overruled by agreeing tiers (validation.disagreement): how often each check's
+    # rejection met the same answer from a higher tier, out of the rejections it made.
+    disagreements_per_check: Counter[str] = field(default_factory=Counter)
     in_review: list[dict[str, Any]] = field(default_factory=list)
 
     def pass_rate(self, tier: int) -> float:
@@ -43,6 +51,11 @@ class QualityReport:
                 for (t, check), (runs, passes) in sorted(self.checks.items())
             },
             "escalations_per_reason": dict(self.escalations_per_reason.most_common()),
+            "disagreements_per_check": dict(self.disagreements_per_check.most_common()),
+            "disagreement_rate_per_check": {
+                check: round(n / self.escalations_per_reason[check], 4)
+                for check, n in sorted(self.disagreements_per_check.items())
+                if self.escalations_per_reason[check]},
             "needs_review": self.in_review,
         }
 
@@ -63,6 +76,9 @@ def quality_report(session: Session, batch_id: str) -> QualityReport:
             counts[1] += bool(finding["passed"])
             if not finding["passed"] and finding.get("strict", True):
                 failed_checks.add(finding["check"])
+            if finding["check"] == DISAGREEMENT:
+                for check in finding.get("checks", []):
+                    report.disagreements_per_check[str(check)] += 1
         # A failed validation escalates (or ends in review at the top): count it per check.
         for check in failed_checks:
             report.escalations_per_reason[check] += 1
@@ -72,3 +88,19 @@ def quality_report(session: Session, batch_id: str) -> QualityReport:
     report.in_review = [{"job_id": j.id, "key": j.idempotency_key, "reason": j.status_reason}
                         for j in review]
     return report
+
+
+def done_per_feature(session: Session, batch_id: str) -> dict[str, dict[str, int]]:
+    """Jobs per feature and final status: how each kind of work ended."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for job in session.scalars(select(Job).where(Job.batch_id == batch_id)):
+        counts = out[job.feature or "-"]
+        counts[job.status] = counts.get(job.status, 0) + 1
+    return {feature: dict(sorted(c.items())) for feature, c in sorted(out.items())}
+
+
+def accepted_on_disagreement(session: Session, batch_id: str) -> int:
+    """Jobs done with an answer their tiers agreed on against a check (flagged, not validated)."""
+    return sum(1 for job in session.scalars(select(Job).where(
+        Job.batch_id == batch_id, Job.status == JobStatus.DONE.value))
+        if (job.status_reason or "").startswith("validator disagreement"))

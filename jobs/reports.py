@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from jobs.ledger_rollup import ledger_rows, uses_rollup
 from jobs.models import TERMINAL_STATUSES, JobStatus
 from jobs.tables import Attempt, Job, Result
 
@@ -50,7 +51,8 @@ class BatchStatus:
 
 
 def batch_status(session: Session, batch_id: str | None) -> BatchStatus:
-    """Counts per status and tier and the cost so far; `None` means every job."""
+    """Counts per status and tier and the cost so far; `None` means every job. Counted in SQL
+    from covering indexes; the ledger's figures come from its rollup on PostgreSQL."""
     status = BatchStatus(batch_id)
     jobs = select(Job.status, Job.current_tier, func.count()).group_by(Job.status, Job.current_tier)
     results = select(Result.tier, func.count()).group_by(Result.tier)
@@ -77,6 +79,15 @@ def batch_status(session: Session, batch_id: str | None) -> BatchStatus:
             status.active_by_tier[tier] += count
     for tier, count in session.execute(results):
         status.finished_by_tier[tier] += count
+    if uses_rollup(session):
+        rows_sql, params = ledger_rows(batch_id)
+        cost, failures, escalations = session.execute(text(
+            "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(validation_failures), 0), "
+            f"coalesce(sum(escalated_jobs), 0) FROM ({rows_sql}) ledger"), params).one()
+        status.cost_usd = Decimal(cost)
+        status.validation_failures = int(failures)
+        status.escalated_jobs = int(escalations)
+        return status
     cost, failures = session.execute(attempts).one()
     status.cost_usd = Decimal(cost)
     status.validation_failures = failures

@@ -2,8 +2,9 @@
 
 `generate(n, seed)` yields job dicts (as `JobSpec.model_validate` takes them) whose `reference`
 holds the ground truth. Difficulty is real, not a label: hard jobs are longer, carry OCR-like
-noise, distractor numbers and dates next to the right ones ("previous balance", "due date",
-"supersedes the agreement dated"), European number formats and dates written out in words.
+noise, distractor numbers and dates next to the right ones (a balance carried forward, a
+payment date, an earlier agreement's date, each worded in one of several ways), European number
+formats and dates written out in words. Contracts name their two sides with varying role words.
 Job `i` depends only on `(seed, i)`, so `generate(10)` is a prefix of `generate(1000)`.
 `matches_reference(job, text)` scores a raw model output against the job's reference.
 """
@@ -37,9 +38,11 @@ from jobs.sample_parts import (
     NUM,
     NUMBER_WORDS,
     REPORT_FILLER,
+    ROLE_NAMES,
     STR,
     VENDORS,
     VENUES,
+    WORDING,
     fmt_amount,
     fmt_date,
     object_schema,
@@ -78,18 +81,19 @@ def invoice(r: random.Random, level: int) -> JobDict:
              f"{lab('Invoice date')}: {fmt_date(issued, style)}"]
     if level > EASY:
         due = issued + dt.timedelta(days=30)
-        lines.append(f"{lab('Due date')}: {fmt_date(due, style)}")
-        lines.append(f"{lab('Customer PO')}: PO-{r.randint(10000, 99999)}")
-    lines += [f"Bill to: {r.choice(CUSTOMERS)}", "", "Description | Qty | Unit price | Amount"]
+        lines.append(f"{lab(r.choice(WORDING['due']))}: {fmt_date(due, style)}")
+        lines.append(f"{lab(r.choice(WORDING['po']))}: PO-{r.randint(10000, 99999)}")
+    lines += [f"{r.choice(WORDING['bill_to'])}: {r.choice(CUSTOMERS)}", "",
+              "Description | Qty | Unit price | Amount"]
     lines += [f"{d} | {q} | {a(p)} | {a(q * p)}" for d, q, p in items]
     if noisy:
         lines.insert(r.randint(4, len(lines)), r.choice(JUNK))
     lines += ["", f"{lab('Subtotal')}: {a(subtotal)}", f"{lab('VAT')} {rate}%: {a(tax)}"]
     if level > EASY:
-        lines.append(f"{lab('Previous balance')}: {a(pick_money(r, 10, 3000))}")
+        lines.append(f"{lab(r.choice(WORDING['carried']))}: {a(pick_money(r, 10, 3000))}")
     lines.append(f"{lab(r.choice(['Total due', 'Total', 'Amount due']))}: {cur} {a(total)}")
     if level == HARD:
-        lines.append(f"{lab('Amount paid')}: {a(pick_money(r, 0, total))}")
+        lines.append(f"{lab(r.choice(WORDING['received']))}: {a(pick_money(r, 0, total))}")
         lines += ["", "Payment terms: net 30 days. Late payments incur 1.5% interest per month.",
                   "Thank you for your business!"]
     schema = object_schema({"vendor": STR, "invoice_number": STR, "date": DATE,
@@ -114,7 +118,7 @@ def receipt(r: random.Random, level: int) -> JobDict:
     lines = [merchant, f"{stamp}  Till {r.randint(1, 9)}"]
     lines += [f"{r.choice(ITEMS)[:14].upper()}  {fmt_amount(p, eu)}" for p in prices]
     if level > EASY:
-        lines.append(f"LOYALTY POINTS BALANCE  {r.randint(100, 2000)}")
+        lines.append(f"{r.choice(WORDING['loyalty'])}  {r.randint(100, 2000)}")
     lines.append(f"TOTAL  {CURRENCIES[cur]}{fmt_amount(total, eu)}")
     if method == "cash":
         given = float(int(total) + r.choice([1, 5, 10]))
@@ -123,7 +127,8 @@ def receipt(r: random.Random, level: int) -> JobDict:
         lines.append(f"CARD **** {r.randint(1000, 9999)}")
     if level == HARD:
         lines.insert(2, r.choice(JUNK))
-        lines.append(f"RETURNS ACCEPTED UNTIL {fmt_date(when + dt.timedelta(days=30), 'dotted')}")
+        lines.append(f"{r.choice(WORDING['returns'])} "
+                     f"{fmt_date(when + dt.timedelta(days=30), 'dotted')}")
     schema = object_schema({"merchant": STR, "date": DATE, "currency": STR, "total": NUM,
                             "payment_method": {"type": "string", "enum": ["cash", "card"]}})
     ref = {"merchant": merchant, "date": when.isoformat(), "currency": cur, "total": total,
@@ -138,18 +143,19 @@ def contract(r: random.Random, level: int) -> JobDict:
     law, days = r.choice(LAWS), r.choice([30, 60, 90, 120])
     written = f"{NUMBER_WORDS[days]} ({days})" if level == EASY or r.random() < 0.6 else (
         NUMBER_WORDS[days] if level == HARD else str(days))
+    seller, buyer = r.choice(ROLE_NAMES)
+    first, second = ((a, seller), (b, buyer)) if r.random() < 0.6 else ((b, buyer), (a, seller))
     head = ["MASTER SERVICES AGREEMENT", "",
             f'This Master Services Agreement (the "Agreement") is entered into as of '
-            f'{fmt_date(effective, style)} (the "Effective Date") by and between {a} '
-            f'("Supplier") and {b} ("Customer").']
+            f'{fmt_date(effective, style)} (the "Effective Date") by and between {first[0]} '
+            f'("{first[1]}") and {second[0]} ("{second[1]}").']
     if level > EASY:
         old = effective - dt.timedelta(days=r.randint(400, 1500))
-        head.append(f"This Agreement supersedes the agreement between the parties dated "
-                    f"{fmt_date(old, style)}.")
+        head.append(r.choice(WORDING["replaces"]).format(old=fmt_date(old, style)))
     n_filler = 1 if level == EASY else 3 if level == MEDIUM else 6
     sections: list[tuple[str, list[str]]] = [
-        ("Services", ["Supplier shall provide the services described in each order form."]),
-        ("Fees and Payment", [f"Customer shall pay each invoice within "
+        ("Services", [f"{seller} shall provide the services described in each order form."]),
+        ("Fees and Payment", [f"{buyer} shall pay each invoice within "
                               f"{NUMBER_WORDS[r.choice([15, 30, 45])]} days of receipt."]),
         ("Term and Termination", [
             f"This Agreement commences on the Effective Date and continues for "
@@ -160,10 +166,8 @@ def contract(r: random.Random, level: int) -> JobDict:
     ]
     if level > EASY:
         cure = NUMBER_WORDS[r.choice([10, 14])]
-        sections[2][1].insert(1, "Either party may terminate this Agreement for material breach "
-                              f"if the breach is not cured within {cure} days of notice.")
-        venue = r.choice(VENUES)
-        sections[3][1].append(f"The courts of {venue} shall have exclusive jurisdiction.")
+        sections[2][1].insert(1, r.choice(WORDING["breach"]).format(n=cure))
+        sections[3][1].append(r.choice(WORDING["venue"]).format(venue=r.choice(VENUES)))
     for _ in range(n_filler):
         sections.insert(r.randint(0, len(sections)), ("General", r.sample(FILLER, 3)))
     if r.random() < 0.5:
@@ -182,11 +186,12 @@ def contract(r: random.Random, level: int) -> JobDict:
             body.insert(at + k, f"--- Page {k + 2} ---")
     signed = effective - dt.timedelta(days=r.randint(1, 20))
     body.append(f"Signed on {fmt_date(signed, style)} by the authorised representatives.")
-    parties = {"type": "array", "items": STR, "minItems": 2, "maxItems": 2}
-    schema = object_schema({"parties": parties, "effective_date": DATE, "governing_law": STR,
+    schema = object_schema({"supplier": STR, "customer": STR, "effective_date": DATE,
+                            "governing_law": STR,
                             "termination_notice_days": {"type": "integer"},
                             "termination_section": STR})
-    ref = {"parties": [a, b], "effective_date": effective.isoformat(), "governing_law": law,
+    ref = {"supplier": a, "customer": b, "effective_date": effective.isoformat(),
+           "governing_law": law,
            "termination_notice_days": days, "termination_section": section_ref}
     return {"task": "extract", "document": "\n".join(body), "schema": schema, "reference": ref,
             "feature": "contract-review", "query_type": "contract",
@@ -224,11 +229,14 @@ def support_answer(r: random.Random, level: int) -> JobDict:
              f"Hello, I ordered a {r.choice(ITEMS).lower()} on {fmt_date(when, style)} "
              f"(order {order}) and paid {fmt_amount(paid)} USD. It has not arrived yet."]
     if level > EASY:
-        old = f"A-{r.randint(10000, 99999)}"
-        lines.append(f"My previous order {old} for {fmt_amount(pick_money(r, 20, 900))} USD "
-                     "arrived fine.")
+        old, cost = f"A-{r.randint(10000, 99999)}", fmt_amount(pick_money(r, 20, 900))
+        lines.append(r.choice([f"My previous order {old} for {cost} USD arrived fine.",
+                               f"Order {old} ({cost} USD) from last spring came on time.",
+                               f"The one before, {old} at {cost} USD, was delivered."]))
     if level == HARD:
-        lines.append("The shipping fee was 9.99 USD, which I think is too much.")
+        lines.append(r.choice(["The shipping fee was 9.99 USD, which I think is too much.",
+                               "Delivery cost me 9.99 USD on top.",
+                               "You also charged 9.99 USD to send it."]))
     question, ref = r.choice([
         ("What is the number of the order that has not arrived?", [order]),
         ("How much did the customer pay for the missing order, in USD?", [fmt_amount(paid)]),
@@ -251,7 +259,9 @@ def report(r: random.Random, level: int) -> JobDict:
         other = r.choice([c for c in CITIES if c != city])
         prior = round(rev / (1 + pct / 100), 1)
         filler += [f"A proposal to open an office in {other} was rejected.",
-                   f"In the prior year revenue was {cur} {prior} million."]
+                   r.choice([f"In the prior year revenue was {cur} {prior} million.",
+                             f"A year earlier revenue stood at {cur} {prior} million.",
+                             f"Revenue was {cur} {prior} million twelve months before."])]
     sentences = facts + filler * (2 if level == HARD else 1)
     r.shuffle(sentences)
     paras = [" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3)]

@@ -28,6 +28,34 @@ VENUES = ["London", "Amsterdam", "Wilmington", "Frankfurt", "Dublin"]
 CITIES = ["Lisbon", "Toronto", "Singapore", "Austin", "Warsaw", "Melbourne"]
 NAMES = ["Maria", "Tom", "Aisha", "Kenji", "Lena", "Omar", "Sofia", "Raj"]
 CURRENCIES = {"EUR": "€", "USD": "$", "GBP": "£"}
+# How documents word the lines that hold a plausible wrong value. Each is picked at random from
+# its variants, written as invoices and contracts word them; nothing here is taken from (or
+# given to) the validator, so the benchmark measures its checks on wording they were not built
+# around.
+WORDING = {
+    "due": ["Due date", "Payment due", "Pay by", "Please pay before"],
+    "po": ["Customer PO", "Your order ref", "Purchase order", "Order reference"],
+    "bill_to": ["Bill to", "Invoice to", "Customer", "Sold to"],
+    "carried": ["Previous balance", "Balance brought forward", "Outstanding from last statement",
+                "Arrears"],
+    "received": ["Amount paid", "Payment received", "Received with thanks", "Deposit"],
+    "loyalty": ["LOYALTY POINTS BALANCE", "BONUS POINTS", "MEMBER STAMPS"],
+    "returns": ["RETURNS ACCEPTED UNTIL", "EXCHANGE BY", "KEEP RECEIPT - REFUNDS TO"],
+    "replaces": ["This Agreement supersedes the agreement between the parties dated {old}.",
+                 "This Agreement replaces the earlier agreement of {old}.",
+                 "The parties' letter of intent of {old} is hereby withdrawn."],
+    "venue": ["The courts of {venue} shall have exclusive jurisdiction.",
+              "Any dispute shall be heard in {venue}.",
+              "Venue for all proceedings is {venue}."],
+    "breach": ["Either party may terminate this Agreement for material breach if the breach is "
+               "not cured within {n} days of notice.",
+               "A party in breach has {n} days to remedy it before the other may end this "
+               "Agreement.",
+               "Failures to perform shall be corrected within {n} days of a written request."],
+}
+# The two sides of a services contract, as contracts name them (field names stay the same).
+ROLE_NAMES = [("Supplier", "Customer"), ("Provider", "Client"), ("Vendor", "Purchaser"),
+              ("Contractor", "Buyer")]
 JUNK = ["~ ~ .. |", "=== ##### ===", "|  '  ;  .", "----- . -----", "[ scan ]  .. ,"]
 FILLER = [
     "The parties shall cooperate in good faith in all matters relating to this Agreement.",

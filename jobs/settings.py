@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # overrides as JSON, e.g. TIERLINE_JUDGE_FRACTION_BY_FEATURE='{"contracts": 1.0}'.
     judge_fraction: float = Field(default=0.0, ge=0, le=1)
     judge_fraction_by_feature: dict[str, float] = Field(default_factory=dict)
+    # A higher tier gave the answer a lower one gave, and the same checks rejected it again: the
+    # validator is doubted, no further tier is paid for, and the job ends accepted with the flag
+    # ("accept") or waiting for a person ("review"). See validation.disagreement.
+    disagreement_policy: Literal["accept", "review"] = "accept"
 
     # Seconds a Redis-delivered message may stay unacknowledged before Redis hands it out
     # again. Short, so that a killed worker's messages come back within a minute; a live
@@ -61,6 +65,9 @@ class Settings(BaseSettings):
     # Seconds a route process reuses a budget's spend before summing the ledger again: a bulk
     # batch costs one sum per budget per interval, not one per job (0: sum for every job).
     budget_refresh_s: float = Field(default=10.0, ge=0)
+    # Celery's task events (worker side) and task-sent events (publisher side), which Flower
+    # draws progress from; each costs a Redis publish per message and step.
+    task_events: bool = True
     tier1_flush_interval_s: float = 0.1
     tier1_flush_every: int = 32
 

@@ -6,86 +6,45 @@ transaction, and the broker is told only after it commits.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from jobs.bulk import BatchWriter, canonical_json, content_key
+from jobs.bulk import SubmitReceipt as SubmitReceipt
+from jobs.intake import InvalidInput
 from jobs.models import JobSpec, JobStatus, check_transition
 from jobs.tables import Attempt, Feedback, Job, Result, utcnow
-
-INSERT_CHUNK = 500
 
 
 def idempotency_key(spec: JobSpec) -> str:
     """The producer's key, or a hash of the job's content: the same job twice is one job."""
-    if spec.key:
-        return spec.key
-    canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class SubmitReceipt:
-    batch_id: str
-    job_ids: list[str]
-    duplicates: int
-
-
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Job).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    session.execute(statement, rows)
+    return spec.key or content_key(canonical_json(spec)[1])
 
 
 def insert_jobs(
     session: Session, specs: Sequence[JobSpec], batch_id: str | None = None
 ) -> SubmitReceipt:
-    """Insert queued jobs; keys already present are skipped and counted as duplicates."""
-    batch = batch_id or str(uuid.uuid4())
-    rows: dict[str, dict[str, Any]] = {}
-    for spec in specs:
-        key = idempotency_key(spec)
-        if key in rows:
-            continue
-        rows[key] = {
-            "id": str(uuid.uuid4()),
-            "idempotency_key": key,
-            "batch_id": batch,
-            "tenant": spec.tenant,
-            "user": spec.user,
-            "feature": spec.feature,
-            "query_type": spec.effective_query_type,
-            "task": spec.task.value,
-            "spec": spec.model_dump(mode="json", by_alias=True),
-            "status": JobStatus.QUEUED.value,
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
-        }
-    all_rows = list(rows.values())
-    for start in range(0, len(all_rows), INSERT_CHUNK):
-        _insert_ignoring_duplicates(session, all_rows[start : start + INSERT_CHUNK])
-    wanted = [r["id"] for r in all_rows]
-    created: list[str] = []
-    for start in range(0, len(wanted), INSERT_CHUNK):
-        chunk = wanted[start : start + INSERT_CHUNK]
-        created.extend(session.scalars(select(Job.id).where(Job.id.in_(chunk))))
-    order = {job_id: i for i, job_id in enumerate(wanted)}
-    created.sort(key=order.__getitem__)
-    return SubmitReceipt(batch, created, len(specs) - len(created))
+    """Insert queued jobs; the same job again (by key) is skipped and counted as a duplicate,
+    a different job under a taken key is refused (InvalidInput, nothing of `specs` kept)."""
+    writer = BatchWriter(session, batch_id) if batch_id else BatchWriter(session)
+    problems = [p for number, spec in enumerate(specs, start=1)
+                for p in writer.add(f"job {number}", spec)]
+    problems += writer.flush()
+    if problems:
+        raise InvalidInput(problems)
+    return writer.receipt()
 
 
 def job_spec(job: Job) -> JobSpec:
-    return JobSpec.model_validate(job.spec)
+    """The job's spec from its row, without re-checking what submit checked."""
+    return JobSpec.from_row(job.spec)
 
 
 def lock_job(session: Session, job_id: str) -> Job | None:
@@ -135,14 +94,13 @@ def rejection_reasons(attempts: Sequence[Attempt], feedback: Sequence[Feedback] 
     return reasons
 
 
-def total_cost(attempts: Sequence[Attempt]) -> Decimal:
-    return sum((Decimal(a.cost_usd) for a in attempts), Decimal(0))
-
-
 def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, validated: bool,
                   findings: list[dict[str, Any]]) -> None:
     """The job's one result row: inserted, or replaced when the job is run again."""
-    attempts = attempts_of(session, job.id)
+    # One aggregate instead of loading every ledger row of the job again.
+    calls, spent = session.execute(
+        select(func.count(), func.coalesce(func.sum(Attempt.cost_usd), 0))
+        .where(Attempt.job_id == job.id)).one()
     values = {
         "job_id": job.id,
         "batch_id": job.batch_id,
@@ -151,20 +109,27 @@ def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, val
         "attempt_no": attempt.attempt_no,
         "provider": attempt.provider,
         "model": attempt.model,
-        "total_cost_usd": total_cost(attempts),
-        "attempts": len(attempts),
+        "total_cost_usd": Decimal(str(spent)),
+        "attempts": int(calls),
         "validated": validated,
         "findings": findings,
         "finished_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
+    session.execute(_result_upsert(session.get_bind().dialect.name), values)
+
+
+_RESULT_VALUES = ("batch_id", "output", "tier", "attempt_no", "provider", "model",
+                  "total_cost_usd", "attempts", "validated", "findings", "finished_at")
+
+
+@lru_cache(maxsize=4)
+def _result_upsert(dialect: str) -> Any:
+    """One statement per dialect, its values bound at execution: SQLAlchemy compiles it once,
+    instead of building and compiling a fresh statement with the values inlined per result."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Result).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["job_id"],
-        set_={k: statement.excluded[k] for k in values if k != "job_id"},
-    )
-    session.execute(statement)
+    statement = insert(Result)
+    return statement.on_conflict_do_update(
+        index_elements=["job_id"], set_={k: statement.excluded[k] for k in _RESULT_VALUES})
 
 
 def unfinished_jobs(

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from jobs.models import KEY_LENGTH, NAME_LENGTH
 
 
 def utcnow() -> datetime:
@@ -42,12 +45,12 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
     batch_id: Mapped[str] = mapped_column(String(36), index=True)
-    tenant: Mapped[str] = mapped_column(String(100))
-    user: Mapped[str] = mapped_column(String(100))
-    feature: Mapped[str] = mapped_column(String(100))
-    query_type: Mapped[str] = mapped_column(String(100))
+    tenant: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    user: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    feature: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    query_type: Mapped[str] = mapped_column(String(NAME_LENGTH))
     task: Mapped[str] = mapped_column(String(20))
     # The whole submitted job (document or messages, schema, labels, context) as JobSpec JSON.
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -60,7 +63,11 @@ class Job(Base):
     )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
-    __table_args__ = (Index("ix_jobs_batch_status", "batch_id", "status"),)
+    __table_args__ = (
+        Index("ix_jobs_batch_status", "batch_id", "status"),
+        # `tierline status` counts a batch per status and tier from this index alone.
+        Index("ix_jobs_batch_status_tier", "batch_id", "status", "current_tier"),
+    )
 
 
 class RoutingDecision(Base):
@@ -131,6 +138,51 @@ class Result(Base):
     findings: Mapped[list[Any]] = mapped_column(JSON)
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    __table_args__ = (Index("ix_results_batch_tier", "batch_id", "tier"),)
+
+
+class LedgerRollup(Base):
+    """The cost ledger summed per batch and job dimensions, kept by `jobs.ledger_rollup`:
+    reports read these few rows plus the ledger rows not counted yet."""
+
+    __tablename__ = "ledger_rollup"
+
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    user: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    feature: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    query_type: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    # Jobs (their first ledger row), calls, and what the calls cost.
+    jobs: Mapped[int] = mapped_column(BigInteger, default=0)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed_calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    rejected_cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    validation_failures: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Jobs answered by more than one tier, and the tokens of each job's first answer.
+    escalated_jobs: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerRollupState(Base):
+    """How far the rollup has counted: every ledger row up to `watermark` is in it, or waits in
+    `ledger_pending` for its validation."""
+
+    __tablename__ = "ledger_rollup_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watermark: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerPending(Base):
+    """Ledger rows below the watermark not counted yet: answers awaiting validation."""
+
+    __tablename__ = "ledger_pending"
+
+    attempt_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
 
 
 class Feedback(Base):

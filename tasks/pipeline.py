@@ -28,6 +28,7 @@ from tasks.judging import judge_for
 from tasks.ledger import SUPERSEDED, Recorded, pending_attempts
 from tasks.runtime import Runtime
 from tasks.shadow import publish_shadows
+from validation.disagreement import Disagreement, DisagreementPolicy, Earlier, repeated_rejection
 from validation.runner import validate
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,16 @@ def _best_attempt(attempts: list[Attempt], rejected: set[int]) -> Attempt:
                                         -a.attempt_no))
 
 
+def end_on_disagreement(rt: Runtime, session: Any, job: Job, attempt: Attempt, output: Any,
+                        repeated: Disagreement) -> None:
+    """End a job whose tiers agree against its checks, as the policy says; no tier is added."""
+    attempt.findings = [*(attempt.findings or []),
+                        {**repeated.finding().as_dict(), "checks": list(repeated.checks)}]
+    store.upsert_result(session, job, attempt, output, False, attempt.findings)
+    accept = rt.settings.disagreement_policy == DisagreementPolicy.ACCEPT.value
+    store.set_status(job, JobStatus.DONE if accept else JobStatus.NEEDS_REVIEW, repeated.reason)
+
+
 def _pending(session: Any, job_id: str, attempt_no: int) -> tuple[Job, Attempt] | None:
     job = session.get(Job, job_id)
     attempt = session.scalar(select(Attempt).where(Attempt.job_id == job_id,
@@ -274,6 +285,12 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
         if verdict.passed:
             store.upsert_result(session, job, attempt, verdict.output, True, findings)
             store.set_status(job, JobStatus.DONE)
+            return
+        repeated = repeated_rejection(spec, tier, text, verdict, [
+            Earlier(a.tier, a.output_text or "", a.findings or []) for a in attempts
+            if a.attempt_no != attempt_no and a.validated is False])
+        if repeated is not None:
+            end_on_disagreement(rt, session, job, attempt, verdict.output, repeated)
             return
         reason = "; ".join(verdict.reasons)
         if tier >= ceiling_tier(rt.tiers, spec):

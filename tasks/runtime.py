@@ -99,8 +99,12 @@ def build_limiter(settings: Settings) -> Limiter:
     return MemoryLimiter()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Open the database, load tiers and router, and start the simulator if it is wanted here."""
+def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime:
+    """Open the database, load tiers and router, and start the simulator if it is wanted here.
+
+    `concurrency` is the worker's number of threads: its database pool gets one connection each
+    (and a couple for the drain's and the budget cache's extra sessions), without a ping per
+    checkout."""
     tiers = load_tiers(settings.tiers_file)
     on_close: list[Callable[[], None]] = []
     simulator_url = settings.simulator_url
@@ -126,7 +130,10 @@ def build_runtime(settings: Settings) -> Runtime:
     on_close.append(deliveries.close)
     limiter = build_limiter(settings)
     on_close.append(limiter.close)
-    return Runtime(settings, Database(settings.effective_database_url), tiers, router,
+    database = (Database(settings.effective_database_url) if concurrency is None else
+                Database(settings.effective_database_url, pool_size=concurrency + 2,
+                         pre_ping=False))
+    return Runtime(settings, database, tiers, router,
                    simulator_url, policy, breakers, SpendCache(settings.budget_refresh_s),
                    deliveries, limiter,
                    _providers={tier1.label: tier1_provider},

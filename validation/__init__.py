@@ -1,9 +1,10 @@
 """Checks on a model's output: each a small pure function returning findings.
 
 `validate(job, text, finish_reason)` runs the checks a job's task needs and returns a `Verdict`;
-the modules hold the checks themselves (schema, grounding, provenance, refusal, classify,
-label_evidence, summary key facts, arithmetic and math_exact, consistency, code, judge) and
-`truth` the benchmark's answer key.
+the modules hold the checks themselves (schema, grounding with names and durations, provenance,
+roles, refusal, classify, label_evidence, summary key facts, arithmetic and math_exact,
+consistency, code, judge) and `disagreement`, the rule for tiers that agree against a check. The
+benchmarks' answer key is `jobs.truth`, which shares no code with this package.
 """
 
 from validation.base import Finding, Verdict

@@ -41,20 +41,21 @@ def _sum_check(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def _date_of(value: Any) -> dt.date | str | None:
-    """The date `value` holds, None if it is not date-like, or an error message."""
+def _date_of(value: Any) -> list[dt.date] | str | None:
+    """The plausible readings of the date `value` holds ("07.11.2026" is 7 November or 11 July),
+    None if it is not date-like, or an error message."""
     if not isinstance(value, str):
         return None
     readings = date_readings(value)
     if not readings:
         return None
     plausible = sorted(d for d in readings if _EARLIEST <= d <= _LATEST)
-    return plausible[0] if plausible else f"implausible date {value!r}"
+    return plausible if plausible else f"implausible date {value!r}"
 
 
 def _date_checks(obj: dict[str, Any]) -> list[str]:
     problems: list[str] = []
-    dates: dict[str, dt.date] = {}
+    dates: dict[str, list[dt.date]] = {}
     for key, value in obj.items():
         if "date" not in str(key).lower() and not str(key).lower().endswith(("_on", "_at")):
             continue
@@ -66,8 +67,9 @@ def _date_checks(obj: dict[str, Any]) -> list[str]:
     due = next((d for k, d in dates.items() if "due" in k), None)
     issued = next((d for k, d in dates.items() if "due" not in k and ("issue" in k or
                    "invoice" in k or k == "date")), None)
-    if due is not None and issued is not None and due < issued:
-        problems.append(f"due date {due} is before issue date {issued}")
+    # Out of order only if it is under every reading of both dates.
+    if due is not None and issued is not None and max(due) < min(issued):
+        problems.append(f"due date {max(due)} is before issue date {min(issued)}")
     return problems
 
 

@@ -13,24 +13,31 @@ from functools import lru_cache
 MONTHS = {
     name: i
     for i, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-         ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-         ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-         ("december", "dec")],
+        # English with its abbreviations, then French and German as written in full (their
+        # abbreviations would collide with English words).
+        [("january", "jan", "janvier", "januar"), ("february", "feb", "février", "fevrier",
+                                                   "februar"),
+         ("march", "mar", "mars", "märz", "maerz"), ("april", "apr", "avril"),
+         ("may", "mai"), ("june", "jun", "juin", "juni"), ("july", "jul", "juillet", "juli"),
+         ("august", "aug", "août", "aout"), ("september", "sep", "sept", "septembre"),
+         ("october", "oct", "octobre", "oktober"), ("november", "nov", "novembre"),
+         ("december", "dec", "décembre", "decembre", "dezember")],
         start=1,
     )
     for name in names
 }
 _MONTH = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-_ORD = r"(?:st|nd|rd|th)?"
+_ORD = r"(?:st|nd|rd|th|er|\.)?"  # "3rd", "1er" (French), "7." (German)
+# Legal forms: "the 11th day of January, 2012", "30th day of April 2009", "11 DAY OF October".
+_DAY_OF = r"\s+(?:day\s+of\s+|of\s+)?"
+# Between the day (or month) and the year: "3 March 2025", "December 11,2014", "April 6th\n, 2005".
+_TO_YEAR = r"\s*,?\s*(?P<y>\d{4})\b"
 _DATE_PATTERNS = [
     re.compile(r"\b(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})\b"),
     re.compile(r"\b(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})\b"),
-    re.compile(r"\b(?P<d>\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<y>\d{4})\b",
-               re.IGNORECASE),
+    re.compile(r"\b(?P<d>\d{1,2})" + _ORD + _DAY_OF + _MONTH + _TO_YEAR, re.IGNORECASE),
     # The lookahead prunes most positions before the slow month alternation is tried.
-    re.compile(r"\b(?=[JFMASONDjfmasond])" + _MONTH + r"\s+(?P<d>\d{1,2})" + _ORD
-               + r",?\s+(?P<y>\d{4})\b",
+    re.compile(r"\b(?=[JFMASONDjfmasond])" + _MONTH + r"\s+(?P<d>\d{1,2})" + _ORD + _TO_YEAR,
                re.IGNORECASE),
 ]
 # Scanning variants: the same patterns with the leading boundary checked in Python instead, so
@@ -39,19 +46,19 @@ _DATE_PATTERNS = [
 _FAST_DATES = [
     re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})\b"),
     re.compile(r"(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})\b"),
-    re.compile(r"(?P<d>\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<y>\d{4})\b",
-               re.IGNORECASE),
+    re.compile(r"(?P<d>\d{1,2})" + _ORD + _DAY_OF + _MONTH + _TO_YEAR, re.IGNORECASE),
 ]
 _NUMERIC_DATES = tuple(_FAST_DATES[:2])
 _WORDED_DATES = (_FAST_DATES[2],)
-_ORDINALS = frozenset({"st", "nd", "rd", "th"})
+_ORDINALS = frozenset({"st", "nd", "rd", "th", "er"})
+# Words that may stand around a date given as a value: "dated this 11th day of January, 2012".
+_DATE_WORDS = frozenset({"the", "this", "dated", "as", "of", "on", "effective", "day"})
 _MONTH_ENDS = frozenset(name[-3:] for name in MONTHS)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _DIGIT_RUN = re.compile(r"\d+")
 _WORD_BEFORE = re.compile(r"\b([A-Za-z]+)\.?\s+$")
 _WORD_THEN_DIGIT = re.compile(r"[a-z]*\.?\s+(?=\d)")
-_MONTH_PREFIXES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                   "dec")
+_MONTH_PREFIXES = tuple(sorted({name[:3] for name in MONTHS}))
 
 
 def after_word(text: str, start: int, also: str = "") -> bool:
@@ -98,7 +105,11 @@ def date_readings(value: str) -> set[dt.date]:
         match = pattern.fullmatch(value)
         if match is None:
             match = pattern.search(value)
-            if match is None or _NON_ALNUM.sub("", value[: match.start()] + value[match.end():]):
+            if match is None:
+                continue
+            rest = value[: match.start()] + " " + value[match.end():]
+            if _NON_ALNUM.sub("", " ".join(
+                    w for w in rest.lower().split() if w.strip(",.:") not in _DATE_WORDS)):
                 continue
         return _dates_of_match(match)
     return set()
@@ -159,7 +170,8 @@ def _scan_dates(text: str) -> list[tuple[int, frozenset[dt.date]]]:
                 candidates = (_NUMERIC_DATES[:1] if end - start == 4
                               else _NUMERIC_DATES[1:] if end - start <= 2 else ())
             elif months and end - start <= 2 and (
-                    after.isspace() or text[end:end + 2].lower() in _ORDINALS):
+                    after.isspace() or text[end:end + 2].lower() in _ORDINALS
+                    or (after == "." and text[end + 1:end + 2].isspace())):
                 candidates = _WORDED_DATES
             for pattern in candidates:
                 match = pattern.match(text, start)

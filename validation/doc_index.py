@@ -22,6 +22,9 @@ from validation.normalize import ascii_folded, document_text, norm_text, number_
 # every position of the document (the same cuts, three times faster).
 _SENTENCE = re.compile(r"[.!?;](\s+)(?=[A-Z\"'(])")
 _LABEL_LINE = re.compile(r"^\s*([^:|]{2,40}?)\s*:\s*(\S.*)$")
+# A column layout's label: words (perhaps a rate, "VAT 8.1%", or OCR digits, "inc1. tax"), then
+# two or more spaces and a value with a digit ("Total          $12,424.94").
+_COLUMN_LINE = re.compile(r"^\s*([A-Za-z][^:|\t]{1,38}?)(?: {2,}|\t)(?=[^\n]*\d)(\S.*)$")
 _OCR = str.maketrans({"0": "o", "5": "s", "1": "l"})
 # A letter next to a 0, 1 or 5 (only ever tested for, never read): anchored on the rare digit, so
 # the engine does not stop at every letter of the text.
@@ -94,7 +97,10 @@ def segments(document: str) -> tuple[Segment, ...]:
         end = offset + len(line)
         # Most lines hold no colon: skip the (backtracking) label pattern for them.
         label_match = _LABEL_LINE.match(line.rstrip("\r\n")) if ":" in line else None
-        label = tuple(words(label_match.group(1))) if label_match else None
+        if label_match is None and "  " in line:
+            label_match = _COLUMN_LINE.match(line.rstrip("\r\n"))
+        # "Invoice #" names an invoice number.
+        label = tuple(words(label_match.group(1).replace("#", " no "))) if label_match else None
         while c < len(cuts) and cuts[c][0] < offset:
             c += 1
         if label is not None:

@@ -19,10 +19,14 @@ from typing import Any
 
 from validation.base import Finding
 from validation.dates import MONTHS, date_readings, document_dates, find_dates
+from validation.durations import duration_of, duration_stated
+from validation.names import name_found
 from validation.normalize import (
     document_lower,
     document_numbers,
+    document_squashed,
     document_text,
+    document_tokens,
     document_words,
     norm_text,
     number_readings,
@@ -150,6 +154,10 @@ def exact_value_found(value: str | int | float, document: str) -> bool:
     """A short value appears in the document, up to case, punctuation, number and date format."""
     if isinstance(value, int | float):
         return _number_found(value_readings(value), document)
+    duration = duration_of(value)
+    if duration is not None:
+        # "4 years" is not grounded by a "4" in one clause and "years" in another.
+        return duration_stated(duration, document)
     norm = norm_text(value)
     if _ID_LIKE.fullmatch(value.strip()):
         # An id must match a whole id: "INV-2024" is not "INV-2024-5046".
@@ -170,8 +178,30 @@ def exact_value_found(value: str | int | float, document: str) -> bool:
     if numbers:
         other = [w for w in words if not w.isdigit()]
         return _number_found(numbers, document) and set(other) <= document_words(document)
-    # Same words in another order ("Smith, John") still name the same thing.
-    return len(words) <= 6 and set(words) <= document_words(document)
+    # Same words in another order ("Smith, John") still name the same thing, if they stand
+    # together: words scattered over the document ("Lotus" here, "Pharmaceuticals" there) do not.
+    if len(words) <= 6 and set(words) <= document_words(document) and _together(
+            set(words), document):
+        return True
+    return name_found(value, document) or _squashed_found(value, document)
+
+
+def _together(words: set[str], document: str) -> bool:
+    """Whether the document has `words` side by side, in some order ("Smith John")."""
+    tokens = document_tokens(document)
+    size = len(words)
+    first = [i for i, token in enumerate(tokens) if token in words]
+    return any(set(tokens[i:i + size]) == words for i in first)
+
+
+_SQUASH_MIN = 8  # shorter names could meet by chance once every space is gone
+
+
+def _squashed_found(value: str, document: str) -> bool:
+    """Whether `value` occurs once spaces and punctuation are gone from both: OCR that split a
+    name letter by letter ("Scho\nl\narRockLLC") still names it."""
+    wanted = "".join(norm_text(value).split())
+    return len(wanted) >= _SQUASH_MIN and wanted in document_squashed(document)
 
 
 def unfound_specifics(text: str, document: str) -> tuple[list[str], list[str]]:

@@ -23,10 +23,12 @@ from validation.dates import after_word, date_spans
 # 3 KB document takes three times as long.
 _NUMBER = re.compile(r"(?:-\d|\d)\d*(?:[.,'’]\d+)*")
 _DIGIT = re.compile(r"\d")
-_SPACED_NUMBER = re.compile(r"\d{1,3}(?:[  ]\d{3})+(?:[.,]\d+)?(?![\d])")
+_SPACED_NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+(?:[.,]\d+)?(?![\d])")
+# Spaces that group thousands: plain, no-break, narrow no-break (French), thin.
+_NO_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
 # Every spaced number holds this; searching for it first is a scan that starts on a rare
 # character, where `_SPACED_NUMBER` stops at every digit of the document.
-_SPACED_GROUP = re.compile(r"[  ]\d{3}")
+_SPACED_GROUP = re.compile(r"[ \u00a0\u202f\u2009]\d{3}")
 
 
 def _numbers(text: str) -> Iterator[tuple[int, str]]:
@@ -58,7 +60,7 @@ def number_readings(token: str) -> set[Decimal]:
 
 @lru_cache(maxsize=8192)
 def _number_readings(token: str) -> frozenset[Decimal]:
-    token = token.strip().replace("’", "'").replace(" ", "").replace(" ", "")
+    token = token.strip().replace("\u2019", "'").translate(_NO_SPACES)
     sign = ""
     if token.startswith("-"):
         sign, token = "-", token[1:]
@@ -104,6 +106,11 @@ def value_readings(value: object) -> set[Decimal]:
         tokens = [token for _, token in _numbers(value)]
         if len(tokens) == 1:
             return number_readings(tokens[0])
+        # "1 000,00 €": thousands grouped by spaces are one number, not three.
+        spaced = _SPACED_NUMBER.search(value)
+        if spaced and len(tokens) > 1 and not _DIGIT.search(
+                value[:spaced.start()] + value[spaced.end():]):
+            return number_readings(spaced.group(0))
     return set()
 
 
@@ -253,6 +260,18 @@ def norm_text(text: str) -> str:
 @lru_cache(maxsize=256)
 def document_text(text: str) -> str:
     return norm_text(text)
+
+
+@lru_cache(maxsize=256)
+def document_tokens(text: str) -> tuple[str, ...]:
+    """The document's words in order, as `norm_text` gives them."""
+    return tuple(document_text(text).split())
+
+
+@lru_cache(maxsize=256)
+def document_squashed(text: str) -> str:
+    """The document's letters and digits only, lowered: what is left of badly spaced OCR."""
+    return "".join(document_text(text).split())
 
 
 @lru_cache(maxsize=256)

@@ -15,11 +15,19 @@ A summary that states nothing of one of the document's (few) key facts, and a ca
 ("other") for a message that names another label's intent in so many words, are plain errors,
 strict at every tolerance (see `validation.summary`, `validation.label_evidence`). Whole-number
 arithmetic claims are checked exactly (`validation.math_exact`). Invented numbers and dates in
-free text, provenance (a real value from the wrong place) and
-consistency (sums that do not add up) are strict at every tolerance: they are wrong answers, not
-hints of one. The schema decides the rest: a string field of nine words or more is free text
-(graded as above), an enum field is a category and is only checked against the one option the
-document names, a date-format field is compared as a date, a number as a number.
+free text, provenance on decisive evidence (a value only ever given as another field's, or a
+"Label: value" line naming the field that holds another value), roles the document gives the
+other side (a defined term, a role label, or an e-mail's service desk), a date given that only
+dates a message itself (its header or a quoted "On ... wrote:" line) while the body dates
+something else, a list of parties that leaves out one of the two an agreement's opening names
+("between A ... and B ..."), an amount for a period-named field that only another period
+qualifies ("a one-off fee of £1,400" as the monthly fee), and consistency (sums that do not
+add up) are strict at every tolerance: they are wrong answers, not hints of one. Weaker
+evidence (a sentence that names the field better, list order, a party left out of three or
+more) is recorded as a lenient finding that says what it saw, and escalates nothing. The
+schema decides the rest: a string field of nine words or more is free text (graded as above),
+an enum field is a category and is only checked against the one option the document names, a
+date-format field is compared as a date, a number as a number.
 
 A validator must never raise: each check runs guarded, and a check that crashes is recorded as a
 lenient failure (it says the validator is broken, not that the output is wrong).
@@ -47,7 +55,10 @@ from validation.grounding import (
 )
 from validation.judge import Ask, judge_check, should_judge
 from validation.label_evidence import check_label_evidence
+from validation.mail_dates import check_mail_dates
 from validation.math_exact import check_math_exact
+from validation.parties import check_parties
+from validation.periods import check_periods
 from validation.provenance import PROVENANCE, check_provenance, check_value
 from validation.refusal import (
     check_empty,
@@ -56,6 +67,7 @@ from validation.refusal import (
     check_truncated,
     says_not_stated,
 )
+from validation.roles import check_roles
 from validation.schema import check_schema, parse_output
 from validation.summary import check_key_facts
 
@@ -115,8 +127,15 @@ def _structured(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], 
         findings += _guard("grounding", lambda: check_grounding(
             value, job.input_text(), job.output_schema, strict_free_text=s.free_text,
             strict_coverage=s.coverage))
-        findings += _guard("provenance", lambda: [check_provenance(
-            extracted_fields(value, job.output_schema, job.input_text()), job.input_text())])
+        findings += _guard("provenance", lambda: check_provenance(
+            extracted_fields(value, job.output_schema, job.input_text()), job.input_text()))
+    if job.document.strip():
+        findings += _guard("roles", lambda: [f for f in [check_roles(value, job.document)] if f])
+        findings += _guard("parties", lambda: check_parties(value, job.document))
+        findings += _guard("periods", lambda: check_periods(
+            extracted_fields(value, job.output_schema, job.document), job.document))
+        findings += _guard("mail_dates", lambda: check_mail_dates(
+            extracted_fields(value, job.output_schema, job.document), job.document))
     findings += _guard("consistency", lambda: [check_consistency(value)])
     return findings, value
 

@@ -107,9 +107,10 @@ def create_app(settings: Settings) -> Celery:
         # idempotent); their messages come back from the broker, or from the janitor when the
         # broker lost them. Cancelling them would only redo the same work.
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        # Flower shows progress from these events.
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        # Flower shows progress from these events (TIERLINE_TASK_EVENTS=false turns them off; a
+        # running Flower still turns the workers' own events on).
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
         task_serializer="json",
         accept_content=["json"],
         worker_hijack_root_logger=False,
@@ -119,6 +120,18 @@ def create_app(settings: Settings) -> Celery:
     else:
         _start_heartbeat(settings)
     register_tier1_drain(app, settings)
-    runtime.install_factory(lambda: runtime.build_runtime(settings))
+    runtime.install_factory(lambda: runtime.build_runtime(settings, _worker_concurrency.get(app)))
     return app
+
+
+# Each worker's thread count, known once it has started (the runtime is built on its first task,
+# after that), so the database pool is sized to it.
+_worker_concurrency: dict[Celery, int] = {}
+
+
+@signals.worker_init.connect
+def _record_concurrency(sender: Any, **_: Any) -> None:
+    concurrency = getattr(sender, "concurrency", None)
+    if isinstance(concurrency, int) and concurrency > 0:
+        _worker_concurrency[sender.app] = concurrency
 

@@ -3,8 +3,10 @@
 Pure and deterministic: `simulate_completion(model, system, messages, max_tokens)` gives the
 same output for the same (model, prompt, seed) every time, with no HTTP involved, so benchmarks
 can call it directly. The chance of a wrong answer grows with the input's difficulty (length,
-OCR noise, distractor dates and amounts, European number formats, dates in words, multi-page
-layout, quoted threads, multi-step arithmetic) and shrinks with the model's skill; a prompt that
+OCR noise, how many other dates, amounts and ids stand next to the right ones, how many fields
+are asked for, European number formats, dates and durations in words, multi-page layout, quoted
+threads, multi-step arithmetic), read from the input itself and never from phrases the
+validator looks for, and shrinks with the model's skill; a prompt that
 says a previous answer was rejected is easier (the findings say what to avoid).
 """
 
@@ -42,9 +44,13 @@ class UnknownModel(LookupError):
 
 _TASK_BASE = {"extract": 0.05, "classify": 0.0, "summarize": 0.15, "answer": 0.12,
               "math": 0.08, "code": 0.4, "chat": 0.2}
-_TRAPS = re.compile(r"previous balance|due date|amount paid|supersedes|prior year|was rejected|"
-                    r"previous order|courts of|material breach|loyalty|returns accepted|"
-                    r"shipping fee|customer po", re.IGNORECASE)
+# Values a reader could take for the right one: amounts with cents, order-like ids.
+_AMOUNTS = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,']\d{3})*[.,]\d{2}(?![\d])")
+_IDS = re.compile(r"\b[A-Z]{1,4}-\d{3,}\b")
+_NUMBER_WORD_UNIT = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                               r"twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
+                               r"ninety|hundred)\b[\w\s()-]{0,12}?\b(?:days|months|years)\b",
+                               re.IGNORECASE)
 _OCR = re.compile(r"\b[A-Za-z]*[a-z][015][a-z][A-Za-z]*\b|\b[015][a-z]{2,}\b|\b[a-z]{2,}[015]\b")
 
 
@@ -56,12 +62,18 @@ def difficulty(parsed: ParsedPrompt, solution: Solution) -> float:
     junk = sum(1 for line in doc.splitlines() if len(line) >= 4 and not re.search(r"\w{2}", line))
     d += 0.15 * min(1.0, (len(_OCR.findall(doc)) + 2 * junk) / 4)
     dates = find_dates(doc)
-    d += 0.25 * min(1.0, (len(_TRAPS.findall(doc)) + max(0, len(dates) - 1)) / 4)
+    # Distractors present, counted from the input's values, not from any phrase: more dates,
+    # amounts and ids than the answer needs, and more asked for at once.
+    fields = len((parsed.schema or {}).get("properties", {}) or {}) or 1
+    spare = (max(0, len({iso for iso, _ in dates}) - 1)
+             + max(0, len(set(_AMOUNTS.findall(doc))) - fields)
+             + max(0, len(set(_IDS.findall(doc))) - 1))
+    d += 0.25 * min(1.0, spare / 6) + 0.05 * min(1.0, fields / 8)
     if re.search(r"\d\.\d{3},\d{2}|(?<![\d.])\d+,\d{2}\b", doc):
         d += 0.1
     if any(not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) for _, raw in dates):
         d += 0.07
-    if re.search(r"\b(?:thirty|sixty|ninety|forty-five|one hundred twenty) days", doc, re.I):
+    if _NUMBER_WORD_UNIT.search(doc):
         d += 0.1
     if re.search(r"^--- Page \d+", doc, re.M):
         d += 0.1
@@ -120,7 +132,8 @@ def simulate_completion(model: str, system: str, messages: list[dict[str, str]],
         solution = solve(parsed)
         hardness = difficulty(parsed, solution)
         text = solution.text
-        if rng.random() < error_probability(profile.skill, hardness, parsed.retry):
+        if not solution.scripted and rng.random() < error_probability(profile.skill, hardness,
+                                                                      parsed.retry):
             failure, text = degrade.degrade(parsed.task, solution, profile.skill, rng,
                                             parsed.document)
     input_tokens = count_message_tokens(system, messages)

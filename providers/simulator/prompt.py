@@ -47,6 +47,8 @@ class Solution:
     confident: bool = True
     # Per field (or "" for the whole answer): wrong values that the document itself suggests.
     distractors: dict[str, list[Any]] = field(default_factory=dict)
+    # Given by the answer book as what every model answers (tests), never degraded.
+    scripted: bool = False
 
 
 def _section(system: str, head: str) -> str | None:

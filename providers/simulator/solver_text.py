@@ -86,7 +86,7 @@ def solve_answer(parsed: ParsedPrompt) -> Solution:
 
 
 KEY_FACTS = [r"^Revenue for", r"board approved", r"Headcount (?:reached|grew)"]
-DISTRACTOR_FACTS = [r"prior year", r"was rejected"]
+DISTRACTOR_FACTS = [r"prior year|year earlier|months before", r"was rejected"]
 
 
 def solve_summarize(parsed: ParsedPrompt) -> Solution:

@@ -79,7 +79,9 @@ def test_fleet_processes_sample_batch_to_terminal_states(
     done = [job for job in jobs if job.status == "done"]
     assert len(done) > JOBS * 0.9
     # Exactly one result per finished job (the primary key guarantees no more than one).
-    assert all(job.id in results and results[job.id].validated for job in done)
+    # Done is validated, or accepted with the flag when tiers agreed against a check.
+    assert all(job.id in results and (results[job.id].validated or (
+        job.status_reason or "").startswith("validator disagreement")) for job in done)
     for job_id, result in results.items():
         assert Decimal(result.total_cost_usd) == ledger[job_id], job_id
     escalated = [job_id for job_id, seen in tiers.items() if len(seen) > 1]

@@ -67,8 +67,10 @@ def test_invented_value_escalates_with_findings_in_next_prompt(db: Database) -> 
 
 
 def test_top_tier_failure_needs_review_and_keeps_best_output(db: Database) -> None:
-    bad = StubProvider(INVENTED)
-    rt = make_runtime(db, {1: [bad], 2: [bad], 3: [StubProvider("I don't know.")]})
+    # Different wrong answers: the same one twice would be a disagreement with the checks.
+    other = INVENTED.replace("INV-9999", "INV-8888")
+    rt = make_runtime(db, {1: [StubProvider(INVENTED)], 2: [StubProvider(other)],
+                           3: [StubProvider("I don't know.")]})
     job_id = submit_one(db)
     drive(rt, RecordingPublisher(), job_id)
     job = job_row(db, job_id)

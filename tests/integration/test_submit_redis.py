@@ -6,19 +6,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from celery import Celery
 from sqlalchemy import func, select
 
+from jobs import store
+from jobs.bulk import CHUNK
 from jobs.db import Database
 from jobs.intake import InvalidInput, read_jobs
+from jobs.models import JobSpec, TaskType
 from jobs.sample import generate
 from jobs.settings import Settings
 from jobs.tables import Job
+from tasks.publish import CeleryPublisher
 from tasks.queues import ROUTE, ROUTE_TASK
-from tasks.submit import requeue, submit_jobs
+from tasks.submit import requeue, submit_file, submit_jobs
 from workers.celery_app import create_app
 
 pytestmark = pytest.mark.integration
@@ -29,7 +34,7 @@ def app(redis_url: str, migrated_pg_url: str) -> Iterator[Celery]:
     celery_app = create_app(Settings(broker_url=redis_url, database_url=migrated_pg_url))
     celery_app.set_current()
     yield celery_app
-    celery_app.pool.force_close_all()
+    celery_app.close()  # also drops kombu's process-wide pool for this broker URL
 
 
 def _route_messages(redis_url: str) -> list[dict[str, object]]:
@@ -74,4 +79,75 @@ def test_bad_file_writes_and_sends_nothing(app: Celery, redis_url: str, migrated
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Job)) == 0
     assert _route_messages(redis_url) == []
+    db.dispose()
+
+
+def _strip_ids(message: dict[str, Any]) -> dict[str, Any]:
+    headers = {k: v for k, v in message["headers"].items()
+               if k not in {"id", "root_id", "origin"}}
+    properties = {k: v for k, v in message["properties"].items()
+                  if k not in {"correlation_id", "delivery_tag", "reply_to"}}
+    return {**message, "headers": headers, "properties": properties}
+
+
+def test_bulk_route_messages_are_the_ones_kombu_writes(app: Celery, redis_url: str) -> None:
+    app.send_task(ROUTE_TASK, ("job-1",), queue=ROUTE)
+    CeleryPublisher().route(["job-1"])
+    kombu_message, bulk_message = reversed(_route_messages(redis_url))
+    assert _strip_ids(bulk_message) == _strip_ids(kombu_message)
+    assert bulk_message["headers"]["id"] == bulk_message["properties"]["correlation_id"]  # type: ignore[index]
+
+
+def test_a_different_job_under_a_taken_key_is_refused(app: Celery, redis_url: str,
+                                                      migrated_pg_url: str) -> None:
+    db = Database(migrated_pg_url)
+    first = JobSpec(task=TaskType.SUMMARIZE, document="one", key="k-1")
+    submit_jobs(db, [first])
+    # The same job again is a no-op; a different one under its key is refused, whole.
+    assert submit_jobs(db, [first]).duplicates == 1
+    other = JobSpec(task=TaskType.SUMMARIZE, document="two", key="k-1")
+    new = JobSpec(task=TaskType.SUMMARIZE, document="three", key="k-2")
+    with pytest.raises(InvalidInput, match=r"job 2: key 'k-1' is already taken by a different job"):
+        submit_jobs(db, [new, other])
+    with db.session() as session:
+        assert session.scalars(select(Job.idempotency_key)).all() == ["k-1"]
+    assert len(_route_messages(redis_url)) == 1
+    # Within one file too.
+    with pytest.raises(InvalidInput, match=r"job 2: key 'k-3' is used by job 1 for a different"):
+        submit_jobs(db, [JobSpec(task=TaskType.SUMMARIZE, document="a", key="k-3"),
+                         JobSpec(task=TaskType.SUMMARIZE, document="b", key="k-3")])
+    db.dispose()
+
+
+def test_a_bad_line_after_many_chunks_leaves_no_rows(app: Celery, redis_url: str,
+                                                     migrated_pg_url: str, tmp_path: Path) -> None:
+    db = Database(migrated_pg_url)
+    path = tmp_path / "jobs.jsonl"
+    count = 2 * CHUNK + 10
+    with path.open("w") as out:
+        for job in generate(count, seed=4):
+            out.write(json.dumps(job) + "\n")
+        out.write('{"task": "summarize", "document": "x", "tenant": "' + "t" * 300 + '"}\n')
+    with pytest.raises(InvalidInput, match=rf"jobs.jsonl line {count + 1}: tenant"):
+        submit_file(db, path)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
+    assert _route_messages(redis_url) == []
+    # The same file without its bad line goes through whole, every job with its message.
+    lines = path.read_text().splitlines()[:-1]
+    path.write_text("\n".join(lines) + "\n")
+    receipt = submit_file(db, path)
+    assert len(receipt.job_ids) == count == len(_route_messages(redis_url))
+    db.dispose()
+
+
+def test_requeue_sends_jobs_left_queued(app: Celery, redis_url: str,
+                                        migrated_pg_url: str) -> None:
+    db = Database(migrated_pg_url)
+    with db.session() as session:  # rows committed, their messages never sent
+        receipt = store.insert_jobs(session, [JobSpec(task=TaskType.SUMMARIZE, document="x")])
+    assert _route_messages(redis_url) == []
+    assert requeue(db, None) == 1
+    (message,) = _route_messages(redis_url)
+    assert message["headers"]["argsrepr"] == repr((receipt.job_ids[0],))  # type: ignore[index]
     db.dispose()

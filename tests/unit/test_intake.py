@@ -110,3 +110,82 @@ def test_folder_names_the_undecodable_file(tmp_path: Path) -> None:
     (tmp_path / "bad.txt").write_bytes(b"\xff")
     with pytest.raises(InvalidInput, match=r"bad\.txt: not valid UTF-8"):
         read_jobs(tmp_path, task="summarize")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"task": "summarize", "document": "x", "reference": NaN}', "NaN is not a JSON number"),
+        ('{"task": "summarize", "document": "x", "reference": -Infinity}', "-Infinity is not"),
+        ('{"task": "summarize", "document": "x", "task": "math"}', "key 'task' appears twice"),
+        ('{"task": "summarize", "document": "x\\u0000y"}', "NUL character"),
+        ('{"task": "summarize", "document": "x", "reference": {"a\\u0000": 1}}', "NUL character in a key"),
+        ('{"task": "summarize", "document": "x", "reference": ' + "[" * 10_000 + "]" * 10_000 + "}",
+         "nested deeper than"),
+        ('{"task": "summarize", "document": "x", "reference": ' + "[" * 70 + "]" * 70 + "}",
+         "nested deeper than 64 levels"),
+        ('{"task": "summarize", "document": "x", "tenant": "' + "t" * 101 + '"}', "tenant"),
+        ('{"task": "summarize", "document": "x", "key": "' + "k" * 201 + '"}', "key"),
+        ('{"task": "summarize", "document": "x", "feature": ""}', "feature"),
+    ],
+)
+def test_refuses_json_a_job_must_not_carry(tmp_path: Path, line: str, expected: str) -> None:
+    path = _write_jsonl(tmp_path / "jobs.jsonl", [{"task": "summarize", "document": "fine"}, line])
+    with pytest.raises(InvalidInput) as info:
+        read_jobs(path)
+    assert [p.where for p in info.value.problems] == ["jobs.jsonl line 2"]
+    assert expected in str(info.value)
+
+
+def test_moderate_nesting_and_escaped_backslashes_are_fine(tmp_path: Path) -> None:
+    nested = {"task": "summarize", "document": "a \\u0000 in prose", "reference": [[[[1]]]]}
+    (job,) = read_jobs(_write_jsonl(tmp_path / "jobs.jsonl", [nested]))
+    assert job.document == "a \\u0000 in prose"
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"task": "summarize", "document": "ok"}).encode())
+    assert [j.document for j in read_jobs(path)] == ["ok"]
+    csv_path = tmp_path / "jobs.csv"
+    csv_path.write_bytes(b"\xef\xbb\xbftask,document\nsummarize,ok\n")
+    assert [j.document for j in read_jobs(csv_path)] == ["ok"]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("summarize,ok,extra", "3 values in a file whose header has 2 columns"),
+        ("summarize", "1 values in a file whose header has 2 columns"),
+    ],
+)
+def test_csv_row_with_extra_or_missing_values_is_refused(tmp_path: Path, row: str,
+                                                         expected: str) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_text(f"task,document\nsummarize,fine\n{row}\nsummarize,fine too\n")
+    with pytest.raises(InvalidInput) as info:
+        read_jobs(path)
+    assert [str(p) for p in info.value.problems] == [f"jobs.csv line 3: {expected}"]
+
+
+def test_csv_nul_and_bad_bytes_are_named_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_bytes(b"task,document\nsummarize,ok\nsummarize,a\x00b\nsummarize,\xff\n")
+    with pytest.raises(InvalidInput) as info:
+        read_jobs(path)
+    assert [str(p) for p in info.value.problems] == [
+        "jobs.csv line 3: contains a NUL character", "jobs.csv line 4: not valid UTF-8 (byte 10)"]
+
+
+def test_csv_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_text("task,document,document\nsummarize,a,b\n")
+    with pytest.raises(InvalidInput, match="document named twice"):
+        read_jobs(path)
+
+
+def test_csv_quoted_field_spanning_lines_keeps_its_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_text('task,document\nsummarize,"one\ntwo"\nnope,x\n')
+    with pytest.raises(InvalidInput, match=r"jobs.csv line 4: task"):
+        read_jobs(path)

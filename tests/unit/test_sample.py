@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cli.sample import sample
 from jobs.models import JobSpec, TaskType
 from jobs.sample import generate
-from jobs.sample_parts import fmt_amount, fmt_date
+from jobs.sample_parts import WORDING, fmt_amount, fmt_date
 
 
 def test_same_seed_gives_the_same_jobs() -> None:
@@ -51,7 +51,9 @@ def test_extraction_references_validate_against_their_own_schema() -> None:
 def test_hard_inputs_exist_but_are_the_minority() -> None:
     docs = [j["document"] for j in generate(1000)]
     eu = sum(bool(re.search(r"\d\.\d{3},\d{2}", d)) for d in docs)
-    distractors = sum("Previous balance" in d or "supersedes" in d for d in docs)
+    # A balance carried forward or an earlier agreement's date, in any of their wordings.
+    wordings = [w.split("{")[0] for w in WORDING["carried"] + WORDING["replaces"]]
+    distractors = sum(any(w in d for w in wordings) for d in docs)
     pages = sum("--- Page" in d for d in docs)
     assert 10 < eu < 300 and 30 < distractors < 400 and 0 < pages < 100
 

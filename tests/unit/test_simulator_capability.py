@@ -125,3 +125,27 @@ def test_every_pinned_model_has_a_profile_and_nonsense_has_none() -> None:
     assert profile_for("my-own-model") is None
     with pytest.raises(UnknownModel):
         simulate_completion("my-own-model", "", [{"role": "user", "content": "hi"}])
+
+
+def test_difficulty_reads_the_inputs_values_not_the_words_around_them() -> None:
+    """Rewording a distractor's label (as the validator's vocabulary might) changes nothing but
+    the length's small share; adding other amounts does."""
+    from providers.simulator.capability import difficulty
+    from providers.simulator.solver import solve
+
+    def hardness(document: str) -> float:
+        parsed = parse_prompt(*_prompt({**invoice, "document": document}))
+        return difficulty(parsed, solve(parsed))
+
+    invoice = next(j for j in JOBS if j["query_type"] == "invoice"
+                   and any(w in j["document"] for w in ("Previous balance", "Arrears")))
+    document = invoice["document"]
+    for label in ("Previous balance", "Balance brought forward", "Arrears",
+                  "Outstanding from last statement"):
+        document = document.replace(label, "Carried over")
+    base = hardness(document)
+    assert abs(hardness(document.replace("Carried over", "Previous balance")) - base) < 0.002
+    assert abs(hardness(document.replace("Carried over", "Supersedes the balance")) - base) < 0.002
+    easy = min((j["document"] for j in JOBS if j["query_type"] == "invoice"), key=len)
+    extra = "".join(f"\nCredit note {k}: {k}87.65" for k in range(1, 9))
+    assert hardness(easy + extra) > hardness(easy) + 0.02

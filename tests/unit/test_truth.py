@@ -1,4 +1,4 @@
-"""The benchmark's ground truth: whether an answer is right given the job's reference."""
+"""The benchmarks' answer key (jobs.truth): whether an answer is right given the job's reference."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from jobs.models import JobSpec
-from validation.truth import is_correct
+from jobs.truth import is_correct
 
 SCHEMA = {"type": "object", "properties": {"date": {"type": "string"},
                                            "total": {"type": "number"},
