@@ -1,6 +1,7 @@
 """Learning from the ledger, shown: route, retrain on what validation found, route better.
 
-    python bench/ledger_learning.py [--n 240] [--explore 0.2] [--time-scale 0.02] [--json]
+    python bench/ledger_learning.py [--n 240] [--explore 0.2] [--time-scale 0.02]
+                                    [--policy FILE] [--json]
 
 1. Workload A (`n` sample jobs, seed 21) runs through the whole fleet in this process (the
    embedded broker, a SQLite ledger, the built-in simulator of the LLM APIs) with the shipped
@@ -15,6 +16,9 @@
    once with the shipped router, once with the retrained one. For each: the share of jobs that
    called the strong tier (3), the share finished there, the validated share, the share right by
    the workload's answer key, and the cost.
+
+Every run uses the shipped routing policy, or `--policy FILE` (e.g. one without `[cost_aware]`,
+to compare with routing every job by its quality bar).
 
 Bounded: three runs of `n` jobs. Prints figures, writes bench/out/ledger_learning.json, and
 with --json prints one JSON object as the last line.
@@ -64,9 +68,9 @@ def workload(n: int, seed: int) -> list[JobDict]:
     return jobs
 
 
-def exploring_policy(folder: Path, fraction: float) -> Path:
-    """The shipped policy with `explore_fraction` set."""
-    text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
+def exploring_policy(folder: Path, fraction: float, base: Path = DEFAULT_POLICY_FILE) -> Path:
+    """The policy `base` with `explore_fraction` set."""
+    text = base.read_text(encoding="utf-8")
     setting = f"explore_fraction = {fraction}"
     text, found = re.subn(r"(?m)^explore_fraction\s*=.*$", setting, text)
     target = folder / "policy-exploring.toml"
@@ -134,6 +138,8 @@ def main() -> None:
                         help="simulated model latency multiplier")
     parser.add_argument("--explore", type=float, default=0.2,
                         help="explore_fraction of the policy during workload A")
+    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_FILE,
+                        help="routing policy file for every run (default: the shipped one)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tierline-ledger-bench-"))
@@ -141,7 +147,7 @@ def main() -> None:
     print(f"workload A: {args.n} jobs with the shipped router, exploring "
           f"{args.explore:.0%}", flush=True)
     first = run(workload(args.n, TRAIN_SEED), shipped, folder / "a", args.time_scale,
-                learn=True, policy=exploring_policy(folder, args.explore))
+                learn=True, policy=exploring_policy(folder, args.explore, args.policy))
     retrained = folder / "router-ledger.json"
     # The command itself, on workload A's ledger.
     command = [sys.executable, "-m", "cli", "router", "train", str(REPLAY / "mmlu.jsonl"),
@@ -155,10 +161,11 @@ def main() -> None:
     model = RouterModel.load(retrained)
     fresh = workload(args.n, TEST_SEED)
     print(f"workload B: {args.n} fresh jobs with the shipped router", flush=True)
-    before = run(fresh, shipped, folder / "b-before", args.time_scale)
+    before = run(fresh, shipped, folder / "b-before", args.time_scale, policy=args.policy)
     print(f"workload B: the same {args.n} jobs with the retrained router", flush=True)
-    after = run(fresh, retrained, folder / "b-after", args.time_scale)
-    out = {"n": args.n, "explore_fraction": args.explore, "workload_a": first,
+    after = run(fresh, retrained, folder / "b-after", args.time_scale, policy=args.policy)
+    out = {"n": args.n, "explore_fraction": args.explore, "policy": args.policy.name,
+           "workload_a": first,
            "before": before, "after": after,
            "retrained_setting": model.metadata.get("setting")}
     for name in ("before", "after"):

@@ -1,10 +1,13 @@
-"""From per-tier probabilities to one tier: the quality bar, the confidence band, business rules,
-floors and ceilings, context windows and sensitivity. Pure: configuration in, tier and reasons out.
+"""From per-tier probabilities to one tier: expected cost or the quality bar, the confidence band,
+business rules, floors and ceilings, context windows and sensitivity. Pure: configuration in,
+tier and reasons out.
 
-The order matters and is recorded: the cheapest tier that clears the job's bar; one tier up when
-that decision is a coin flip (inside the band); business rules and the job's own floor and
-ceiling; then the hard limits that no preference overrides: the job must fit the tier's context
-window, and a sensitive job may only reach hosts its tenant allows.
+The order matters and is recorded: the starting tier, chosen either by expected cost (for the
+error tolerances the policy prices: validation catches a cheaper tier's failure and escalates, so
+starting low costs the retry, not the job) or as the cheapest tier that clears the job's bar,
+one tier up when that is a coin flip (inside the band); business rules and the job's own floor
+and ceiling; then the hard limits that no preference overrides: the job must fit the tier's
+context window, and a sensitive job may only reach hosts its tenant allows.
 """
 
 from __future__ import annotations
@@ -65,10 +68,38 @@ class BusinessRule(BaseModel):
         )
 
 
+class CostAware(BaseModel):
+    """Which jobs start at the tier of least expected cost, and what a missed failure costs.
+
+    Starting at tier s costs that call, plus each call up the chain that validation's catches
+    lead to, plus `miss_cost_usd` and a redo on the top tier times the chance the job ends
+    wrong: a failure validation lets through (1 - `validator_recall` of them) or the last
+    tier's own failure. A job whose error
+    tolerance has no miss cost, or of high business impact unless `high_impact`, keeps the
+    quality bar: there a failure that slips through costs more than any call.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Of the answers that are not good, the share validation rejects (so the job escalates).
+    validator_recall: float = Field(default=0.9, ge=0.0, le=1.0)
+    # USD a wrong answer costs when delivered, per error tolerance priced this way.
+    miss_cost_usd: dict[Level, float] = Field(default_factory=dict)
+    high_impact: bool = False
+
+    def miss_cost(self, job: JobSpec) -> float | None:
+        """The miss cost that prices `job`, or None when its bar decides instead."""
+        if job.context.business_impact is Level.HIGH and not self.high_impact:
+            return None
+        return self.miss_cost_usd.get(job.context.error_tolerance)
+
+
 class PolicyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     confidence_band: tuple[float, float] = (0.45, 0.55)
+    # None: every job is routed by its quality bar.
+    cost_aware: CostAware | None = None
     # The probability a tier must reach, by the job's error tolerance (low tolerance: high bar).
     quality_bar: dict[Level, float] = Field(default_factory=lambda: {
         Level.LOW: 0.85, Level.MEDIUM: 0.7, Level.HIGH: 0.5})
@@ -139,22 +170,64 @@ def _fits(tier: Tier, job: JobSpec, policy: PolicyConfig, tokens: int) -> tuple[
     return True, ""
 
 
+def call_cost(tier: Tier, job: JobSpec, policy: PolicyConfig, features: Features) -> float:
+    """USD of one call at `tier` for `job`: its first usable endpoint, estimated tokens."""
+    endpoints = allowed_endpoints(tier, job, policy) or list(tier.endpoints)
+    first = endpoints[0]
+    return (features.input_tokens * first.price_in
+            + features.expected_output_tokens * first.price_out) / 1_000_000
+
+
+def expected_cost(start: int, top: int, probabilities: dict[int, float], costs: dict[int, float],
+                  recall: float, miss_cost: float) -> float:
+    """Expected USD of starting at `start` and escalating one tier per caught failure up to
+    `top`, plus `miss_cost` per job that ends wrong.
+
+    P(good) per tier is read as cumulative (a job a tier gets right, the tiers above get right
+    too: the router is trained on the lowest tier that was enough), so a job that failed tier
+    t - 1 fails tier t with probability (1 - p_t) / (1 - p_{t-1}).
+    """
+    total, reach, wrong, previous = 0.0, 1.0, 0.0, 0.0
+    for tier in range(start, top + 1):
+        p = probabilities.get(tier, 0.0)
+        fails = 1.0 - p if tier == start else (
+            min(1.0, max(0.0, (1.0 - p) / (1.0 - previous))) if previous < 1.0 else 0.0)
+        total += reach * costs[tier]
+        if tier == top:
+            wrong += reach * fails
+        else:
+            wrong += reach * fails * (1.0 - recall)
+            reach *= fails * recall
+        previous = p
+    return total + miss_cost * wrong
+
+
+def _cheapest_start(job: JobSpec, features: Features, probabilities: dict[int, float],
+                    tiers: TiersConfig, policy: PolicyConfig,
+                    cost_aware: CostAware, miss_cost: float) -> tuple[int, str]:
+    top = max(1, min(job.context.max_tier, tiers.top))
+    costs = {t: call_cost(tiers.get(t), job, policy, features) for t in range(1, top + 1)}
+    # A wrong answer delivered is at least redone on the top tier once found: a miss priced
+    # below that call would make letting failures through look cheaper than escalating them.
+    miss = miss_cost + costs[top]
+    expected = {s: expected_cost(s, top, probabilities, costs, cost_aware.validator_recall,
+                                 miss) for s in range(1, top + 1)}
+    # Ties go to the stronger tier: equal money, fewer escalations.
+    tier = min(expected, key=lambda s: (expected[s], -s))
+    listed = ", ".join(f"tier {s} ${expected[s]:.4f}" for s in expected)
+    return tier, (f"tier {tier} has the least expected cost with escalation on failure "
+                  f"({listed}; a missed failure ${miss_cost:g} and its redo ${costs[top]:.4f})")
+
+
 @dataclass(frozen=True)
 class PolicyResult:
     tier: int
     reasons: tuple[str, ...]
 
 
-def apply_policy(
-    job: JobSpec,
-    features: Features,
-    probabilities: dict[int, float],
-    tiers: TiersConfig,
-    policy: PolicyConfig,
-) -> PolicyResult:
-    """The tier for `job`, with the reasons that changed it, in order."""
-    top = tiers.top
-    reasons: list[str] = []
+def _bar_tier(job: JobSpec, probabilities: dict[int, float], top: int, policy: PolicyConfig,
+              reasons: list[str]) -> int:
+    """The cheapest tier that clears the job's bar, one up inside the confidence band."""
     bar = policy.bar(job)
     clearing = [t for t in range(1, top + 1) if probabilities.get(t, 0.0) >= bar]
     if clearing:
@@ -171,6 +244,27 @@ def apply_policy(
     if tier < top and low <= probabilities.get(tier, 0.0) <= high:
         tier += 1
         reasons.append(f"P(good) inside the band {low:.2f}-{high:.2f}: up to tier {tier}")
+    return tier
+
+
+def apply_policy(
+    job: JobSpec,
+    features: Features,
+    probabilities: dict[int, float],
+    tiers: TiersConfig,
+    policy: PolicyConfig,
+) -> PolicyResult:
+    """The tier for `job`, with the reasons that changed it, in order."""
+    top = tiers.top
+    reasons: list[str] = []
+    miss_cost = policy.cost_aware.miss_cost(job) if policy.cost_aware else None
+    if policy.cost_aware is not None and miss_cost is not None:
+        # The band does not apply: a coin flip is already priced (half the time, the retry).
+        tier, why = _cheapest_start(job, features, probabilities, tiers, policy,
+                                    policy.cost_aware, miss_cost)
+        reasons.append(why)
+    else:
+        tier = _bar_tier(job, probabilities, top, policy, reasons)
 
     if tier > 1 and policy.explore_fraction > 0 and explores(job, policy.explore_fraction):
         tier = 1
