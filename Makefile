@@ -9,8 +9,15 @@ $(BIN)/tierline: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(BIN)/tierline
 
+# mypy names a module by its folder; it reads tierline.* through these links, made outside
+# git (build/ is ignored). The package itself installs through pyproject's package-dir.
+MYPY_LINKS := build/mypy/tierline
+$(MYPY_LINKS): pyproject.toml
+	rm -rf $(MYPY_LINKS) && mkdir -p $(MYPY_LINKS)
+	for p in jobs routing providers validation tasks workers migrations cli; do ln -s ../../../$$p $(MYPY_LINKS)/$$p; done
+
 .PHONY: install demo test lint bench
-install: $(BIN)/tierline
+install: $(BIN)/tierline $(MYPY_LINKS)
 
 demo: install
 	$(BIN)/tierline demo
@@ -19,6 +26,7 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
+	rm -rf $(MYPY_LINKS) && $(MAKE) $(MYPY_LINKS)
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 

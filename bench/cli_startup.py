@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = max(1, min(args.runs, 100))
     tierline = Path(sys.executable).with_name("tierline")
-    command = [str(tierline)] if tierline.exists() else [sys.executable, "-m", "cli"]
+    command = [str(tierline)] if tierline.exists() else [sys.executable, "-m", "tierline.cli"]
     help_s = summary(timed([*command, "--help"], runs))
     python_s = summary(timed([sys.executable, "-c", "pass"], runs))
     figures = {"runs": runs, "tierline_help": help_s, "python_startup": python_s,

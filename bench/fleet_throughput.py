@@ -120,7 +120,7 @@ def _wait_until(done: Callable[[], int], target: int, timeout_s: float) -> tuple
 
 
 def _jobs_file(folder: Path, count: int, seed: int) -> Path:
-    from jobs.sample import generate
+    from tierline.jobs.sample import generate
 
     path = folder / f"jobs-{seed}.jsonl"
     with path.open("w", encoding="utf-8") as out:
@@ -131,9 +131,9 @@ def _jobs_file(folder: Path, count: int, seed: int) -> Path:
 
 def _submit(path: Path, settings: Any) -> tuple[str, int, float]:
     """Read and submit a jobs file in this process: (batch id, jobs, seconds)."""
-    from jobs.db import Database
-    from jobs.intake import read_jobs
-    from tasks.submit import submit_jobs
+    from tierline.jobs.db import Database
+    from tierline.jobs.intake import read_jobs
+    from tierline.tasks.submit import submit_jobs
 
     started = time.perf_counter()
     db = Database(settings.effective_database_url)
@@ -202,9 +202,9 @@ def _stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
 def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: FreshDatabase,
                  log_dir: Path, timeout_s: float, count_sql: bool = False,
                  py_spy: str | None = None, events: bool = True) -> dict[str, Any]:
-    import migrations
-    from jobs.settings import Settings
-    from workers.celery_app import create_app
+    from tierline import migrations
+    from tierline.jobs.settings import Settings
+    from tierline.workers.celery_app import create_app
 
     migrations.upgrade(db.url)
     sim_port = free_port()
@@ -224,11 +224,11 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
     procs = Processes(log_dir, env)
     poller = Poller(db.url)
     try:
-        procs.start("simulator", ["-m", "cli", "sim", "serve", "--port", str(sim_port),
+        procs.start("simulator", ["-m", "tierline.cli", "sim", "serve", "--port", str(sim_port),
                                   "--time-scale", "0"])
         _wait_http(f"http://127.0.0.1:{sim_port}/_sim/stats")
         for name, args in FLEET.items():
-            procs.start(name, _worker("workers.app", name, args))
+            procs.start(name, _worker("tierline.workers.app", name, args))
         warm_batch, warm_jobs, _ = _submit(_jobs_file(log_dir, warmup, seed + 1), settings)
         reached, _ = _wait_until(lambda: poller.finished(warm_batch), warm_jobs, 180)
         if reached < warm_jobs:

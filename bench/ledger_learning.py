@@ -42,20 +42,20 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 from sqlalchemy import distinct, func, select  # noqa: E402
 
 from bench.figures import publish  # noqa: E402
-from cli.context import open_context  # noqa: E402
-from cli.fleet import wait_for_batch  # noqa: E402
-from jobs.intake import parse_records  # noqa: E402
-from jobs.ledger import training_outcomes  # noqa: E402
-from jobs.reports import result_rows  # noqa: E402
-from jobs.sample import JobDict, generate, matches_reference  # noqa: E402
-from jobs.settings import Settings  # noqa: E402
-from jobs.tables import Attempt, Job  # noqa: E402
-from routing.classifier import RouterModel  # noqa: E402
-from routing.policy import DEFAULT_POLICY_FILE  # noqa: E402
-from routing.router import model_path  # noqa: E402
-from tasks import runtime  # noqa: E402
-from tasks.submit import submit_jobs  # noqa: E402
-from workers.embedded import embedded_worker  # noqa: E402
+from tierline.cli.context import open_context  # noqa: E402
+from tierline.cli.fleet import wait_for_batch  # noqa: E402
+from tierline.jobs.intake import parse_records  # noqa: E402
+from tierline.jobs.ledger import training_outcomes  # noqa: E402
+from tierline.jobs.reports import result_rows  # noqa: E402
+from tierline.jobs.sample import JobDict, generate, matches_reference  # noqa: E402
+from tierline.jobs.settings import Settings  # noqa: E402
+from tierline.jobs.tables import Attempt, Job  # noqa: E402
+from tierline.routing.classifier import RouterModel  # noqa: E402
+from tierline.routing.policy import DEFAULT_POLICY_FILE  # noqa: E402
+from tierline.routing.router import model_path  # noqa: E402
+from tierline.tasks import runtime  # noqa: E402
+from tierline.tasks.submit import submit_jobs  # noqa: E402
+from tierline.workers.embedded import embedded_worker  # noqa: E402
 
 REPLAY = ROOT / "data" / "replay"
 TRAIN_SEED, TEST_SEED = 21, 22
@@ -150,7 +150,7 @@ def main() -> None:
                 learn=True, policy=exploring_policy(folder, args.explore, args.policy))
     retrained = folder / "router-ledger.json"
     # The command itself, on workload A's ledger.
-    command = [sys.executable, "-m", "cli", "router", "train", str(REPLAY / "mmlu.jsonl"),
+    command = [sys.executable, "-m", "tierline.cli", "router", "train", str(REPLAY / "mmlu.jsonl"),
                str(REPLAY / "gsm8k.jsonl"), "--from-db", "--version", "router-ledger",
                "--out", str(retrained)]
     env = {**os.environ, "TIERLINE_DATABASE_URL": f"sqlite:///{folder / 'a' / 'tierline.db'}"}

@@ -39,7 +39,7 @@ CALLS_PER_JOB = 2.5  # 1 to 4 calls a job
 
 
 def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, float]:
-    from jobs.db import Database
+    from tierline.jobs.db import Database
 
     jobs = max(batch_jobs, int(ledger_rows / CALLS_PER_JOB))
     db = Database(url)
@@ -103,8 +103,8 @@ def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, float]:
 
 def sweep(url: str) -> tuple[float, int]:
     """What the janitor does on each sweep (here the first, over the whole ledger)."""
-    from jobs.db import Database
-    from jobs.ledger_rollup import refresh
+    from tierline.jobs.db import Database
+    from tierline.jobs.ledger_rollup import refresh
 
     db = Database(url)
     started = time.perf_counter()
@@ -129,9 +129,9 @@ def _median_s(run: Callable[[], Any], repeat: int) -> float:
 
 
 def time_library(url: str, repeat: int) -> dict[str, float]:
-    from jobs.costs import cost_ledger
-    from jobs.db import Database
-    from jobs.reports import batch_status
+    from tierline.jobs.costs import cost_ledger
+    from tierline.jobs.db import Database
+    from tierline.jobs.reports import batch_status
 
     db = Database(url)
 
@@ -163,7 +163,7 @@ def time_commands(url: str) -> dict[str, float]:
     figures = {}
     for name, args in commands.items():
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, check=True,
+        subprocess.run([sys.executable, "-m", "tierline.cli", *args], cwd=ROOT, env=env, check=True,
                        capture_output=True, timeout=120)
         figures[name] = round(time.perf_counter() - started, 3)
     return figures
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    import migrations
+    from tierline import migrations
 
     with fresh_database() as db:
         migrations.upgrade(db.url)

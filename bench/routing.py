@@ -41,19 +41,19 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 import numpy as np  # noqa: E402
 
 from bench.figures import publish  # noqa: E402
-from jobs.models import JobSpec  # noqa: E402
-from jobs.sample import generate  # noqa: E402
-from jobs.tiers import load_tiers  # noqa: E402
-from routing.candidates import (  # noqa: E402
+from tierline.jobs.models import JobSpec  # noqa: E402
+from tierline.jobs.sample import generate  # noqa: E402
+from tierline.jobs.tiers import load_tiers  # noqa: E402
+from tierline.routing.candidates import (  # noqa: E402
     Candidate,
     embedding_candidates,
     shipped_candidates,
 )
-from routing.embedding import EmbeddingUnavailable, wordllama_embedding  # noqa: E402
-from routing.policy import NoEligibleTier, load_policy  # noqa: E402
-from routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
-from routing.replay import read_replay, row_job  # noqa: E402
-from routing.router import ClassifierRouter, load_model  # noqa: E402
+from tierline.routing.embedding import EmbeddingUnavailable, wordllama_embedding  # noqa: E402
+from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
+from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
+from tierline.routing.replay import read_replay, row_job  # noqa: E402
+from tierline.routing.router import ClassifierRouter, load_model  # noqa: E402
 
 REPLAY = ROOT / "data" / "replay"
 

@@ -39,14 +39,7 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-import migrations  # noqa: E402
 from bench.figures import publish  # noqa: E402
-from jobs.db import Database  # noqa: E402
-from jobs.models import TERMINAL_STATUSES, JobSpec  # noqa: E402
-from jobs.sample import generate  # noqa: E402
-from jobs.settings import Settings  # noqa: E402
-from jobs.tables import Job  # noqa: E402
-from tasks.submit import submit_jobs  # noqa: E402
 from tests.chaos.promises import (  # noqa: E402
     outcome,
     private_redis,
@@ -55,7 +48,14 @@ from tests.chaos.promises import (  # noqa: E402
 )
 from tests.conftest import PG_ADMIN_URL  # noqa: E402
 from tests.e2e.fleet import running_fleet  # noqa: E402
-from workers.celery_app import create_app  # noqa: E402
+from tierline import migrations  # noqa: E402
+from tierline.jobs.db import Database  # noqa: E402
+from tierline.jobs.models import TERMINAL_STATUSES, JobSpec  # noqa: E402
+from tierline.jobs.sample import generate  # noqa: E402
+from tierline.jobs.settings import Settings  # noqa: E402
+from tierline.jobs.tables import Job  # noqa: E402
+from tierline.tasks.submit import submit_jobs  # noqa: E402
+from tierline.workers.celery_app import create_app  # noqa: E402
 
 TERMINAL = [s.value for s in TERMINAL_STATUSES]
 VICTIMS = ("tier1", "validate", "route", "tier2")

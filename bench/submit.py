@@ -3,7 +3,7 @@ against a private redis-server and a fresh PostgreSQL database.
 
     python bench/submit.py [--jobs 100000] [--json]
 
-Writes N sample jobs to a JSONL file, then times `python -m cli submit FILE --no-wait` (wall
+Writes N sample jobs to a JSONL file, then times `python -m tierline.cli submit FILE --no-wait` (wall
 clock, from start to exit, the command's start-up included) and reads its peak memory (the
 child's maximum resident set, from the kernel). Checks afterwards that every job has its row and
 its `route` message. Bounded: the command is killed after --timeout seconds (default 300).
@@ -33,7 +33,7 @@ from bench.services import fresh_database, private_redis  # noqa: E402
 
 
 def write_jobs(path: Path, count: int, seed: int) -> int:
-    from jobs.sample import generate
+    from tierline.jobs.sample import generate
 
     with path.open("w", encoding="utf-8") as out:
         for job in generate(count, seed=seed):
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    import migrations
+    from tierline import migrations
 
     folder = Path(tempfile.mkdtemp(prefix="tierline-submit-bench-"))
     path = folder / "jobs.jsonl"
@@ -58,7 +58,8 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
         env.update(TIERLINE_BROKER_URL=redis.url, TIERLINE_DATABASE_URL=db.url)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "cli", "submit", str(path), "--no-wait"],
+        done = subprocess.run([sys.executable, "-m", "tierline.cli", "submit", str(path),
+                               "--no-wait"],
                               cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=args.timeout, check=False)
         seconds = time.perf_counter() - started

@@ -24,14 +24,14 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 from celery import Celery  # noqa: E402
 
 from bench.figures import publish  # noqa: E402
-from workers.embedded import embedded_worker  # noqa: E402
+from tierline.workers.embedded import embedded_worker  # noqa: E402
 
 
 def run(transport: str, jobs: int, timeout_s: float) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="tierline-transport-"))
     if transport == "filesystem":
         app = Celery("bench", broker="filesystem://localhost//")
-        app.conf.broker_transport = "workers.fs_transport:Transport"
+        app.conf.broker_transport = "tierline.workers.fs_transport:Transport"
         app.conf.broker_transport_options = {
             "data_folder_in": str(folder), "data_folder_out": str(folder),
             "control_folder": str(folder / "control"), "store_processed": False,

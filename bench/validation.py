@@ -45,12 +45,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
 from bench.figures import publish  # noqa: E402
-from jobs.models import JobSpec, TaskType  # noqa: E402
-from jobs.prompts import build_prompt  # noqa: E402
-from jobs.sample import generate  # noqa: E402
-from jobs.tiers import load_tiers  # noqa: E402
-from jobs.truth import is_correct  # noqa: E402
-from validation import (  # noqa: E402
+from tierline.jobs.models import JobSpec, TaskType  # noqa: E402
+from tierline.jobs.prompts import build_prompt  # noqa: E402
+from tierline.jobs.sample import generate  # noqa: E402
+from tierline.jobs.tiers import load_tiers  # noqa: E402
+from tierline.jobs.truth import is_correct  # noqa: E402
+from tierline.validation import (  # noqa: E402
     dates,
     durations,
     names,
@@ -59,8 +59,8 @@ from validation import (  # noqa: E402
     roles,
     summary,
 )
-from validation.judge import JUDGE, judge_check  # noqa: E402
-from validation.runner import check_math, validate  # noqa: E402
+from tierline.validation.judge import JUDGE, judge_check  # noqa: E402
+from tierline.validation.runner import check_math, validate  # noqa: E402
 
 TIER1_MODEL = "llama-3.1-8b-instant"
 JUDGE_MODEL = "llama-3.1-8b-instant"
@@ -82,7 +82,7 @@ def _clear_document_caches() -> None:
 
 
 def _simulate(job: JobSpec) -> tuple[str, str, str | None]:
-    from providers.simulator.capability import simulate_completion
+    from tierline.providers.simulator.capability import simulate_completion
 
     system, messages = build_prompt(job)
     out = simulate_completion(TIER1_MODEL, system, [m.model_dump() for m in messages], 1024)
@@ -96,7 +96,7 @@ class Judge:
         self.calls = self.tokens_in = self.tokens_out = 0
 
     def __call__(self, system: str, user: str) -> str:
-        from providers.simulator.capability import simulate_completion
+        from tierline.providers.simulator.capability import simulate_completion
 
         out = simulate_completion(JUDGE_MODEL, system, [{"role": "user", "content": user}],
                                   JUDGE_MAX_TOKENS)

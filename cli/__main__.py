@@ -1,3 +1,3 @@
-from cli.main import main
+from tierline.cli.main import main
 
 main()

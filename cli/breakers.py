@@ -7,11 +7,11 @@ import time
 
 import click
 
-from jobs.settings import Settings
-from jobs.tiers import load_tiers
-from routing.breaker import CLOSED, describe
-from tasks.breaker_store import RedisBreakers
-from tasks.runtime import build_breakers
+from tierline.jobs.settings import Settings
+from tierline.jobs.tiers import load_tiers
+from tierline.routing.breaker import CLOSED, describe
+from tierline.tasks.breaker_store import RedisBreakers
+from tierline.tasks.runtime import build_breakers
 
 
 @click.command("breakers")
@@ -34,7 +34,7 @@ def breakers(as_json: bool) -> None:
         click.echo("No Redis broker: each worker process keeps its own breakers, so there is "
                    "no fleet-wide state to show.")
         return
-    from cli import render
+    from tierline.cli import render
 
     view = render.table(title="circuit breakers, as the fleet sees them")
     view.add_column("tier", no_wrap=True)

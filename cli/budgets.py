@@ -10,12 +10,12 @@ import click
 from pydantic import ValidationError
 from rich.markup import escape
 
-from cli import render
-from cli.context import open_context
-from jobs.budgets import ledger_spend
-from jobs.tables import utcnow
-from routing.budget import BudgetState, BudgetStatus, period_start, usd
-from routing.policy import DEFAULT_POLICY_FILE, load_policy
+from tierline.cli import render
+from tierline.cli.context import open_context
+from tierline.jobs.budgets import ledger_spend
+from tierline.jobs.tables import utcnow
+from tierline.routing.budget import BudgetState, BudgetStatus, period_start, usd
+from tierline.routing.policy import DEFAULT_POLICY_FILE, load_policy
 
 _STYLE = {BudgetState.OK: "green", BudgetState.CAPPED: "yellow", BudgetState.EXHAUSTED: "red"}
 

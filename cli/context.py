@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from celery import Celery
 
-import migrations
-from jobs.db import Database
-from jobs.settings import Settings
-from workers.celery_app import create_app
+from tierline import migrations
+from tierline.jobs.db import Database
+from tierline.jobs.settings import Settings
+from tierline.workers.celery_app import create_app
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from cli.render import WIDTH, console, decimal_text, json_document, table, usd
+from tierline.cli.render import WIDTH, console, decimal_text, json_document, table, usd
 
 
 def _by(value: str) -> list[str]:
@@ -36,10 +36,10 @@ def costs(by: str, batch_id: str | None, since: datetime | None, as_json: bool) 
     """Spend per group from the ledger, with what the same jobs would cost at the top tier."""
     from decimal import Decimal
 
-    from cli.context import open_context
-    from jobs.costs import UnknownDimension, cost_ledger
-    from jobs.tiers import load_tiers
-    from providers.pricing import cost_usd
+    from tierline.cli.context import open_context
+    from tierline.jobs.costs import UnknownDimension, cost_ledger
+    from tierline.jobs.tiers import load_tiers
+    from tierline.providers.pricing import cost_usd
 
     ctx = open_context()
     tiers = load_tiers(ctx.settings.tiers_file)

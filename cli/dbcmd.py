@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.errors import mask_url
+from tierline.cli.errors import mask_url
 
 
 def create_if_missing(url: str) -> bool:
@@ -52,8 +52,8 @@ def db() -> None:
 @db.command()
 def upgrade() -> None:
     """Create the database if it is missing, and migrate the tables (alembic upgrade head)."""
-    import migrations
-    from jobs.settings import Settings
+    from tierline import migrations
+    from tierline.jobs.settings import Settings
 
     settings = Settings()
     url = settings.effective_database_url

@@ -13,20 +13,20 @@ from typing import Any
 import click
 from rich.console import Console
 
-from cli.context import open_context
-from cli.fleet import wait_for_batch
-from cli.render import status_tables
-from jobs.agreements import DEFAULT_PATH, agreement_jobs, read_agreements
-from jobs.intake import parse_records
-from jobs.quality import accepted_on_disagreement, done_per_feature, quality_report
-from jobs.reports import answer_tokens, batch_status
-from jobs.sample import generate
-from jobs.settings import Settings
-from providers.pricing import cost_usd
-from providers.simulator import answer_book
-from tasks import runtime
-from tasks.submit import submit_jobs
-from workers.embedded import embedded_worker
+from tierline.cli.context import open_context
+from tierline.cli.fleet import wait_for_batch
+from tierline.cli.render import status_tables
+from tierline.jobs.agreements import DEFAULT_PATH, agreement_jobs, read_agreements
+from tierline.jobs.intake import parse_records
+from tierline.jobs.quality import accepted_on_disagreement, done_per_feature, quality_report
+from tierline.jobs.reports import answer_tokens, batch_status
+from tierline.jobs.sample import generate
+from tierline.jobs.settings import Settings
+from tierline.providers.pricing import cost_usd
+from tierline.providers.simulator import answer_book
+from tierline.tasks import runtime
+from tierline.tasks.submit import submit_jobs
+from tierline.workers.embedded import embedded_worker
 
 err = Console(stderr=True)
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.errors import EXIT_ERROR, EXIT_USAGE
-from cli.render import console, json_document, status_tables
+from tierline.cli.errors import EXIT_ERROR, EXIT_USAGE
+from tierline.cli.render import console, json_document, status_tables
 
 if TYPE_CHECKING:
-    from cli.context import Context
-    from jobs.reports import BatchStatus
+    from tierline.cli.context import Context
+    from tierline.jobs.reports import BatchStatus
 
 
 def _load_schema(path: Path | None) -> dict[str, Any] | None:
@@ -32,7 +32,7 @@ def _load_schema(path: Path | None) -> dict[str, Any] | None:
 
 
 def read_batch_status(ctx: Context, batch_id: str | None) -> BatchStatus:
-    from jobs.reports import batch_status
+    from tierline.jobs.reports import batch_status
 
     with ctx.db.session() as session:
         return batch_status(session, batch_id)
@@ -76,11 +76,11 @@ def submit(source: Path, task: str | None, schema_path: Path | None, labels: str
     from rich.markup import escape
     from rich.progress import Progress
 
-    from cli.context import open_context
-    from jobs.intake import InvalidInput, read_jobs
-    from jobs.settings import Settings
-    from jobs.tiers import load_tiers
-    from tasks.submit import submit_file
+    from tierline.cli.context import open_context
+    from tierline.jobs.intake import InvalidInput, read_jobs
+    from tierline.jobs.settings import Settings
+    from tierline.jobs.tiers import load_tiers
+    from tierline.tasks.submit import submit_file
 
     settings = Settings()
     schema = _load_schema(schema_path)
@@ -112,7 +112,7 @@ def submit(source: Path, task: str | None, schema_path: Path | None, labels: str
     click.echo(receipt.batch_id)
     if wait if wait is not None else ctx.settings.embedded:
         if ctx.settings.embedded:
-            from workers.embedded import embedded_worker
+            from tierline.workers.embedded import embedded_worker
 
             with embedded_worker(ctx.app):
                 status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), 3600)
@@ -136,7 +136,7 @@ def _unknown_batch(batch_id: str) -> None:
               help="print one JSON document (with --watch: once the batch is finished)")
 def status(batch_id: str | None, watch: bool, every: float, as_json: bool) -> None:
     """Counts per status and tier, and the cost so far, of a batch (or of every job)."""
-    from cli.context import open_context
+    from tierline.cli.context import open_context
 
     ctx = open_context()
     current = read_batch_status(ctx, batch_id)
@@ -183,9 +183,9 @@ def results(batch_id: str, fmt: str) -> None:
     import csv
     import json
 
-    from cli.context import open_context
-    from cli.render import decimal_text
-    from jobs.reports import RESULT_COLUMNS, result_rows
+    from tierline.cli.context import open_context
+    from tierline.cli.render import decimal_text
+    from tierline.jobs.reports import RESULT_COLUMNS, result_rows
 
     ctx = open_context()
     with ctx.db.session() as session:
@@ -208,18 +208,18 @@ def results(batch_id: str, fmt: str) -> None:
 @click.argument("batch_id", required=False)
 @click.option("--idle-for", type=float, default=None,
               help="only jobs untouched for this many seconds (with --every, default: "
-                   "derived from the slowest step, see tasks.janitor)")
+                   "derived from the slowest step, see tierline.tasks.janitor)")
 @click.option("--every", type=float, default=None,
               help="keep sweeping, every this many seconds (the fleet's janitor)")
 def requeue_command(batch_id: str | None, idle_for: float | None, every: float | None) -> None:
     """Re-publish the next message of unfinished jobs (after a broker or a worker was lost)."""
     from datetime import timedelta
 
-    from cli.context import open_context
-    from jobs.ledger_rollup import refresh as refresh_ledger_rollup
-    from jobs.tiers import load_tiers
-    from tasks.janitor import janitor_idle_s
-    from tasks.submit import requeue
+    from tierline.cli.context import open_context
+    from tierline.jobs.ledger_rollup import refresh as refresh_ledger_rollup
+    from tierline.jobs.tiers import load_tiers
+    from tierline.tasks.janitor import janitor_idle_s
+    from tierline.tasks.submit import requeue
 
     ctx = open_context()
     if idle_for is None and every is not None:
@@ -251,11 +251,11 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
 @click.option("--reason", help="what was wrong, shown to the next tier's model")
 def feedback(job_id: str, verdict: str, reason: str | None) -> None:
     """Judge a job's result; a bad one is re-run one tier up, and both results are kept."""
-    from cli.context import open_context
-    from jobs.tables import Job
-    from jobs.tiers import load_tiers
-    from tasks.feedback import FeedbackError, give_feedback
-    from tasks.publish import CeleryPublisher
+    from tierline.cli.context import open_context
+    from tierline.jobs.tables import Job
+    from tierline.jobs.tiers import load_tiers
+    from tierline.tasks.feedback import FeedbackError, give_feedback
+    from tierline.tasks.publish import CeleryPublisher
 
     ctx = open_context()
     try:
@@ -265,7 +265,7 @@ def feedback(job_id: str, verdict: str, reason: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(outcome.message)
     if outcome.rerun_tier is not None and ctx.settings.embedded:
-        from workers.embedded import embedded_worker
+        from tierline.workers.embedded import embedded_worker
 
         # No fleet is listening in the embedded mode: run the re-run here.
         with ctx.db.session() as session:

@@ -14,27 +14,31 @@ from typing import Any
 
 import click
 
-from cli.errors import EXIT_UNREACHABLE
+from tierline.cli.errors import EXIT_UNREACHABLE
 
 # name: (module:attribute, the one-line help shown by `tierline --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "submit": ("cli.fleet:submit", "Submit jobs from a file or folder; prints the batch id."),
-    "status": ("cli.fleet:status", "Counts per status and tier, and the cost so far."),
-    "results": ("cli.fleet:results", "Every job of a batch with its result (JSONL, CSV)."),
-    "report": ("cli.report:report", "A batch's validation, or a page with pictures (--out)."),
-    "feedback": ("cli.fleet:feedback", "Judge a job's result; a bad one re-runs a tier up."),
-    "requeue": ("cli.fleet:requeue_command", "Re-send the next message of unfinished jobs."),
-    "costs": ("cli.costs:costs", "Spend per group from the ledger, against all-top-tier."),
-    "budgets": ("cli.budgets:budgets", "Each spend budget: spent, limit, share, state."),
-    "breakers": ("cli.breakers:breakers", "Each endpoint's circuit breaker."),
-    "shadow": ("cli.shadow:shadow", "Shadow candidates against the pinned models."),
-    "demo": ("cli.demo:demo", "The whole pipeline in this process: no keys, no servers."),
-    "sample": ("cli.sample:sample", "Print a deterministic sample workload as JSONL."),
-    "router": ("cli.router:router", "Train the router's model, evaluate it."),
-    "sim": ("cli.sim:sim", "The built-in LLM API simulator."),
-    "db": ("cli.dbcmd:db", "The database: create it, migrate its tables."),
-    "flower": ("cli.flower:flower", "Flower, the live task monitor, behind a login."),
-    "metrics": ("cli.metrics:metrics", "The fleet-wide Prometheus exporter."),
+    "submit": ("tierline.cli.fleet:submit",
+               "Submit jobs from a file or folder; prints the batch id."),
+    "status": ("tierline.cli.fleet:status", "Counts per status and tier, and the cost so far."),
+    "results": ("tierline.cli.fleet:results", "Every job of a batch with its result (JSONL, CSV)."),
+    "report": ("tierline.cli.report:report",
+               "A batch's validation, or a page with pictures (--out)."),
+    "feedback": ("tierline.cli.fleet:feedback",
+                 "Judge a job's result; a bad one re-runs a tier up."),
+    "requeue": ("tierline.cli.fleet:requeue_command",
+                "Re-send the next message of unfinished jobs."),
+    "costs": ("tierline.cli.costs:costs", "Spend per group from the ledger, against all-top-tier."),
+    "budgets": ("tierline.cli.budgets:budgets", "Each spend budget: spent, limit, share, state."),
+    "breakers": ("tierline.cli.breakers:breakers", "Each endpoint's circuit breaker."),
+    "shadow": ("tierline.cli.shadow:shadow", "Shadow candidates against the pinned models."),
+    "demo": ("tierline.cli.demo:demo", "The whole pipeline in this process: no keys, no servers."),
+    "sample": ("tierline.cli.sample:sample", "Print a deterministic sample workload as JSONL."),
+    "router": ("tierline.cli.router:router", "Train the router's model, evaluate it."),
+    "sim": ("tierline.cli.sim:sim", "The built-in LLM API simulator."),
+    "db": ("tierline.cli.dbcmd:db", "The database: create it, migrate its tables."),
+    "flower": ("tierline.cli.flower:flower", "Flower, the live task monitor, behind a login."),
+    "metrics": ("tierline.cli.metrics:metrics", "The fleet-wide Prometheus exporter."),
 }
 
 
@@ -71,8 +75,8 @@ class LazyGroup(click.Group):
 
 
 def _outage(exc: BaseException) -> str | None:
-    from cli.errors import describe_outage
-    from jobs.settings import Settings
+    from tierline.cli.errors import describe_outage
+    from tierline.jobs.settings import Settings
 
     try:
         settings = Settings()

@@ -21,15 +21,15 @@ def serve(port: int, address: str) -> None:
     from prometheus_client import CollectorRegistry, start_http_server
     from sqlalchemy import func, select
 
-    from cli.errors import mask_url
-    from jobs.db import Database
-    from jobs.settings import Settings
-    from jobs.tables import Job
-    from jobs.tiers import load_tiers
-    from routing.breaker import BreakerPolicy, BreakerState
-    from tasks.fleet_metrics import FleetCollector
-    from tasks.queues import ALL_QUEUES
-    from tasks.runtime import build_breakers
+    from tierline.cli.errors import mask_url
+    from tierline.jobs.db import Database
+    from tierline.jobs.settings import Settings
+    from tierline.jobs.tables import Job
+    from tierline.jobs.tiers import load_tiers
+    from tierline.routing.breaker import BreakerPolicy, BreakerState
+    from tierline.tasks.fleet_metrics import FleetCollector
+    from tierline.tasks.queues import ALL_QUEUES
+    from tierline.tasks.runtime import build_breakers
 
     settings = Settings()
     tiers = load_tiers(settings.tiers_file)

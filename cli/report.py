@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.render import console, json_document, table
+from tierline.cli.render import console, json_document, table
 
 if TYPE_CHECKING:
-    from cli.context import Context
+    from tierline.cli.context import Context
 
 
 @click.command()
@@ -28,7 +28,7 @@ def report(batch_id: str | None, since: datetime | None, out: Path | None,
     tier and against all-top-tier, failures by check, latency per tier, the slowest and the
     most expensive jobs. --since DATE takes every job submitted since then instead of a batch.
     """
-    from cli.context import open_context
+    from tierline.cli.context import open_context
 
     if batch_id is None and since is None:
         raise click.UsageError("name a batch, or --since DATE")
@@ -39,7 +39,7 @@ def report(batch_id: str | None, since: datetime | None, out: Path | None,
         return
     if batch_id is None:
         raise click.UsageError("--since works with --out (the page); name a batch for tables")
-    from jobs.quality import quality_report
+    from tierline.jobs.quality import quality_report
 
     with ctx.db.session() as session:
         quality = quality_report(session, batch_id).as_dict()
@@ -80,16 +80,16 @@ def report(batch_id: str | None, since: datetime | None, out: Path | None,
 def _batch_exists(ctx: Context, batch_id: str) -> bool:
     from sqlalchemy import select
 
-    from jobs.tables import Job
+    from tierline.jobs.tables import Job
 
     with ctx.db.session() as session:
         return session.scalar(select(Job.id).where(Job.batch_id == batch_id).limit(1)) is not None
 
 
 def _write_page(ctx: Context, batch_id: str | None, since: datetime | None, out: Path) -> None:
-    from cli.report_html import render
-    from jobs.report_data import load_report
-    from jobs.tiers import load_tiers
+    from tierline.cli.report_html import render
+    from tierline.jobs.report_data import load_report
+    from tierline.jobs.tiers import load_tiers
 
     tiers = load_tiers(ctx.settings.tiers_file)
     top = tiers.get(tiers.top).primary

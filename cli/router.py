@@ -7,16 +7,16 @@ from pathlib import Path
 
 import click
 
-from jobs.db import Database
-from jobs.ledger import training_outcomes
-from jobs.models import JobSpec
-from jobs.settings import Settings
-from jobs.tiers import load_tiers
-from routing.classifier import ModelFileError
-from routing.evaluation import evaluate_rows, plot
-from routing.replay import ReplayFormatError, read_ledger_file, read_replay, row_example
-from routing.router import DEFAULT_MODEL_VERSION, MODELS_DIR, load_model
-from routing.training import train as train_model
+from tierline.jobs.db import Database
+from tierline.jobs.ledger import training_outcomes
+from tierline.jobs.models import JobSpec
+from tierline.jobs.settings import Settings
+from tierline.jobs.tiers import load_tiers
+from tierline.routing.classifier import ModelFileError
+from tierline.routing.evaluation import evaluate_rows, plot
+from tierline.routing.replay import ReplayFormatError, read_ledger_file, read_replay, row_example
+from tierline.routing.router import DEFAULT_MODEL_VERSION, MODELS_DIR, load_model
+from tierline.routing.training import train as train_model
 
 
 @click.group()

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from jobs.sample import generate
+from tierline.jobs.sample import generate
 
 
 @click.command("sample")

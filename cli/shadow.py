@@ -8,9 +8,9 @@ from decimal import Decimal
 import click
 from rich.table import Table
 
-from cli import render
-from cli.context import open_context
-from jobs.shadow_report import ShadowSummary, shadow_report
+from tierline.cli import render
+from tierline.cli.context import open_context
+from tierline.jobs.shadow_report import ShadowSummary, shadow_report
 
 
 def _pct(rate: float | None) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from providers.simulator import SimulatorConfig, load_faults, serve
+from tierline.providers.simulator import SimulatorConfig, load_faults, serve
 
 
 @click.group("sim")

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jobs.costs import money
-from jobs.tables import Attempt
+from tierline.jobs.costs import money
+from tierline.jobs.tables import Attempt
 
 _GLOB_CHARS = frozenset("*?[")
 

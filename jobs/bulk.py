@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from jobs.intake import InputProblem
-from jobs.models import JobSpec, JobStatus
-from jobs.tables import Job, utcnow
+from tierline.jobs.intake import InputProblem
+from tierline.jobs.models import JobSpec, JobStatus
+from tierline.jobs.tables import Job, utcnow
 
 CHUNK = 1000
 

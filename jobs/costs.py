@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
 
-from jobs.ledger_rollup import ledger_rows, uses_rollup
-from jobs.tables import Attempt, Job
+from tierline.jobs.ledger_rollup import ledger_rows, uses_rollup
+from tierline.jobs.tables import Attempt, Job
 
 # Job-level dimensions are the same on every row of a job; the others describe one call.
 JOB_DIMENSIONS = {"tenant": Attempt.tenant, "user": Attempt.user, "feature": Attempt.feature,

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from jobs import strict_json
-from jobs.models import JobSpec
+from tierline.jobs import strict_json
+from tierline.jobs.models import JobSpec
 
 MAX_ERRORS_SHOWN = 20
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.models import JobSpec
-from jobs.tables import Attempt, Feedback, Job
+from tierline.jobs.models import JobSpec
+from tierline.jobs.tables import Attempt, Feedback, Job
 
 
 def lowest_good_tier(answers: dict[int, bool], top: int = 3) -> tuple[bool, int | None]:

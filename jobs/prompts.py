@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from jobs.models import JobSpec, Message, TaskType
+from tierline.jobs.models import JobSpec, Message, TaskType
 
 SYSTEM_HEADER = "You are a careful document-processing assistant."
 

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.models import JobStatus
-from jobs.tables import Attempt, Job
+from tierline.jobs.models import JobStatus
+from tierline.jobs.tables import Attempt, Job
 
 # The finding `validation.disagreement` records (jobs/ does not import validation/).
 DISAGREEMENT = "disagreement"

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from jobs.models import KEY_LENGTH, NAME_LENGTH
+from tierline.jobs.models import KEY_LENGTH, NAME_LENGTH
 
 
 def utcnow() -> datetime:

@@ -24,7 +24,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jobs.models import JobSpec, TaskType
+from tierline.jobs.models import JobSpec, TaskType
 
 _CENT = Decimal("0.005")
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]

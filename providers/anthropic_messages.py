@@ -6,10 +6,10 @@ import time
 from types import ModuleType
 from typing import Any
 
-from jobs.tiers import Endpoint
-from providers.base import Completion, CompletionRequest
-from providers.errors import MalformedResponse, ProviderError
-from providers.sdk_errors import translate, unusable
+from tierline.jobs.tiers import Endpoint
+from tierline.providers.base import Completion, CompletionRequest
+from tierline.providers.errors import MalformedResponse, ProviderError
+from tierline.providers.sdk_errors import translate, unusable
 
 # Anthropic says max_tokens where the chat-completions APIs say length.
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}

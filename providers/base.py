@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from jobs.models import Message
+from tierline.jobs.models import Message
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from jobs.tiers import Endpoint
-from providers.anthropic_messages import AnthropicProvider
-from providers.base import Completion, CompletionRequest
-from providers.errors import AuthenticationFailed, ProviderError
-from providers.openai_like import ChatCompletionsProvider
+from tierline.jobs.tiers import Endpoint
+from tierline.providers.anthropic_messages import AnthropicProvider
+from tierline.providers.base import Completion, CompletionRequest
+from tierline.providers.errors import AuthenticationFailed, ProviderError
+from tierline.providers.openai_like import ChatCompletionsProvider
 
 SIMULATOR_KEY = "simulated"
 

@@ -10,10 +10,10 @@ import time
 from types import ModuleType
 from typing import Any
 
-from jobs.tiers import Endpoint
-from providers.base import Completion, CompletionRequest
-from providers.errors import MalformedResponse, ProviderError
-from providers.sdk_errors import translate, unusable
+from tierline.jobs.tiers import Endpoint
+from tierline.providers.base import Completion, CompletionRequest
+from tierline.providers.errors import MalformedResponse, ProviderError
+from tierline.providers.sdk_errors import translate, unusable
 
 
 def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from providers import errors
+from tierline.providers import errors
 
 
 def _retry_after(exc: Exception) -> float | None:

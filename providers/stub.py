@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from providers.base import Completion, CompletionRequest
-from providers.errors import ProviderError
+from tierline.providers.base import Completion, CompletionRequest
+from tierline.providers.errors import ProviderError
 
 Script = str | ProviderError | Callable[[CompletionRequest], str | ProviderError]
 

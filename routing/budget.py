@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs.models import JobSpec
+from tierline.jobs.models import JobSpec
 
 Period = Literal["day", "month"]
 

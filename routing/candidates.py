@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from routing.classifier import Example, RouterModel, fit
-from routing.features import Features
-from routing.metrics import evaluate
+from tierline.routing.classifier import Example, RouterModel, fit
+from tierline.routing.features import Features
+from tierline.routing.metrics import evaluate
 
 # index of rows, text_only -> scores
 Scorer = Callable[[np.ndarray, bool], np.ndarray]

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from routing.features import Features, hash_terms
+from tierline.routing.features import Features, hash_terms
 
 FORMAT = "tierline-router/1"
 DEFAULT_DIM = 1 << 13

@@ -12,19 +12,19 @@ from typing import Any
 
 import numpy as np
 
-from jobs.tiers import TiersConfig, load_tiers
-from routing.classifier import Example, RouterModel
-from routing.features import count_tokens, extract
-from routing.metrics import (
+from tierline.jobs.tiers import TiersConfig, load_tiers
+from tierline.routing.classifier import Example, RouterModel
+from tierline.routing.features import count_tokens, extract
+from tierline.routing.metrics import (
     Curve,
     cost_per_job,
     evaluate,
     evaluate_cascade,
     quality_curve,
 )
-from routing.protocol import DEFAULT_CASCADE_LEVELS, answer_kinds
-from routing.replay import ReplayRow, row_job
-from routing.training import cross_validated_scores
+from tierline.routing.protocol import DEFAULT_CASCADE_LEVELS, answer_kinds
+from tierline.routing.replay import ReplayRow, row_job
+from tierline.routing.training import cross_validated_scores
 
 # Output tokens assumed for a row without a recorded answer (a multiple-choice letter and a
 # little more).

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from jobs.settings import Settings
-from jobs.tiers import TiersConfig
-from providers.base import Completion, CompletionRequest
-from routing.base import Router
-from routing.llm import LLMRouter
-from routing.policy import PolicyConfig, load_policy
-from routing.router import ClassifierRouter, load_model
-from routing.rules import RulesRouter
+from tierline.jobs.settings import Settings
+from tierline.jobs.tiers import TiersConfig
+from tierline.providers.base import Completion, CompletionRequest
+from tierline.routing.base import Router
+from tierline.routing.llm import LLMRouter
+from tierline.routing.policy import PolicyConfig, load_policy
+from tierline.routing.router import ClassifierRouter, load_model
+from tierline.routing.rules import RulesRouter
 
 
 def build_router(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jobs.models import JobSpec, TaskType
+from tierline.jobs.models import JobSpec, TaskType
 
 _TOKEN = re.compile(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]")
 _PUNCTUATION = ",.;:!?()\"'-$%/"

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from jobs.models import JobSpec, Message
-from jobs.tiers import TiersConfig
-from providers.base import Completion, CompletionRequest
-from routing.base import Decision
-from routing.features import extract
-from routing.router import ClassifierRouter, decide_with
+from tierline.jobs.models import JobSpec, Message
+from tierline.jobs.tiers import TiersConfig
+from tierline.providers.base import Completion, CompletionRequest
+from tierline.routing.base import Decision
+from tierline.routing.features import extract
+from tierline.routing.router import ClassifierRouter, decide_with
 
 Complete = Callable[[CompletionRequest], Completion]
 

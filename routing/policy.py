@@ -20,10 +20,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from jobs.models import JobSpec, Level, TaskType
-from jobs.tiers import Endpoint, Tier, TiersConfig
-from routing.budget import Budget
-from routing.features import Features
+from tierline.jobs.models import JobSpec, Level, TaskType
+from tierline.jobs.tiers import Endpoint, Tier, TiersConfig
+from tierline.routing.budget import Budget
+from tierline.routing.features import Features
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.default.toml")
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from routing.candidates import Candidate, Corpus, choose
-from routing.metrics import evaluate, evaluate_cascade
-from routing.replay import ReplayRow, row_example
-from validation.arithmetic import math_findings
-from validation.math_exact import check_math_exact
+from tierline.routing.candidates import Candidate, Corpus, choose
+from tierline.routing.metrics import evaluate, evaluate_cascade
+from tierline.routing.replay import ReplayRow, row_example
+from tierline.validation.arithmetic import math_findings
+from tierline.validation.math_exact import check_math_exact
 
 # A kind of finding escalates on its own when, on the fitting half, at least this share of the
 # answers it fired on were wrong (a strict finding must be almost always right when it fires);

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobs.models import JobSpec, Message, TaskType
-from routing.classifier import Example
-from routing.features import extract
+from tierline.jobs.models import JobSpec, Message, TaskType
+from tierline.routing.classifier import Example
+from tierline.routing.features import extract
 
 WEAK_TIER = 1
 STRONG_TIER = 3

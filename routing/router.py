@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from jobs.models import JobSpec
-from jobs.tiers import TiersConfig
-from routing.base import Decision
-from routing.classifier import RouterModel, fill_tiers
-from routing.features import Features, extract
-from routing.policy import PolicyConfig, apply_policy
+from tierline.jobs.models import JobSpec
+from tierline.jobs.tiers import TiersConfig
+from tierline.routing.base import Decision
+from tierline.routing.classifier import RouterModel, fill_tiers
+from tierline.routing.features import Features, extract
+from tierline.routing.policy import PolicyConfig, apply_policy
 
 MODELS_DIR = Path(__file__).with_name("models")
 DEFAULT_MODEL_VERSION = "router-v1"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 
-from jobs.models import JobSpec, Level, TaskType
-from jobs.tiers import TiersConfig
-from routing.base import Decision
+from tierline.jobs.models import JobSpec, Level, TaskType
+from tierline.jobs.tiers import TiersConfig
+from tierline.routing.base import Decision
 
 VERSION = "rules-1"
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from jobs.models import JobSpec
-from routing.candidates import Corpus, choose, shipped_candidates
-from routing.classifier import DEFAULT_DIM, Example, RouterModel, fit
-from routing.protocol import answer_kinds, choose_levels
-from routing.replay import ReplayRow, ledger_examples, read_replay, row_example
+from tierline.jobs.models import JobSpec
+from tierline.routing.candidates import Corpus, choose, shipped_candidates
+from tierline.routing.classifier import DEFAULT_DIM, Example, RouterModel, fit
+from tierline.routing.protocol import answer_kinds, choose_levels
+from tierline.routing.replay import ReplayRow, ledger_examples, read_replay, row_example
 
 # Fewer labelled rows than this and the setting is not chosen by cross-validation (three folds
 # of a handful of rows say nothing): the first of the shipped settings is used.

@@ -15,14 +15,14 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from providers.errors import UnexpectedFailure
-from routing.breaker import Breakers
-from routing.limiter import Limiter
-from tasks.calls import CallRecord, acall_chain
-from tasks.deliveries import delivery_key
-from tasks.guard import Again, after_failure, quarantine
-from tasks.ledger import Recorded
-from tasks.pipeline import (
+from tierline.providers.errors import UnexpectedFailure
+from tierline.routing.breaker import Breakers
+from tierline.routing.limiter import Limiter
+from tierline.tasks.calls import CallRecord, acall_chain
+from tierline.tasks.deliveries import delivery_key
+from tierline.tasks.guard import Again, after_failure, quarantine
+from tierline.tasks.ledger import Recorded
+from tierline.tasks.pipeline import (
     PreparedCall,
     Publisher,
     RetryLater,
@@ -31,7 +31,7 @@ from tasks.pipeline import (
     record_infer,
     retry_or_give_up,
 )
-from tasks.runtime import Runtime
+from tierline.tasks.runtime import Runtime
 
 STEP = "infer"
 

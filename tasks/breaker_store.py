@@ -23,7 +23,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from routing.breaker import BreakerPolicy, BreakerState
+from tierline.routing.breaker import BreakerPolicy, BreakerState
 
 log = logging.getLogger(__name__)
 

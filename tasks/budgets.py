@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from jobs.budgets import ledger_spend
-from jobs.models import JobSpec
-from jobs.tables import utcnow
-from routing.budget import (
+from tierline.jobs.budgets import ledger_spend
+from tierline.jobs.models import JobSpec
+from tierline.jobs.tables import utcnow
+from tierline.routing.budget import (
     Budget,
     BudgetGate,
     BudgetStatus,

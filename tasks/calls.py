@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jobs.tiers import Endpoint
-from providers.base import Completion, CompletionRequest, Provider
-from providers.errors import CircuitOpen, ProviderError, Throttled, UnexpectedFailure
-from providers.pricing import cost_usd
-from routing.breaker import Breakers
-from routing.limiter import Admission, Limiter, estimated_tokens
+from tierline.jobs.tiers import Endpoint
+from tierline.providers.base import Completion, CompletionRequest, Provider
+from tierline.providers.errors import CircuitOpen, ProviderError, Throttled, UnexpectedFailure
+from tierline.providers.pricing import cost_usd
+from tierline.routing.breaker import Breakers
+from tierline.routing.limiter import Admission, Limiter, estimated_tokens
 
 # The longest a call waits for its turn under a rate limit before the tier counts as failed
 # (retryably: the job tries again later).

@@ -14,13 +14,13 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from tasks import pipeline, runtime
-from tasks.backoff import retry_delay
-from tasks.deliveries import delivery_key
-from tasks.guard import Again, run_guarded
-from tasks.publish import CeleryPublisher
-from tasks.queues import INFER_TASK, ROUTE_TASK, SHADOW_TASK, VALIDATE_TASK
-from tasks.shadow import run_shadow
+from tierline.tasks import pipeline, runtime
+from tierline.tasks.backoff import retry_delay
+from tierline.tasks.deliveries import delivery_key
+from tierline.tasks.guard import Again, run_guarded
+from tierline.tasks.publish import CeleryPublisher
+from tierline.tasks.queues import INFER_TASK, ROUTE_TASK, SHADOW_TASK, VALIDATE_TASK
+from tierline.tasks.shadow import run_shadow
 
 log = logging.getLogger(__name__)
 publisher = CeleryPublisher()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs import store
-from jobs.db import Database
-from jobs.models import JobStatus
-from jobs.tables import Feedback, Result, ResultHistory
-from jobs.tiers import TiersConfig
-from tasks.pipeline import Publisher, ceiling_tier
+from tierline.jobs import store
+from tierline.jobs.db import Database
+from tierline.jobs.models import JobStatus
+from tierline.jobs.tables import Feedback, Result, ResultHistory
+from tierline.jobs.tiers import TiersConfig
+from tierline.tasks.pipeline import Publisher, ceiling_tier
 
 
 class FeedbackError(ValueError):

@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from routing.breaker import BreakerPolicy, BreakerState, describe
+from tierline.routing.breaker import BreakerPolicy, BreakerState, describe
 
 log = logging.getLogger(__name__)
 

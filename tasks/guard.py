@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tasks import pipeline
-from tasks.backoff import retry_delay
-from tasks.outage import is_outage, outage_delay, outage_over
-from tasks.runtime import Runtime
+from tierline.tasks import pipeline
+from tierline.tasks.backoff import retry_delay
+from tierline.tasks.outage import is_outage, outage_delay, outage_over
+from tierline.tasks.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

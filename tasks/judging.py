@@ -7,11 +7,11 @@ document reaches only allowed hosts). Every judge call is returned for the ledge
 
 from __future__ import annotations
 
-from jobs.models import JobSpec, Message
-from providers.base import CompletionRequest
-from tasks.calls import CallRecord, call_chain
-from tasks.runtime import Runtime
-from validation.judge import Ask
+from tierline.jobs.models import JobSpec, Message
+from tierline.providers.base import CompletionRequest
+from tierline.tasks.calls import CallRecord, call_chain
+from tierline.tasks.runtime import Runtime
+from tierline.validation.judge import Ask
 
 JUDGED_TIERS = (1, 2)
 JUDGE_MAX_TOKENS = 200

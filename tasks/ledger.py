@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from jobs import store
-from jobs.models import JobStatus
-from jobs.tables import Attempt, Job
-from jobs.tiers import Endpoint
-from tasks import metrics
-from tasks.calls import CallRecord
-from tasks.outage import is_outage, outage_delay
-from tasks.runtime import Runtime
+from tierline.jobs import store
+from tierline.jobs.models import JobStatus
+from tierline.jobs.tables import Attempt, Job
+from tierline.jobs.tiers import Endpoint
+from tierline.tasks import metrics
+from tierline.tasks.calls import CallRecord
+from tierline.tasks.outage import is_outage, outage_delay
+from tierline.tasks.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

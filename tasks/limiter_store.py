@@ -20,8 +20,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from jobs.tiers import Endpoint
-from routing.limiter import Admission, Limits
+from tierline.jobs.tiers import Endpoint
+from tierline.routing.limiter import Admission, Limits
 
 log = logging.getLogger(__name__)
 

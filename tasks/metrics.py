@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import Counter, Histogram
 
 if TYPE_CHECKING:
-    from tasks.calls import CallRecord
+    from tierline.tasks.calls import CallRecord
 
 log = logging.getLogger(__name__)
 

@@ -13,23 +13,28 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from jobs import store
-from jobs.models import JobSpec, JobStatus
-from jobs.prompts import build_prompt
-from jobs.tables import Attempt, Job, RoutingDecision
-from jobs.tiers import Endpoint, TiersConfig
-from providers.base import CompletionRequest, Provider
-from routing.policy import NoEligibleTier
-from tasks import ledger, metrics
-from tasks.backoff import retry_delay
-from tasks.budgets import budget_gate
-from tasks.calls import CallRecord, call_chain
-from tasks.judging import judge_for
-from tasks.ledger import SUPERSEDED, Recorded, pending_attempts
-from tasks.runtime import Runtime
-from tasks.shadow import publish_shadows
-from validation.disagreement import Disagreement, DisagreementPolicy, Earlier, repeated_rejection
-from validation.runner import validate
+from tierline.jobs import store
+from tierline.jobs.models import JobSpec, JobStatus
+from tierline.jobs.prompts import build_prompt
+from tierline.jobs.tables import Attempt, Job, RoutingDecision
+from tierline.jobs.tiers import Endpoint, TiersConfig
+from tierline.providers.base import CompletionRequest, Provider
+from tierline.routing.policy import NoEligibleTier
+from tierline.tasks import ledger, metrics
+from tierline.tasks.backoff import retry_delay
+from tierline.tasks.budgets import budget_gate
+from tierline.tasks.calls import CallRecord, call_chain
+from tierline.tasks.judging import judge_for
+from tierline.tasks.ledger import SUPERSEDED, Recorded, pending_attempts
+from tierline.tasks.runtime import Runtime
+from tierline.tasks.shadow import publish_shadows
+from tierline.validation.disagreement import (
+    Disagreement,
+    DisagreementPolicy,
+    Earlier,
+    repeated_rejection,
+)
+from tierline.validation.runner import validate
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from celery import current_app
 from celery.utils.nodenames import anon_nodename
 
-from tasks.bulk_publish import envelope, push_all
-from tasks.queues import (
+from tierline.tasks.bulk_publish import envelope, push_all
+from tierline.tasks.queues import (
     INFER_BATCH_TASK,
     INFER_TASK,
     ROUTE,

@@ -6,20 +6,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jobs.db import Database
-from jobs.models import JobSpec
-from jobs.settings import Settings
-from jobs.tiers import Endpoint, TiersConfig, load_tiers
-from providers.base import Provider
-from providers.factory import build_provider
-from routing.base import Router
-from routing.breaker import BreakerPolicy, Breakers, MemoryBreakers
-from routing.factory import build_router
-from routing.limiter import Limiter, MemoryLimiter
-from routing.policy import PolicyConfig, allowed_endpoints, load_policy
-from tasks.asyncloop import BackgroundLoop
-from tasks.budgets import SpendCache
-from tasks.deliveries import Deliveries, MemoryDeliveries, build_deliveries
+from tierline.jobs.db import Database
+from tierline.jobs.models import JobSpec
+from tierline.jobs.settings import Settings
+from tierline.jobs.tiers import Endpoint, TiersConfig, load_tiers
+from tierline.providers.base import Provider
+from tierline.providers.factory import build_provider
+from tierline.routing.base import Router
+from tierline.routing.breaker import BreakerPolicy, Breakers, MemoryBreakers
+from tierline.routing.factory import build_router
+from tierline.routing.limiter import Limiter, MemoryLimiter
+from tierline.routing.policy import PolicyConfig, allowed_endpoints, load_policy
+from tierline.tasks.asyncloop import BackgroundLoop
+from tierline.tasks.budgets import SpendCache
+from tierline.tasks.deliveries import Deliveries, MemoryDeliveries, build_deliveries
 
 
 @dataclass
@@ -82,7 +82,7 @@ def build_breakers(settings: Settings, tiers: TiersConfig) -> Breakers:
                            forget_after_s=max(600.0, settings.breaker_open_s + lease))
     url = settings.broker_url or ""
     if url.startswith(("redis://", "rediss://")):
-        from tasks.breaker_store import RedisBreakers
+        from tierline.tasks.breaker_store import RedisBreakers
 
         return RedisBreakers.from_url(url, policy)
     return MemoryBreakers(policy)
@@ -93,7 +93,7 @@ def build_limiter(settings: Settings) -> Limiter:
     limit; this process's own without a Redis broker (the embedded default)."""
     url = settings.broker_url or ""
     if url.startswith(("redis://", "rediss://")):
-        from tasks.limiter_store import RedisLimiter
+        from tierline.tasks.limiter_store import RedisLimiter
 
         return RedisLimiter.from_url(url)
     return MemoryLimiter()
@@ -109,7 +109,7 @@ def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime
     on_close: list[Callable[[], None]] = []
     simulator_url = settings.simulator_url
     if settings.simulator and not simulator_url:
-        from providers.simulator import SimulatorConfig, start_in_thread
+        from tierline.providers.simulator import SimulatorConfig, start_in_thread
 
         running = start_in_thread(SimulatorConfig(time_scale=settings.simulator_time_scale))
         simulator_url = running.url

@@ -18,18 +18,18 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from jobs import store
-from jobs.models import JobSpec
-from jobs.prompts import build_prompt
-from jobs.tables import Job, ShadowResult
-from jobs.tiers import Endpoint, ShadowCandidate
-from providers.base import Completion, CompletionRequest
-from providers.errors import ProviderError
-from providers.pricing import cost_usd
-from routing.shadow import sampled_candidates
-from tasks.runtime import Runtime
-from validation.agreement import outputs_agree
-from validation.runner import validate
+from tierline.jobs import store
+from tierline.jobs.models import JobSpec
+from tierline.jobs.prompts import build_prompt
+from tierline.jobs.tables import Job, ShadowResult
+from tierline.jobs.tiers import Endpoint, ShadowCandidate
+from tierline.providers.base import Completion, CompletionRequest
+from tierline.providers.errors import ProviderError
+from tierline.providers.pricing import cost_usd
+from tierline.routing.shadow import sampled_candidates
+from tierline.tasks.runtime import Runtime
+from tierline.validation.agreement import outputs_agree
+from tierline.validation.runner import validate
 
 log = logging.getLogger(__name__)
 

@@ -14,17 +14,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from jobs import store
-from jobs.bulk import BatchWriter
-from jobs.db import Database
-from jobs.intake import InputProblem, InvalidInput, iter_specs, open_records
-from jobs.models import JobSpec
-from jobs.store import SubmitReceipt
-from jobs.tables import utcnow
-from jobs.tiers import TiersConfig, load_tiers
-from routing.rules import estimate_tokens
-from tasks.pipeline import republish
-from tasks.publish import CeleryPublisher
+from tierline.jobs import store
+from tierline.jobs.bulk import BatchWriter
+from tierline.jobs.db import Database
+from tierline.jobs.intake import InputProblem, InvalidInput, iter_specs, open_records
+from tierline.jobs.models import JobSpec
+from tierline.jobs.store import SubmitReceipt
+from tierline.jobs.tables import utcnow
+from tierline.jobs.tiers import TiersConfig, load_tiers
+from tierline.routing.rules import estimate_tokens
+from tierline.tasks.pipeline import republish
+from tierline.tasks.publish import CeleryPublisher
 
 PUBLISH_CHUNK = 1000
 

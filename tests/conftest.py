@@ -59,7 +59,7 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
 
 @pytest.fixture()
 def migrated_pg_url(pg_url: str) -> str:
-    import migrations
+    from tierline import migrations
 
     migrations.upgrade(pg_url)
     return pg_url

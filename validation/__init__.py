@@ -7,9 +7,9 @@ consistency, code, judge) and `disagreement`, the rule for tiers that agree agai
 benchmarks' answer key is `jobs.truth`, which shares no code with this package.
 """
 
-from validation.base import Finding, Verdict
-from validation.judge import judge_check, parse_verdict, should_judge
-from validation.runner import Strictness, validate
+from tierline.validation.base import Finding, Verdict
+from tierline.validation.judge import judge_check, parse_verdict, should_judge
+from tierline.validation.runner import Strictness, validate
 
 __all__ = ["Finding", "Strictness", "Verdict", "judge_check", "parse_verdict", "should_judge",
            "validate"]

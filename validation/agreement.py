@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.models import JobSpec, TaskType
-from validation.arithmetic import final_answer
-from validation.classify import check_label
-from validation.repair import parse_json
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.validation.arithmetic import final_answer
+from tierline.validation.classify import check_label
+from tierline.validation.repair import parse_json
 
 _MISSING = object()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from validation.base import Finding
-from validation.dates import document_dates
+from tierline.validation.base import Finding
+from tierline.validation.dates import document_dates
 
 NOT_STATED = "not_stated"
 

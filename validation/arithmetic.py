@@ -13,7 +13,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from validation.base import Finding
+from tierline.validation.base import Finding
 
 CHECK_NAME = "arithmetic"
 

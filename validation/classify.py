@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from validation.base import Finding
+from tierline.validation.base import Finding
 
 LABEL = "label"
 _WRAPPERS = " \t\r\n\"'`*_.!"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from validation.base import Finding
+from tierline.validation.base import Finding
 
 CODE = "code"
 _FENCE = re.compile(r"```([A-Za-z0-9_+#-]*)[ \t]*\n(.*?)```", re.DOTALL)

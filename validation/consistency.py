@@ -10,9 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from validation.base import Finding
-from validation.dates import date_readings
-from validation.normalize import value_readings
+from tierline.validation.base import Finding
+from tierline.validation.dates import date_readings
+from tierline.validation.normalize import value_readings
 
 CONSISTENCY = "consistency"
 

@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.models import JobSpec
-from validation.agreement import outputs_agree
-from validation.base import Finding, Verdict
+from tierline.jobs.models import JobSpec
+from tierline.validation.agreement import outputs_agree
+from tierline.validation.base import Finding, Verdict
 
 DISAGREEMENT = "disagreement"
 

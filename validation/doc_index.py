@@ -14,8 +14,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from validation.dates import date_spans
-from validation.normalize import ascii_folded, document_text, norm_text, number_spans
+from tierline.validation.dates import date_spans
+from tierline.validation.normalize import ascii_folded, document_text, norm_text, number_spans
 
 # A cut is the whitespace (group 1) after a sentence's end. Written with the punctuation matched
 # rather than looked behind at, so the engine skips to the rare punctuation marks instead of trying

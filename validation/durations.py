@@ -13,7 +13,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from validation.normalize import spelled_numbers
+from tierline.validation.normalize import spelled_numbers
 
 _UNIT = re.compile(r"\b(year|month|week|day)s?\b", re.IGNORECASE)
 # What may stand between a number and its unit: "(3)", "-", "calendar", "full", "consecutive".

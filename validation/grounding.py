@@ -17,11 +17,11 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from validation.base import Finding
-from validation.dates import MONTHS, date_readings, document_dates, find_dates
-from validation.durations import duration_of, duration_stated
-from validation.names import name_found
-from validation.normalize import (
+from tierline.validation.base import Finding
+from tierline.validation.dates import MONTHS, date_readings, document_dates, find_dates
+from tierline.validation.durations import duration_of, duration_stated
+from tierline.validation.names import name_found
+from tierline.validation.normalize import (
     document_lower,
     document_numbers,
     document_squashed,

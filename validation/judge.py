@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jobs.models import JobSpec
-from jobs.sampling import in_sample
-from validation.base import Finding
+from tierline.jobs.models import JobSpec
+from tierline.jobs.sampling import in_sample
+from tierline.validation.base import Finding
 
 JUDGE = "judge"
 Ask = Callable[[str, str], str]

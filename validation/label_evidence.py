@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from validation.base import Finding
-from validation.classify import normalize_label
+from tierline.validation.base import Finding
+from tierline.validation.classify import normalize_label
 
 LABEL_EVIDENCE = "label_evidence"
 PHRASE, WORD = 3, 1

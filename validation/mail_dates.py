@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from validation.base import Finding
-from validation.dates import date_readings, date_spans
+from tierline.validation.base import Finding
+from tierline.validation.dates import date_readings, date_spans
 
 MAIL_DATES = "mail_dates"
 

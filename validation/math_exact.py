@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from validation.arithmetic import arithmetic_claims, final_answer, states_value
-from validation.base import Finding
+from tierline.validation.arithmetic import arithmetic_claims, final_answer, states_value
+from tierline.validation.base import Finding
 
 MATH_EXACT = "arithmetic_exact"
 _PLAIN_NUMBER = re.compile(r"^[\s(]*-?\$?(\d[\d,]*)(?:\.(\d+))?[\s)]*$")

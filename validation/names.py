@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from validation.normalize import norm_text
+from tierline.validation.normalize import norm_text
 
 # Each corporate form's spellings, mapped to one.
 _SUFFIXES = {

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from validation.dates import after_word, date_spans
+from tierline.validation.dates import after_word, date_spans
 
 # Digits with optional thousands groups and decimals; separators decided in `number_readings`.
 # Written as `(?:-\d|\d)\d*` rather than `-?\d+` (the same matches): a pattern that opens with an

@@ -14,9 +14,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from validation.base import Finding
-from validation.doc_index import fold
-from validation.normalize import norm_text
+from tierline.validation.base import Finding
+from tierline.validation.doc_index import fold
+from tierline.validation.normalize import norm_text
 
 PARTIES = "parties"
 

@@ -14,9 +14,9 @@ import re
 from itertools import pairwise
 from typing import Any
 
-from validation.base import Finding
-from validation.doc_index import document_index, holding, words
-from validation.normalize import value_readings
+from tierline.validation.base import Finding
+from tierline.validation.doc_index import document_index, holding, words
+from tierline.validation.normalize import value_readings
 
 PERIODS = "periods"
 

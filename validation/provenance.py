@@ -30,12 +30,16 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from validation.base import Finding
-from validation.dates import date_readings
-from validation.doc_index import Index, Segment, fold, found_in, holding, words
-from validation.doc_index import document_index as document_index  # re-exported: bench/ clears it
-from validation.doc_index import segments as segments  # re-exported: bench/ clears its cache
-from validation.normalize import document_text, norm_text, value_readings
+from tierline.validation.base import Finding
+from tierline.validation.dates import date_readings
+from tierline.validation.doc_index import Index, Segment, fold, found_in, holding, words
+from tierline.validation.doc_index import (
+    document_index as document_index,  # re-exported: bench/ clears it
+)
+from tierline.validation.doc_index import (
+    segments as segments,  # re-exported: bench/ clears its cache
+)
+from tierline.validation.normalize import document_text, norm_text, value_readings
 
 PROVENANCE = "provenance"
 PROVENANCE_LABEL = "provenance_label"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from validation.base import Finding
-from validation.normalize import document_text, norm_text
+from tierline.validation.base import Finding
+from tierline.validation.normalize import document_text, norm_text
 
 REFUSAL = "refusal"
 EMPTY = "empty"

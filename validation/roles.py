@@ -25,9 +25,9 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from validation.base import Finding
-from validation.doc_index import fold
-from validation.normalize import norm_text
+from tierline.validation.base import Finding
+from tierline.validation.doc_index import fold
+from tierline.validation.normalize import norm_text
 
 ROLES = "roles"
 

@@ -41,35 +41,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.models import JobSpec, Level, TaskType
-from validation.answerable import check_not_stated
-from validation.base import Finding, Verdict
-from validation.classify import check_label
-from validation.code import check_code
-from validation.consistency import check_consistency
-from validation.grounding import (
+from tierline.jobs.models import JobSpec, Level, TaskType
+from tierline.validation.answerable import check_not_stated
+from tierline.validation.base import Finding, Verdict
+from tierline.validation.classify import check_label
+from tierline.validation.code import check_code
+from tierline.validation.consistency import check_consistency
+from tierline.validation.grounding import (
     check_free_text,
     check_grounding,
     extracted_fields,
     quoted_values,
 )
-from validation.judge import Ask, judge_check, should_judge
-from validation.label_evidence import check_label_evidence
-from validation.mail_dates import check_mail_dates
-from validation.math_exact import check_math_exact
-from validation.parties import check_parties
-from validation.periods import check_periods
-from validation.provenance import PROVENANCE, check_provenance, check_value
-from validation.refusal import (
+from tierline.validation.judge import Ask, judge_check, should_judge
+from tierline.validation.label_evidence import check_label_evidence
+from tierline.validation.mail_dates import check_mail_dates
+from tierline.validation.math_exact import check_math_exact
+from tierline.validation.parties import check_parties
+from tierline.validation.periods import check_periods
+from tierline.validation.provenance import PROVENANCE, check_provenance, check_value
+from tierline.validation.refusal import (
     check_empty,
     check_language,
     check_refusal,
     check_truncated,
     says_not_stated,
 )
-from validation.roles import check_roles
-from validation.schema import check_schema, parse_output
-from validation.summary import check_key_facts
+from tierline.validation.roles import check_roles
+from tierline.validation.schema import check_schema, parse_output
+from tierline.validation.summary import check_key_facts
 
 ARITHMETIC = "arithmetic"
 
@@ -106,7 +106,7 @@ def _lenient(finding: Finding, strict: bool) -> Finding:
 def check_math(text: str) -> Finding:
     """The arithmetic check of `validation.arithmetic`, or a format check until it exists."""
     try:
-        module = importlib.import_module("validation.arithmetic")
+        module = importlib.import_module("tierline.validation.arithmetic")
         check: Callable[[str], Finding] = module.check_math_working
     except (ImportError, AttributeError):
         has_final = any(line.strip().startswith("####") and any(c.isdigit() for c in line)

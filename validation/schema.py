@@ -9,8 +9,8 @@ from typing import Any
 
 import jsonschema
 
-from validation.base import Finding
-from validation.repair import Parsed, parse_json
+from tierline.validation.base import Finding
+from tierline.validation.repair import Parsed, parse_json
 
 SCHEMA = "schema"
 REPAIR = "repair"

@@ -20,8 +20,8 @@ from collections import Counter
 from decimal import Decimal
 from functools import lru_cache
 
-from validation.base import Finding
-from validation.normalize import numbers_of
+from tierline.validation.base import Finding
+from tierline.validation.normalize import numbers_of
 
 KEY_FACTS = "key_facts"
 MAX_FACTS = 3

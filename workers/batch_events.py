@@ -28,7 +28,7 @@ from celery.worker.request import Request
 from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
 
-from tasks import metrics
+from tierline.tasks import metrics
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from typing import Any
 from celery import Celery, signals
 from kombu.entity import Queue
 
-from jobs.settings import Settings
-from tasks import runtime
-from tasks.queues import (
+from tierline.jobs.settings import Settings
+from tierline.tasks import runtime
+from tierline.tasks.queues import (
     ALL_QUEUES,
     ROUTE,
     ROUTE_TASK,
@@ -34,8 +34,8 @@ from tasks.queues import (
     VALIDATE,
     VALIDATE_TASK,
 )
-from workers import events
-from workers.tier1 import register_tier1_drain
+from tierline.workers import events
+from tierline.workers.tier1 import register_tier1_drain
 
 
 def _transport_options(settings: Settings) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def _publish_retry_policy(settings: Settings) -> dict[str, Any]:
 
 def _start_heartbeat(settings: Settings) -> None:
     """Each worker renews the messages it holds (see workers.heartbeat)."""
-    from workers.heartbeat import VisibilityHeartbeat
+    from tierline.workers.heartbeat import VisibilityHeartbeat
 
     running: list[VisibilityHeartbeat] = []
 
@@ -88,7 +88,8 @@ def _start_heartbeat(settings: Settings) -> None:
 
 
 def create_app(settings: Settings) -> Celery:
-    app = Celery("tierline", broker=settings.effective_broker_url, include=["tasks.celery_tasks"])
+    app = Celery("tierline", broker=settings.effective_broker_url,
+                 include=["tierline.tasks.celery_tasks"])
     app.conf.update(
         task_queues=[Queue(name) for name in ALL_QUEUES],
         task_default_queue=ROUTE,
@@ -117,7 +118,7 @@ def create_app(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
     )
     if settings.embedded:
-        app.conf.broker_transport = "workers.fs_transport:Transport"
+        app.conf.broker_transport = "tierline.workers.fs_transport:Transport"
     else:
         _start_heartbeat(settings)
     events.install(app)

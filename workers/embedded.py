@@ -14,7 +14,7 @@ from typing import Any
 from celery import Celery
 from celery.worker import WorkController, state
 
-from tasks.queues import ALL_QUEUES
+from tierline.tasks.queues import ALL_QUEUES
 
 
 class _ReadyWorkController(WorkController):  # type: ignore[misc]

@@ -1,6 +1,6 @@
 """Serving a worker's metrics, and timing its steps through Celery's signals.
 
-`celery -A workers.app worker` with `TIERLINE_METRICS_PORT` set serves `/metrics` on that port
+`celery -A tierline.workers.app worker` with `TIERLINE_METRICS_PORT` set serves `/metrics` on that port
 from the worker's main process, summing the files every process of the worker wrote
 (prometheus-client's multiprocess mode, see `workers.metrics_env`): the threads pool and the
 prefork pool alike. Steps are timed between `task_prerun` and `task_postrun`, which Celery sends
@@ -17,8 +17,8 @@ from typing import Any
 
 from celery import signals
 
-from tasks import metrics
-from tasks.queues import INFER_BATCH_TASK, INFER_TASK
+from tierline.tasks import metrics
+from tierline.tasks.queues import INFER_BATCH_TASK, INFER_TASK
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from typing import Any
 from celery import Celery
 from celery_batches import SimpleRequest
 
-from jobs.settings import Settings
-from tasks import runtime
-from tasks.batch import BatchItem, next_try, run_batch
-from tasks.publish import CeleryPublisher
-from tasks.queues import INFER_BATCH_TASK
-from workers.batch_events import EventedBatches
+from tierline.jobs.settings import Settings
+from tierline.tasks import runtime
+from tierline.tasks.batch import BatchItem, next_try, run_batch
+from tierline.tasks.publish import CeleryPublisher
+from tierline.tasks.queues import INFER_BATCH_TASK
+from tierline.workers.batch_events import EventedBatches
 
 log = logging.getLogger(__name__)
 publisher = CeleryPublisher()

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.cases.common import problems, read_cases
-from jobs.models import JobSpec
-from validation.runner import validate
+from tierline.jobs.models import JobSpec
+from tierline.validation.runner import validate
 
 OMISSIONS = ("omitted_",)
 # right answers whose value the document does not state in a form the builder found

@@ -19,11 +19,15 @@ import random
 import re
 from dataclasses import dataclass
 
-from providers.simulator import degrade, judge
-from providers.simulator.profiles import ModelProfile, profile_for
-from providers.simulator.prompt import ParsedPrompt, Solution, find_dates, parse_prompt
-from providers.simulator.solver import solve
-from providers.simulator.tokens import count_message_tokens, count_tokens, truncate_to_tokens
+from tierline.providers.simulator import degrade, judge
+from tierline.providers.simulator.profiles import ModelProfile, profile_for
+from tierline.providers.simulator.prompt import ParsedPrompt, Solution, find_dates, parse_prompt
+from tierline.providers.simulator.solver import solve
+from tierline.providers.simulator.tokens import (
+    count_message_tokens,
+    count_tokens,
+    truncate_to_tokens,
+)
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from providers.simulator.capability import SimulatedOutput, simulate_completion
-from providers.simulator.config import MALFORMED_KINDS, FaultSpec, SimulatorConfig
-from providers.simulator.faults import FaultInjector
-from providers.simulator.profiles import known_models, profile_for
-from providers.simulator.streaming import anthropic_events, openai_events
-from providers.simulator.tokens import count_message_tokens
-from providers.simulator.wire import (
+from tierline.providers.simulator.capability import SimulatedOutput, simulate_completion
+from tierline.providers.simulator.config import MALFORMED_KINDS, FaultSpec, SimulatorConfig
+from tierline.providers.simulator.faults import FaultInjector
+from tierline.providers.simulator.profiles import known_models, profile_for
+from tierline.providers.simulator.streaming import anthropic_events, openai_events
+from tierline.providers.simulator.tokens import count_message_tokens
+from tierline.providers.simulator.wire import (
     FAULT_MESSAGES,
     ChatRequest,
     WireError,

@@ -14,8 +14,8 @@ import json
 import re
 from typing import Any
 
-from providers.simulator import answer_book, solver_text
-from providers.simulator.prompt import (
+from tierline.providers.simulator import answer_book, solver_text
+from tierline.providers.simulator.prompt import (
     ParsedPrompt,
     Solution,
     find_amounts,

@@ -16,8 +16,8 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from providers.simulator.config import FaultSpec, SimulatorConfig
-from providers.simulator.server import SimulatorState, create_app
+from tierline.providers.simulator.config import FaultSpec, SimulatorConfig
+from tierline.providers.simulator.server import SimulatorState, create_app
 
 
 class RunningSimulator:

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
-from jobs.db import Database
-from jobs.tables import Attempt, Job, Result
 from tests.e2e.fleet import free_port
+from tierline.jobs.db import Database
+from tierline.jobs.tables import Attempt, Job, Result
 
 TERMINAL = ("done", "needs_review", "failed")
 WATCH_SQL = """

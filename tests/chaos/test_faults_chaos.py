@@ -16,10 +16,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from jobs import store
-from jobs.db import Database
-from jobs.intake import read_jobs
-from jobs.tables import Job
 from tests.chaos.promises import (
     CuttableProxy,
     assert_promises_kept,
@@ -30,6 +26,10 @@ from tests.chaos.promises import (
 )
 from tests.e2e.fleet import Fleet, free_port, running_fleet
 from tests.e2e.test_fleet import wait_until_finished, write_sample
+from tierline.jobs import store
+from tierline.jobs.db import Database
+from tierline.jobs.intake import read_jobs
+from tierline.jobs.tables import Job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.chaos]
 

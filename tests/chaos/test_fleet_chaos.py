@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from jobs.db import Database
-from jobs.tables import Attempt, Job, Result
 from tests.e2e.fleet import running_fleet
 from tests.e2e.test_fleet import wait_until_finished, write_sample
+from tierline.jobs.db import Database
+from tierline.jobs.tables import Attempt, Job, Result
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

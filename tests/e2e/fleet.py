@@ -49,7 +49,8 @@ class Fleet:
             env["TIERLINE_METRICS_ADDRESS"] = "127.0.0.1"
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-P", "threads",
+            [sys.executable, "-m", "celery", "-A", "tierline.workers.app", "worker", "-P",
+             "threads",
              "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "-l", "WARNING", *args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
@@ -58,7 +59,7 @@ class Fleet:
         """Flower on the fleet's broker, on the loopback interface, behind a login."""
         log = open(self.log_dir / "flower.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes["flower"] = subprocess.Popen(
-            [sys.executable, "-m", "cli", "flower", "--port", str(port), "--address",
+            [sys.executable, "-m", "tierline.cli", "flower", "--port", str(port), "--address",
              "127.0.0.1"],
             cwd=ROOT, env={**self.env, "FLOWER_BASIC_AUTH": basic_auth}, stdout=log,
             stderr=subprocess.STDOUT,
@@ -68,7 +69,7 @@ class Fleet:
         """The sweeper that re-sends messages lost with killed workers (see `tierline requeue`)."""
         log = open(self.log_dir / "janitor.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes["janitor"] = subprocess.Popen(
-            [sys.executable, "-m", "cli", "requeue", "--idle-for", str(idle_for_s),
+            [sys.executable, "-m", "tierline.cli", "requeue", "--idle-for", str(idle_for_s),
              "--every", str(every_s)],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
@@ -79,7 +80,7 @@ class Fleet:
         process.wait(10)
 
     def tierline(self, *args: str, input_path: Path | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=self.env,
+        return subprocess.run([sys.executable, "-m", "tierline.cli", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=300, check=False)
 
     def logs(self) -> str:
@@ -129,7 +130,7 @@ def running_fleet(database_url: str, broker_url: str, log_dir: Path,
     }
     sim_log = open(log_dir / "simulator.log", "ab")  # noqa: SIM115 - closed with the process
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "cli", "sim", "serve", "--port", str(port),
+        [sys.executable, "-m", "tierline.cli", "sim", "serve", "--port", str(port),
          "--time-scale", str(time_scale)],
         cwd=ROOT, env=env, stdout=sim_log, stderr=subprocess.STDOUT,
     )

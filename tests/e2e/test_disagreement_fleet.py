@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from jobs.db import Database
-from jobs.models import TERMINAL_STATUSES
-from jobs.tables import Attempt, Job, Result
-from providers.simulator.answer_book import ENV
 from tests.e2e.fleet import running_fleet
+from tierline.jobs.db import Database
+from tierline.jobs.models import TERMINAL_STATUSES
+from tierline.jobs.tables import Attempt, Job, Result
+from tierline.providers.simulator.answer_book import ENV
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 def tierline(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
     env.update(TIERLINE_SIMULATOR_TIME_SCALE="0.05", PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "tierline.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=240, check=False)
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from jobs.db import Database
-from jobs.models import TERMINAL_STATUSES
-from jobs.sample import generate
-from jobs.tables import Attempt, Job, Result, ResultHistory
 from tests.e2e.fleet import Fleet, running_fleet
+from tierline.jobs.db import Database
+from tierline.jobs.models import TERMINAL_STATUSES
+from tierline.jobs.sample import generate
+from tierline.jobs.tables import Attempt, Job, Result, ResultHistory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from jobs.db import Database
-from jobs.tables import Job
 from tests.e2e.fleet import free_port, running_fleet
 from tests.e2e.test_fleet import wait_until_finished, write_sample
+from tierline.jobs.db import Database
+from tierline.jobs.tables import Job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -6,17 +6,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobs import store
-from jobs.db import Database
-from jobs.models import JobSpec, TaskType
-from jobs.settings import Settings
-from jobs.tables import Job
-from jobs.tiers import load_tiers
-from providers.base import Provider
-from providers.stub import StubProvider
-from routing.rules import RulesRouter
-from tasks import pipeline
-from tasks.runtime import Runtime
+from tierline.jobs import store
+from tierline.jobs.db import Database
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.jobs.settings import Settings
+from tierline.jobs.tables import Job
+from tierline.jobs.tiers import load_tiers
+from tierline.providers.base import Provider
+from tierline.providers.stub import StubProvider
+from tierline.routing.rules import RulesRouter
+from tierline.tasks import pipeline
+from tierline.tasks.runtime import Runtime
 
 SCHEMA = {
     "type": "object",

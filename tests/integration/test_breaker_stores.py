@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from routing.breaker import BreakerPolicy, Breakers, MemoryBreakers, describe
-from tasks.breaker_store import KEY_PREFIX, RedisBreakers
+from tierline.routing.breaker import BreakerPolicy, Breakers, MemoryBreakers, describe
+from tierline.tasks.breaker_store import KEY_PREFIX, RedisBreakers
 
 POLICY = BreakerPolicy(failures_to_open=3, open_for_s=10, probe_lease_s=20, forget_after_s=100)
 GROQ = "groq/llama-3.1-8b-instant"

@@ -18,20 +18,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, func, select
 
-from cli.main import cli
-from jobs.budgets import ledger_spend
-from jobs.db import Database
-from jobs.models import JobSpec
-from jobs.tables import Attempt, RoutingDecision, ShadowResult, utcnow
-from jobs.tiers import TiersConfig
-from providers import errors
-from providers.stub import StubProvider
-from routing.base import Decision
-from routing.budget import Budget
-from routing.policy import load_policy
-from tasks.budgets import SpendCache
-from tasks.feedback import give_feedback
-from tasks.runtime import Runtime
 from tests.integration.pipeline_helpers import (
     GOOD,
     INVENTED,
@@ -41,6 +27,20 @@ from tests.integration.pipeline_helpers import (
     make_runtime,
     submit_one,
 )
+from tierline.cli.main import cli
+from tierline.jobs.budgets import ledger_spend
+from tierline.jobs.db import Database
+from tierline.jobs.models import JobSpec
+from tierline.jobs.tables import Attempt, RoutingDecision, ShadowResult, utcnow
+from tierline.jobs.tiers import TiersConfig
+from tierline.providers import errors
+from tierline.providers.stub import StubProvider
+from tierline.routing.base import Decision
+from tierline.routing.budget import Budget
+from tierline.routing.policy import load_policy
+from tierline.tasks.budgets import SpendCache
+from tierline.tasks.feedback import give_feedback
+from tierline.tasks.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 

@@ -18,10 +18,6 @@ import redis
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text, update
 
-from cli.main import cli
-from jobs.db import Database
-from jobs.tables import Job
-from providers.stub import StubProvider
 from tests.e2e.fleet import free_port, wait_http
 from tests.integration.pipeline_helpers import (
     GOOD,
@@ -32,6 +28,10 @@ from tests.integration.pipeline_helpers import (
     submit_one,
 )
 from tests.integration.test_costs_pg import batch_of
+from tierline.cli.main import cli
+from tierline.jobs.db import Database
+from tierline.jobs.tables import Job
+from tierline.providers.stub import StubProvider
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def tierline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env={**clean, **env},
+    return subprocess.run([sys.executable, "-m", "tierline.cli", *args], cwd=ROOT, env={**clean,
+                                                                                        **env},
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -129,7 +130,8 @@ def test_status_watch_redraws_until_the_batch_is_finished(db: Database) -> None:
         session.execute(update(Job).where(Job.batch_id == batch).values(status="running"))
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
     watcher = subprocess.Popen(
-        [sys.executable, "-m", "cli", "status", batch, "--watch", "--every", "0.2"], cwd=ROOT,
+        [sys.executable, "-m", "tierline.cli", "status", batch, "--watch", "--every",
+         "0.2"], cwd=ROOT,
         env={**clean, "TIERLINE_DATABASE_URL": db.url}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:
@@ -169,7 +171,7 @@ def test_metrics_serve_exports_jobs_queues_and_breakers(db: Database, redis_url:
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli", "metrics", "serve", "--port", str(port)], cwd=ROOT,
+        [sys.executable, "-m", "tierline.cli", "metrics", "serve", "--port", str(port)], cwd=ROOT,
         env={**clean, "TIERLINE_DATABASE_URL": db.url, "TIERLINE_BROKER_URL": redis_url},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

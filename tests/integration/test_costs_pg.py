@@ -8,12 +8,6 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from jobs import store
-from jobs.costs import UnknownDimension, cost_ledger
-from jobs.db import Database
-from jobs.tables import Job
-from providers.stub import StubProvider
 from tests.integration.pipeline_helpers import (
     GOOD,
     INVENTED,
@@ -22,6 +16,12 @@ from tests.integration.pipeline_helpers import (
     make_runtime,
     submit_one,
 )
+from tierline.cli.main import cli
+from tierline.jobs import store
+from tierline.jobs.costs import UnknownDimension, cost_ledger
+from tierline.jobs.db import Database
+from tierline.jobs.tables import Job
+from tierline.providers.stub import StubProvider
 
 pytestmark = pytest.mark.integration
 

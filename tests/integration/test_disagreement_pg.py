@@ -8,12 +8,6 @@ from typing import Literal
 import pytest
 from sqlalchemy import select
 
-from jobs import store
-from jobs.db import Database
-from jobs.quality import quality_report
-from jobs.settings import Settings
-from jobs.tables import Result
-from providers.stub import StubProvider
 from tests.integration.pipeline_helpers import (
     INVENTED,
     RecordingPublisher,
@@ -22,6 +16,12 @@ from tests.integration.pipeline_helpers import (
     make_runtime,
     submit_one,
 )
+from tierline.jobs import store
+from tierline.jobs.db import Database
+from tierline.jobs.quality import quality_report
+from tierline.jobs.settings import Settings
+from tierline.jobs.tables import Result
+from tierline.providers.stub import StubProvider
 
 pytestmark = pytest.mark.integration
 

@@ -9,13 +9,6 @@ from typing import NoReturn
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from jobs import store
-from jobs.db import Database
-from jobs.models import JobSpec, TaskType
-from jobs.settings import Settings
-from providers.base import CompletionRequest
-from providers.stub import StubProvider
-from tasks import batch, guard, pipeline
 from tests.integration.pipeline_helpers import (
     DOCUMENT,
     GOOD,
@@ -24,6 +17,13 @@ from tests.integration.pipeline_helpers import (
     job_row,
     make_runtime,
 )
+from tierline.jobs import store
+from tierline.jobs.db import Database
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.jobs.settings import Settings
+from tierline.providers.base import CompletionRequest
+from tierline.providers.stub import StubProvider
+from tierline.tasks import batch, guard, pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from workers.heartbeat import VisibilityHeartbeat
+from tierline.workers.heartbeat import VisibilityHeartbeat
 
 pytestmark = pytest.mark.integration
 

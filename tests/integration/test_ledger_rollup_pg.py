@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func
 
-from jobs import costs, reports
-from jobs.db import Database
-from jobs.ledger_rollup import refresh
-from jobs.tables import Attempt, Job, LedgerPending, LedgerRollupState, utcnow
+from tierline.jobs import costs, reports
+from tierline.jobs.db import Database
+from tierline.jobs.ledger_rollup import refresh
+from tierline.jobs.tables import Attempt, Job, LedgerPending, LedgerRollupState, utcnow
 
 pytestmark = pytest.mark.integration
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from jobs.tiers import Endpoint
-from routing.limiter import Limiter, MemoryLimiter
-from tasks.limiter_store import RedisLimiter
+from tierline.jobs.tiers import Endpoint
+from tierline.routing.limiter import Limiter, MemoryLimiter
+from tierline.tasks.limiter_store import RedisLimiter
 
 
 class Clock:

@@ -7,15 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from jobs import store
-from jobs.db import Database
-from jobs.models import IllegalTransition, JobStatus
-from jobs.tables import Attempt, Job, Result
-from providers.stub import StubProvider
-from tasks import batch, ledger, pipeline
-from tasks.calls import call_chain
-from tasks.feedback import give_feedback
-from tasks.runtime import Runtime
 from tests.integration.pipeline_helpers import (
     GOOD,
     INVENTED,
@@ -24,6 +15,15 @@ from tests.integration.pipeline_helpers import (
     make_runtime,
     submit_one,
 )
+from tierline.jobs import store
+from tierline.jobs.db import Database
+from tierline.jobs.models import IllegalTransition, JobStatus
+from tierline.jobs.tables import Attempt, Job, Result
+from tierline.providers.stub import StubProvider
+from tierline.tasks import batch, ledger, pipeline
+from tierline.tasks.calls import call_chain
+from tierline.tasks.feedback import give_feedback
+from tierline.tasks.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 Message = tuple[str, str, int]

@@ -17,20 +17,20 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from jobs import store
-from jobs.db import Database
-from jobs.settings import Settings
-from jobs.shadow_report import shadow_report
-from jobs.tables import Attempt, Job, Result, ShadowResult
-from jobs.tiers import DEFAULT_TIERS_FILE, TiersConfig
-from providers.pricing import cost_usd
-from providers.simulator import FaultSpec, SimulatorConfig, start_in_thread
-from providers.stub import StubProvider
-from routing.rules import RulesRouter
-from tasks import pipeline
-from tasks.runtime import Runtime
-from tasks.shadow import run_shadow
 from tests.integration.pipeline_helpers import RecordingPublisher, submit_one
+from tierline.jobs import store
+from tierline.jobs.db import Database
+from tierline.jobs.settings import Settings
+from tierline.jobs.shadow_report import shadow_report
+from tierline.jobs.tables import Attempt, Job, Result, ShadowResult
+from tierline.jobs.tiers import DEFAULT_TIERS_FILE, TiersConfig
+from tierline.providers.pricing import cost_usd
+from tierline.providers.simulator import FaultSpec, SimulatorConfig, start_in_thread
+from tierline.providers.stub import StubProvider
+from tierline.routing.rules import RulesRouter
+from tierline.tasks import pipeline
+from tierline.tasks.runtime import Runtime
+from tierline.tasks.shadow import run_shadow
 
 pytestmark = pytest.mark.integration
 
@@ -198,7 +198,7 @@ def test_a_message_for_an_unknown_attempt_or_candidate_is_dropped(db: Database) 
 def test_shadow_command_reports_each_candidate(db: Database) -> None:
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from tierline.cli.main import cli
 
     with simulated_runtime(db, {"mixtral-8x7b-32768": ALWAYS_500}) as rt:
         publisher = RecordingPublisher()

@@ -13,18 +13,18 @@ import redis
 from celery import Celery
 from sqlalchemy import func, select
 
-from jobs import store
-from jobs.bulk import CHUNK
-from jobs.db import Database
-from jobs.intake import InvalidInput, read_jobs
-from jobs.models import JobSpec, TaskType
-from jobs.sample import generate
-from jobs.settings import Settings
-from jobs.tables import Job
-from tasks.publish import CeleryPublisher, argsrepr
-from tasks.queues import ROUTE, ROUTE_TASK
-from tasks.submit import requeue, submit_file, submit_jobs
-from workers.celery_app import create_app
+from tierline.jobs import store
+from tierline.jobs.bulk import CHUNK
+from tierline.jobs.db import Database
+from tierline.jobs.intake import InvalidInput, read_jobs
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.jobs.sample import generate
+from tierline.jobs.settings import Settings
+from tierline.jobs.tables import Job
+from tierline.tasks.publish import CeleryPublisher, argsrepr
+from tierline.tasks.queues import ROUTE, ROUTE_TASK
+from tierline.tasks.submit import requeue, submit_file, submit_jobs
+from tierline.workers.celery_app import create_app
 
 pytestmark = pytest.mark.integration
 

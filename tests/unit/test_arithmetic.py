@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from validation.arithmetic import (
+from tierline.validation.arithmetic import (
     arithmetic_claims,
     asked_unit,
     check_math_working,
@@ -17,7 +17,7 @@ from validation.arithmetic import (
     math_findings,
     unused_numbers,
 )
-from validation.math_exact import check_math_exact
+from tierline.validation.math_exact import check_math_exact
 
 REPLAY = Path(__file__).resolve().parents[2] / "data" / "replay" / "gsm8k.jsonl"
 

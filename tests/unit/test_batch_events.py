@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Celery
 
-from workers.batch_events import EventedBatches
+from tierline.workers.batch_events import EventedBatches
 
 
 @dataclass

@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from jobs.models import Message
-from jobs.tiers import Endpoint, load_tiers
-from providers.base import CompletionRequest, Provider
-from providers.errors import BadRequest, CircuitOpen, ServerError
-from providers.stub import StubProvider
-from routing.breaker import (
+from tierline.jobs.models import Message
+from tierline.jobs.tiers import Endpoint, load_tiers
+from tierline.providers.base import CompletionRequest, Provider
+from tierline.providers.errors import BadRequest, CircuitOpen, ServerError
+from tierline.providers.stub import StubProvider
+from tierline.routing.breaker import (
     CLOSED,
     BreakerPolicy,
     BreakerState,
@@ -20,7 +20,7 @@ from routing.breaker import (
     describe,
     record,
 )
-from tasks.calls import acall_chain, call_chain
+from tierline.tasks.calls import acall_chain, call_chain
 
 POLICY = BreakerPolicy(failures_to_open=3, open_for_s=10, probe_lease_s=20, forget_after_s=100)
 REQUEST = CompletionRequest(system="s", messages=[Message(role="user", content="hi")])

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from jobs.models import JobContext, JobSpec, TaskType
-from routing.budget import (
+from tierline.jobs.models import JobContext, JobSpec, TaskType
+from tierline.routing.budget import (
     NO_EFFECT,
     Budget,
     BudgetState,
@@ -22,7 +22,7 @@ from routing.budget import (
     period_start,
     usd,
 )
-from routing.policy import DEFAULT_POLICY_FILE, PolicyConfig, load_policy
+from tierline.routing.policy import DEFAULT_POLICY_FILE, PolicyConfig, load_policy
 
 
 def _budget(**fields: Any) -> Budget:

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from cli.errors import EXIT_UNREACHABLE, describe_outage, mask_url
-from cli.main import COMMANDS, cli
-from cli.render import decimal_text, json_document, status_tables
+from tierline.cli.errors import EXIT_UNREACHABLE, describe_outage, mask_url
+from tierline.cli.main import COMMANDS, cli
+from tierline.cli.render import decimal_text, json_document, status_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("sqlalchemy", "celery", "numpy", "rich", "prometheus_client", "alembic", "pydantic")
@@ -31,7 +31,7 @@ def rendered(*renderables: object, width: int = 80) -> list[str]:
 
 
 def test_help_lists_every_command_without_importing_any_heavy_module() -> None:
-    code = ("import sys\nfrom cli.main import cli\n"
+    code = ("import sys\nfrom tierline.cli.main import cli\n"
             "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
             f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules])")
     shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
@@ -64,7 +64,7 @@ def test_status_fits_80_columns_without_breaking_words() -> None:
 
 
 def test_cost_table_fits_80_columns_and_cuts_long_groups_readably() -> None:
-    from cli.costs import cost_table
+    from tierline.cli.costs import cost_table
 
     row = {"feature": "contracts-and-very-long-feature-names-that-go-on", "jobs": 12345,
            "calls": 40000, "failed_calls": 12, "input_tokens": 123_456_789,
@@ -129,7 +129,7 @@ def test_every_command_reports_an_unreachable_database_in_one_line(
         args: list[str], tmp_path: Path) -> None:
     env = {"TIERLINE_DATABASE_URL": "postgresql+psycopg://someone:hunter2@127.0.0.1:1/x",
            "TIERLINE_BROKER_URL": "redis://127.0.0.1:1/0", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "tierline.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == EXIT_UNREACHABLE, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
@@ -143,9 +143,10 @@ def test_submit_reports_an_unreachable_broker_in_one_line(tmp_path: Path) -> Non
            "TIERLINE_BROKER_URL": "redis://:hunter2@127.0.0.1:1/0", "PATH": "/usr/bin:/bin",
            # Publishing waits out a broker outage this long before it gives up.
            "TIERLINE_OUTAGE_WINDOW_S": "2"}
-    subprocess.run([sys.executable, "-m", "cli", "db", "upgrade"], cwd=ROOT, env=env,
+    subprocess.run([sys.executable, "-m", "tierline.cli", "db", "upgrade"], cwd=ROOT, env=env,
                    capture_output=True, timeout=120, check=True)
-    done = subprocess.run([sys.executable, "-m", "cli", "submit", str(jobs)], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "tierline.cli", "submit", str(jobs)], cwd=ROOT,
+                          env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == EXIT_UNREACHABLE, done.stderr
     last = done.stderr.strip().splitlines()[-1]

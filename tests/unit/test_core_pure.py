@@ -11,14 +11,14 @@ import httpx
 import openai
 import pytest
 
-from jobs.models import JobContext, JobSpec, Level, Message, TaskType
-from jobs.prompts import build_prompt
-from jobs.tiers import TiersFileError, load_tiers
-from providers import errors
-from providers.pricing import cost_usd
-from providers.sdk_errors import translate
-from routing.rules import RulesRouter
-from tasks.backoff import MAX_DELAY_S, retry_delay
+from tierline.jobs.models import JobContext, JobSpec, Level, Message, TaskType
+from tierline.jobs.prompts import build_prompt
+from tierline.jobs.tiers import TiersFileError, load_tiers
+from tierline.providers import errors
+from tierline.providers.pricing import cost_usd
+from tierline.providers.sdk_errors import translate
+from tierline.routing.rules import RulesRouter
+from tierline.tasks.backoff import MAX_DELAY_S, retry_delay
 
 SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
 

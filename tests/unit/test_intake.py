@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.intake import InvalidInput, read_jobs
+from tierline.jobs.intake import InvalidInput, read_jobs
 
 INVOICE_SCHEMA = {
     "type": "object",

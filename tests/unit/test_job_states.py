@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from jobs.models import (
+from tierline.jobs.models import (
     FEEDBACK_TRANSITIONS,
     TERMINAL_STATUSES,
     TRANSITIONS,
@@ -14,8 +14,8 @@ from jobs.models import (
     JobStatus,
     check_transition,
 )
-from jobs.store import set_status
-from jobs.tables import Job
+from tierline.jobs.store import set_status
+from tierline.jobs.tables import Job
 
 
 def test_the_documented_life_of_a_job_is_allowed() -> None:

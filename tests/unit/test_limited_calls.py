@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.models import Message
-from jobs.tiers import Endpoint
-from providers.base import CompletionRequest
-from providers.stub import StubProvider
-from routing.limiter import MemoryLimiter
-from tasks.calls import call_chain
+from tierline.jobs.models import Message
+from tierline.jobs.tiers import Endpoint
+from tierline.providers.base import CompletionRequest
+from tierline.providers.stub import StubProvider
+from tierline.routing.limiter import MemoryLimiter
+from tierline.tasks.calls import call_chain
 
 REQUEST = CompletionRequest(system="", messages=[Message(role="user", content="2 + 2?")])
 
@@ -49,7 +49,7 @@ def test_over_its_limit_a_call_waits_for_its_turn_by_default(
         slept.append(seconds)
         clock.now += seconds
 
-    monkeypatch.setattr("tasks.calls.time.sleep", sleep)
+    monkeypatch.setattr("tierline.tasks.calls.time.sleep", sleep)
     limiter = MemoryLimiter(clock)
     provider = StubProvider("4")
     chain = [(endpoint("a", rpm=60), provider)]

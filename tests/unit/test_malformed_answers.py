@@ -8,13 +8,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from jobs.models import Message
-from jobs.tiers import load_tiers
-from providers.base import CompletionRequest
-from providers.errors import MalformedResponse
-from providers.factory import build_provider
-from providers.simulator import FaultSpec, RunningSimulator, SimulatorConfig, start_in_thread
-from providers.simulator.config import MALFORMED_KINDS
+from tierline.jobs.models import Message
+from tierline.jobs.tiers import load_tiers
+from tierline.providers.base import CompletionRequest
+from tierline.providers.errors import MalformedResponse
+from tierline.providers.factory import build_provider
+from tierline.providers.simulator import (
+    FaultSpec,
+    RunningSimulator,
+    SimulatorConfig,
+    start_in_thread,
+)
+from tierline.providers.simulator.config import MALFORMED_KINDS
 
 TIERS = load_tiers(None)
 # One endpoint per adapter: Groq's SDK, Anthropic's, OpenAI's.
@@ -33,7 +38,7 @@ def sim() -> Iterator[RunningSimulator]:
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.provider)
 def test_an_unusable_answer_is_a_retryable_malformed_response(
         sim: RunningSimulator, kind: str, endpoint: object) -> None:
-    from jobs.tiers import Endpoint
+    from tierline.jobs.tiers import Endpoint
 
     assert isinstance(endpoint, Endpoint)
     provider = build_provider(endpoint, sim.url)

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
-from jobs.tiers import load_tiers
-from providers.base import Completion
-from providers.errors import CircuitOpen, ServerError
-from routing.breaker import BreakerPolicy, BreakerState
-from tasks import metrics
-from tasks.calls import CallRecord
-from tasks.fleet_metrics import FleetCollector
-from workers.metrics_server import step_of
+from tierline.jobs.tiers import load_tiers
+from tierline.providers.base import Completion
+from tierline.providers.errors import CircuitOpen, ServerError
+from tierline.routing.breaker import BreakerPolicy, BreakerState
+from tierline.tasks import metrics
+from tierline.tasks.calls import CallRecord
+from tierline.tasks.fleet_metrics import FleetCollector
+from tierline.workers.metrics_server import step_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisDown
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from tasks.outage import MAX_OUTAGE_DELAY_S, is_outage, outage_delay, outage_over
+from tierline.tasks.outage import MAX_OUTAGE_DELAY_S, is_outage, outage_delay, outage_over
 
 
 def _raised_from(cause: BaseException) -> Exception:

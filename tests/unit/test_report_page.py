@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.report_html import render
-from jobs.report_data import AttemptRow, JobRow, summarize
+from tierline.cli.report_html import render
+from tierline.jobs.report_data import AttemptRow, JobRow, summarize
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

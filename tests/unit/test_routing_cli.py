@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.router import router
+from tierline.cli.router import router
 
 REPLAY = Path(__file__).resolve().parents[2] / "data" / "replay"
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.models import JobContext, JobSpec, Level, TaskType
-from jobs.tiers import load_tiers
-from routing.features import extract
-from routing.policy import CostAware, PolicyConfig, apply_policy, expected_cost, load_policy
+from tierline.jobs.models import JobContext, JobSpec, Level, TaskType
+from tierline.jobs.tiers import load_tiers
+from tierline.routing.features import extract
+from tierline.routing.policy import (
+    CostAware,
+    PolicyConfig,
+    apply_policy,
+    expected_cost,
+    load_policy,
+)
 
 # A contract-sized job: about 1,500 tokens in.
 CONTRACT = "The Receiving Party shall hold the Confidential Information in confidence. " * 120

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routing.embedding import wordllama_embedding
+from tierline.routing.embedding import wordllama_embedding
 
 pytest.importorskip("wordllama")
 

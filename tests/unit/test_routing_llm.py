@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from jobs.models import JobSpec, TaskType
-from jobs.tiers import load_tiers
-from providers.base import Completion, CompletionRequest
-from routing.llm import LLMRouter, parse_tier, routing_request
-from routing.router import ClassifierRouter, load_model
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.jobs.tiers import load_tiers
+from tierline.providers.base import Completion, CompletionRequest
+from tierline.routing.llm import LLMRouter, parse_tier, routing_request
+from tierline.routing.router import ClassifierRouter, load_model
 
 JOB = JobSpec(task=TaskType.ANSWER, document="What is 2 + 2?")
 
@@ -97,8 +97,8 @@ def test_routing_request_is_short() -> None:
 
 
 def test_factory_builds_the_llm_router_with_an_injected_call() -> None:
-    from jobs.settings import Settings
-    from routing.factory import build_router
+    from tierline.jobs.settings import Settings
+    from tierline.routing.factory import build_router
 
     router = build_router(Settings(router="llm"), load_tiers(), complete=lambda r: _answer("1"))
     assert isinstance(router, LLMRouter)

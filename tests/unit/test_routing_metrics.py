@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.metrics import cost_per_job, evaluate, evaluate_cascade, quality_curve
+from tierline.routing.metrics import cost_per_job, evaluate, evaluate_cascade, quality_curve
 
 # Four prompts: the weak model gets 0 and 3 right, the strong one 0, 1 and 3.
 WEAK = [1, 0, 0, 1]
@@ -95,7 +95,7 @@ def test_surer_flags_escalate_first() -> None:
 def test_calibration_metrics_on_hand_computed_cases() -> None:
     import numpy as np
 
-    from routing.metrics import brier, expected_calibration_error
+    from tierline.routing.metrics import brier, expected_calibration_error
 
     outcomes = np.array([1, 0, 1, 1])
     # Perfectly calibrated within each bin: 0.75 stated where 3 of 4 were good.

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jobs.models import JobContext, JobSpec, Message, TaskType
-from jobs.settings import Settings
-from jobs.tiers import load_tiers
-from routing.classifier import Example, ModelFileError, RouterModel, fill_tiers, fit
-from routing.factory import build_router
-from routing.features import count_tokens, extract, schema_size
-from routing.replay import ledger_examples, parse_row, row_example, row_job
-from routing.router import ClassifierRouter, load_model, model_path
-from routing.rules import RulesRouter
-from routing.training import cross_validated_scores, train
+from tierline.jobs.models import JobContext, JobSpec, Message, TaskType
+from tierline.jobs.settings import Settings
+from tierline.jobs.tiers import load_tiers
+from tierline.routing.classifier import Example, ModelFileError, RouterModel, fill_tiers, fit
+from tierline.routing.factory import build_router
+from tierline.routing.features import count_tokens, extract, schema_size
+from tierline.routing.replay import ledger_examples, parse_row, row_example, row_job
+from tierline.routing.router import ClassifierRouter, load_model, model_path
+from tierline.routing.rules import RulesRouter
+from tierline.routing.training import cross_validated_scores, train
 
 SCHEMA = {"type": "object", "properties": {
     "total": {"type": "number"},
@@ -139,7 +139,7 @@ def test_replay_rows_become_jobs() -> None:
 
 
 def test_cross_validation_never_scores_a_row_with_a_model_that_saw_it(tmp_path: Path) -> None:
-    from routing.replay import read_replay
+    from tierline.routing.replay import read_replay
 
     rows = read_replay(_replay_file(tmp_path))
     scores = cross_validated_scores(rows, folds=5, dim=1 << 10)
@@ -187,7 +187,7 @@ def test_examples_are_plain_data() -> None:
 
 
 def test_a_task_the_model_never_saw_uses_the_policys_prior(tmp_path: Path) -> None:
-    from routing.policy import load_policy
+    from tierline.routing.policy import load_policy
 
     model = train([_replay_file(tmp_path)], dim=1 << 10)
     assert model.tasks == ("answer",)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.models import JobContext, JobSpec, Level, TaskType
-from jobs.tiers import Endpoint, Tier, TiersConfig
-from routing.features import count_tokens, extract
-from routing.policy import (
+from tierline.jobs.models import JobContext, JobSpec, Level, TaskType
+from tierline.jobs.tiers import Endpoint, Tier, TiersConfig
+from tierline.routing.features import count_tokens, extract
+from tierline.routing.policy import (
     BusinessRule,
     NoEligibleTier,
     PolicyConfig,

@@ -5,11 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jobs.models import JobSpec, TaskType
-from routing.candidates import Candidate, Corpus, Criterion, choose, embedding_ridge, hashed
-from routing.classifier import Example
-from routing.features import extract
-from routing.protocol import (
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.routing.candidates import (
+    Candidate,
+    Corpus,
+    Criterion,
+    choose,
+    embedding_ridge,
+    hashed,
+)
+from tierline.routing.classifier import Example
+from tierline.routing.features import extract
+from tierline.routing.protocol import (
     check_figures,
     choose_levels,
     flag_levels,

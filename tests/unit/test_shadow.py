@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from jobs.models import JobSpec, TaskType
-from jobs.shadow_report import MIN_COMPARED, ShadowPair, shadow_verdict, summarize_shadows
-from jobs.tiers import DEFAULT_TIERS_FILE, TiersFileError, load_tiers
-from routing.shadow import sampled_candidates, should_shadow
-from validation.agreement import outputs_agree
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.jobs.shadow_report import MIN_COMPARED, ShadowPair, shadow_verdict, summarize_shadows
+from tierline.jobs.tiers import DEFAULT_TIERS_FILE, TiersFileError, load_tiers
+from tierline.routing.shadow import sampled_candidates, should_shadow
+from tierline.validation.agreement import outputs_agree
 
 CANDIDATE = {
     "provider": "groq", "model": "llama-3.3-70b-versatile", "price_in": 0.59,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from jobs.models import JobSpec
-from jobs.truth import is_correct
+from tierline.jobs.models import JobSpec
+from tierline.jobs.truth import is_correct
 
 SCHEMA = {"type": "object", "properties": {"date": {"type": "string"},
                                            "total": {"type": "number"},

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from jobs.models import JobSpec
-from validation.durations import duration_of, duration_stated
-from validation.grounding import exact_value_found
-from validation.names import name_found
-from validation.provenance import check_provenance
-from validation.roles import check_roles
-from validation.runner import validate
+from tierline.jobs.models import JobSpec
+from tierline.validation.durations import duration_of, duration_stated
+from tierline.validation.grounding import exact_value_found
+from tierline.validation.names import name_found
+from tierline.validation.provenance import check_provenance
+from tierline.validation.roles import check_roles
+from tierline.validation.runner import validate
 
 # 2464daf5ceb9add8 (DigiPath / W-Net nondisclosure agreement).
 DIGIPATH = (

@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from validation.classify import check_label, normalize_label
-from validation.code import check_code
-from validation.consistency import check_consistency
-from validation.dates import date_readings
-from validation.normalize import document_numbers, number_readings
-from validation.refusal import check_empty, check_language, check_refusal, check_truncated
-from validation.repair import parse_json
-from validation.schema import check_schema, parse_output
+from tierline.validation.classify import check_label, normalize_label
+from tierline.validation.code import check_code
+from tierline.validation.consistency import check_consistency
+from tierline.validation.dates import date_readings
+from tierline.validation.normalize import document_numbers, number_readings
+from tierline.validation.refusal import check_empty, check_language, check_refusal, check_truncated
+from tierline.validation.repair import parse_json
+from tierline.validation.schema import check_schema, parse_output
 
 INVOICE_SCHEMA = {
     "type": "object",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from jobs.models import JobSpec
-from validation.disagreement import Earlier, repeated_rejection
-from validation.runner import validate
+from tierline.jobs.models import JobSpec
+from tierline.validation.disagreement import Earlier, repeated_rejection
+from tierline.validation.runner import validate
 
 SCHEMA = {"type": "object", "properties": {"invoice_number": {"type": "string"},
                                            "total": {"type": "number"}}}

@@ -10,8 +10,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.models import JobSpec
-from validation.runner import validate
+from tierline.jobs.models import JobSpec
+from tierline.validation.runner import validate
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]

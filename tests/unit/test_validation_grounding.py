@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from validation.base import Finding
-from validation.grounding import check_free_text, check_grounding, exact_value_found
-from validation.provenance import check_provenance
+from tierline.validation.base import Finding
+from tierline.validation.grounding import check_free_text, check_grounding, exact_value_found
+from tierline.validation.provenance import check_provenance
 
 INVOICE = """Acme Supplies GmbH
 12 Market Street
@@ -199,7 +199,7 @@ def test_an_amount_followed_by_what_it_is_for_is_qualified() -> None:
 
 
 def test_role_labels_in_other_languages_and_through_ocr() -> None:
-    from validation.roles import check_roles
+    from tierline.validation.roles import check_roles
 
     for vendor, customer in [("LINDQVIST TIMBER INC.", "Sofie Conti"),
                              ("LINDQVIST TIMBER INC.", "Lucía Asante")]:

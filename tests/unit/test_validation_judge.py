@@ -6,12 +6,18 @@ import functools
 import json
 from typing import Any
 
-from jobs.models import JobSpec, TaskType
-from jobs.sample import generate
-from providers.simulator import simulate_completion
-from providers.simulator.judge import Problem, parse_judge_call, verdict
-from validation.judge import JUDGE_MARKER, JUDGE_SYSTEM, judge_check, judge_prompt, parse_verdict
-from validation.runner import validate
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.jobs.sample import generate
+from tierline.providers.simulator import simulate_completion
+from tierline.providers.simulator.judge import Problem, parse_judge_call, verdict
+from tierline.validation.judge import (
+    JUDGE_MARKER,
+    JUDGE_SYSTEM,
+    judge_check,
+    judge_prompt,
+    parse_verdict,
+)
+from tierline.validation.runner import validate
 
 JUDGE_MODEL = "llama-3.1-8b-instant"
 SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
@@ -117,7 +123,7 @@ def test_simulated_judge_flags_most_neighbouring_labels_and_a_weaker_judge_misse
     # Same input, same subtle error: the chance of a miss follows the judge's skill.
     import random
 
-    from providers.simulator import error_probability
+    from tierline.providers.simulator import error_probability
 
     def caught(skill: float) -> int:
         rng = random.Random(5)

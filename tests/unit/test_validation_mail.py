@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from jobs.models import JobSpec
-from validation.mail_dates import MAIL_DATES, check_mail_dates
-from validation.roles import ROLES, check_roles
-from validation.runner import validate
+from tierline.jobs.models import JobSpec
+from tierline.validation.mail_dates import MAIL_DATES, check_mail_dates
+from tierline.validation.roles import ROLES, check_roles
+from tierline.validation.runner import validate
 
 REPLY = """From: Fatima Sato <fatima@mailbox.example>
 To: Moreau Landscaping KG Support <help@moreau.example>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from validation.parties import PARTIES, check_parties, opening_parties
+from tierline.validation.parties import PARTIES, check_parties, opening_parties
 
 KITE = ("This Mutual Confidentiality Agreement (“Agreement”) is effective as of February 10, 2017 "
         "(“Effective Date”), between Kite Pharma,\nInc., a Delaware corporation having a place of "

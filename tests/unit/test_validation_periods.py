@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from validation.periods import PERIODS, check_periods
+from tierline.validation.periods import PERIODS, check_periods
 
 FEES = ("3. Fees. The Licensee pays a one-off onboarding fee of £1,400.00 and a monthly fee of "
         "£11,780.00, excluding VAT, within 30 days of each invoice.\n"

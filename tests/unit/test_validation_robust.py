@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.models import JobSpec, TaskType
-from validation.runner import validate
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.validation.runner import validate
 
 SCHEMA = {"type": "object", "properties": {
     "vendor": {"type": "string"}, "date": {"type": "string", "format": "date"},

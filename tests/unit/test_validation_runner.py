@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from jobs.models import JobSpec, TaskType
-from validation.judge import JUDGE_SYSTEM, judge_check, parse_verdict, should_judge
-from validation.runner import validate
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.validation.judge import JUDGE_SYSTEM, judge_check, parse_verdict, should_judge
+from tierline.validation.runner import validate
 
 DOC = ("Invoice number: INV-7\nInvoice date: 2025-03-03\nSubtotal: 100.00\nVAT 19%: 19.00\n"
        "Total due: USD 119.00\n")

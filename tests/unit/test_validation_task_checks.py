@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.models import JobSpec, TaskType
-from validation.label_evidence import check_label_evidence, own_text
-from validation.math_exact import check_math_exact
-from validation.runner import check_math, validate
-from validation.summary import check_key_facts, key_facts
+from tierline.jobs.models import JobSpec, TaskType
+from tierline.validation.label_evidence import check_label_evidence, own_text
+from tierline.validation.math_exact import check_math_exact
+from tierline.validation.runner import check_math, validate
+from tierline.validation.summary import check_key_facts, key_facts
 
 LABELS = ["billing", "technical", "account", "cancellation", "other"]
 REPORT = (
