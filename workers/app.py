@@ -1,7 +1,8 @@
 """The fleet's Celery app, configured from `TIERLINE_*` variables.
 
-`celery -A tierline.workers.app worker -Q tier2` runs one worker of the fleet; see workers.celery_app for
-the reliability settings, and workers.metrics_server for its metrics endpoint.
+`celery -A tierline.workers.app worker -Q tier2` runs one worker of the fleet; see
+workers.celery_app for the reliability settings, and workers.metrics_server for its metrics
+endpoint.
 """
 
 from __future__ import annotations

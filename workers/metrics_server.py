@@ -1,7 +1,7 @@
 """Serving a worker's metrics, and timing its steps through Celery's signals.
 
-`celery -A tierline.workers.app worker` with `TIERLINE_METRICS_PORT` set serves `/metrics` on that port
-from the worker's main process, summing the files every process of the worker wrote
+`celery -A tierline.workers.app worker` with `TIERLINE_METRICS_PORT` set serves `/metrics` on that
+port from the worker's main process, summing the files every process of the worker wrote
 (prometheus-client's multiprocess mode, see `workers.metrics_env`): the threads pool and the
 prefork pool alike. Steps are timed between `task_prerun` and `task_postrun`, which Celery sends
 in the process that runs the task, and which celery-batches sends for each tier-1 flush.
