@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ from bench.services import (  # noqa: E402
     read_proc,
     settled_transactions,
 )
+from tests.e2e.fleet import stop_processes, wait_http  # noqa: E402
 
 # The README's fleet by hand.
 FLEET = {
@@ -81,32 +81,13 @@ class Processes:
         return {n: p.pid for n, p in self.running.items() if names is None or n in names}
 
     def stop(self) -> None:
-        for process in self.running.values():
-            process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for process in self.running.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        stop_processes(list(self.running.values()))
         self.running.clear()
 
 
 def _worker(app: str, name: str, args: list[str]) -> list[str]:
     return ["-m", "celery", "-A", app, "worker", "-P", "threads", "-n", f"{name}@%h",
             "--without-mingle", "--without-gossip", "-l", "WARNING", *args]
-
-
-def _wait_http(url: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout_s} s")
 
 
 def _wait_until(done: Callable[[], int], target: int, timeout_s: float) -> tuple[int, float]:
@@ -226,7 +207,7 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
     try:
         procs.start("simulator", ["-m", "tierline.cli", "sim", "serve", "--port", str(sim_port),
                                   "--time-scale", "0"])
-        _wait_http(f"http://127.0.0.1:{sim_port}/_sim/stats")
+        wait_http(f"http://127.0.0.1:{sim_port}/_sim/stats")
         for name, args in FLEET.items():
             procs.start(name, _worker("tierline.workers.app", name, args))
         warm_batch, warm_jobs, _ = _submit(_jobs_file(log_dir, warmup, seed + 1), settings)

@@ -88,16 +88,21 @@ class Fleet:
                          for p in sorted(self.log_dir.glob("*.log")))
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for process in self.processes.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        stop_processes(list(self.processes.values()))
         self.processes.clear()
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], grace_s: float = 20) -> None:
+    """SIGTERM every process, then SIGKILL those still running after the shared grace time."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def wait_http(url: str, timeout_s: float = 30) -> None:

@@ -3,7 +3,6 @@ independence from the validator they measure."""
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from bench.cases.run import split_spread, summarise
 from bench.validation import main
+from tests.module_imports import imported
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILDERS = sorted(p.stem for p in (ROOT / "bench" / "cases").glob("*.py")
@@ -32,29 +32,18 @@ def _case(i: int, output: dict[str, Any], why: str) -> dict[str, Any]:
             "why": why}
 
 
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            # `from tierline import validation` names the package in its alias.
-            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
-    return found
-
-
 @pytest.mark.parametrize("module", BUILDERS)
 def test_the_case_builders_import_nothing_of_the_validator_or_the_sample_world(module: str) -> None:
     path = ROOT / "bench" / "cases" / f"{module}.py"
     if not path.exists():
         pytest.skip(f"{path.name} not present")
-    bad = {m for m in _imports(path) if m.startswith(FORBIDDEN)}
+    bad = {m for m in imported(path) if m.startswith(FORBIDDEN)}
     assert bad == set()
 
 
 def test_only_the_runner_calls_the_validator_and_nothing_reads_its_answer_key() -> None:
     for path in (ROOT / "bench" / "cases").glob("*.py"):
-        used = _imports(path)
+        used = imported(path)
         assert not any(m.startswith(("tierline.validation.truth", "tierline.jobs.truth"))
                        for m in used), path.name
         if path.name != "run.py":
