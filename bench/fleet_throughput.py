@@ -101,7 +101,7 @@ def _wait_until(done: Callable[[], int], target: int, timeout_s: float) -> tuple
 
 
 def _jobs_file(folder: Path, count: int, seed: int) -> Path:
-    from tierline.jobs.sample import generate
+    from tierline.simulator.sample import generate
 
     path = folder / f"jobs-{seed}.jsonl"
     with path.open("w", encoding="utf-8") as out:

@@ -29,11 +29,11 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 from bench.figures import publish  # noqa: E402
 from tierline.jobs.models import JobSpec  # noqa: E402
 from tierline.jobs.prompts import build_prompt  # noqa: E402
-from tierline.jobs.sample import generate  # noqa: E402
 from tierline.jobs.tiers import load_tiers  # noqa: E402
 from tierline.providers.base import CompletionRequest  # noqa: E402
 from tierline.providers.factory import build_provider  # noqa: E402
-from tierline.providers.simulator import SimulatorConfig, start_in_thread  # noqa: E402
+from tierline.simulator import SimulatorConfig, start_in_thread  # noqa: E402
+from tierline.simulator.sample import generate  # noqa: E402
 from tierline.tasks.asyncloop import BackgroundLoop  # noqa: E402
 from tierline.tasks.calls import acall_chain, call_chain  # noqa: E402
 

@@ -3,7 +3,7 @@
     python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
-   policy, over `n` sample jobs (`jobs.sample`) and the replay prompts; p50/p99/max in ms. Also
+   policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
    what embedding a prompt would cost (the embedding candidates).
 2. Quality (`routing.protocol`): `splits` random 50/50 splits of data/replay (each dataset halved
    on its own). In each, the classifier's setting is chosen by 3-fold cross-validation inside the
@@ -42,7 +42,6 @@ import numpy as np  # noqa: E402
 
 from bench.figures import publish  # noqa: E402
 from tierline.jobs.models import JobSpec  # noqa: E402
-from tierline.jobs.sample import generate  # noqa: E402
 from tierline.jobs.tiers import load_tiers  # noqa: E402
 from tierline.routing.candidates import (  # noqa: E402
     Candidate,
@@ -54,6 +53,7 @@ from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
 from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
 from tierline.routing.replay import read_replay, row_job  # noqa: E402
 from tierline.routing.router import ClassifierRouter, load_model  # noqa: E402
+from tierline.simulator.sample import generate  # noqa: E402
 
 REPLAY = ROOT / "data" / "replay"
 

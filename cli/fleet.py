@@ -112,8 +112,10 @@ def submit(source: Path, task: str | None, schema_path: Path | None, labels: str
     click.echo(receipt.batch_id)
     if wait if wait is not None else ctx.settings.embedded:
         if ctx.settings.embedded:
+            from tierline.cli.stand_in import install_simulator
             from tierline.workers.embedded import embedded_worker
 
+            install_simulator(ctx.settings)
             with embedded_worker(ctx.app):
                 status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), 3600)
         else:
@@ -265,8 +267,10 @@ def feedback(job_id: str, verdict: str, reason: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(outcome.message)
     if outcome.rerun_tier is not None and ctx.settings.embedded:
+        from tierline.cli.stand_in import install_simulator
         from tierline.workers.embedded import embedded_worker
 
+        install_simulator(ctx.settings)
         # No fleet is listening in the embedded mode: run the re-run here.
         with ctx.db.session() as session:
             batch_id = session.get(Job, job_id).batch_id  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ from tests.e2e.fleet import running_fleet
 from tierline.jobs.db import Database
 from tierline.jobs.models import TERMINAL_STATUSES
 from tierline.jobs.tables import Attempt, Job, Result
-from tierline.providers.simulator.answer_book import ENV
+from tierline.simulator.answer_book import ENV
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

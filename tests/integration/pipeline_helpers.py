@@ -13,8 +13,8 @@ from tierline.jobs.settings import Settings
 from tierline.jobs.tables import Job
 from tierline.jobs.tiers import load_tiers
 from tierline.providers.base import Provider
-from tierline.providers.stub import StubProvider
 from tierline.routing.rules import RulesRouter
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
 from tierline.tasks.runtime import Runtime
 

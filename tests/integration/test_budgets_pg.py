@@ -34,10 +34,10 @@ from tierline.jobs.models import JobSpec
 from tierline.jobs.tables import Attempt, RoutingDecision, ShadowResult, utcnow
 from tierline.jobs.tiers import TiersConfig
 from tierline.providers import errors
-from tierline.providers.stub import StubProvider
 from tierline.routing.base import Decision
 from tierline.routing.budget import Budget
 from tierline.routing.policy import load_policy
+from tierline.simulator.stub import StubProvider
 from tierline.tasks.budgets import SpendCache
 from tierline.tasks.feedback import give_feedback
 from tierline.tasks.runtime import Runtime

@@ -21,7 +21,7 @@ from tierline.jobs import store
 from tierline.jobs.costs import UnknownDimension, cost_ledger
 from tierline.jobs.db import Database
 from tierline.jobs.tables import Job
-from tierline.providers.stub import StubProvider
+from tierline.simulator.stub import StubProvider
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from tierline.jobs.db import Database
 from tierline.jobs.quality import quality_report
 from tierline.jobs.settings import Settings
 from tierline.jobs.tables import Result
-from tierline.providers.stub import StubProvider
+from tierline.simulator.stub import StubProvider
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from tierline.jobs.db import Database
 from tierline.jobs.models import JobSpec, TaskType
 from tierline.jobs.settings import Settings
 from tierline.providers.base import CompletionRequest
-from tierline.providers.stub import StubProvider
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import batch, guard, pipeline
 
 pytestmark = pytest.mark.integration

@@ -27,8 +27,8 @@ from tierline.jobs.settings import Settings
 from tierline.jobs.tables import Attempt, Job, Result, RoutingDecision
 from tierline.providers import errors
 from tierline.providers.base import CompletionRequest
-from tierline.providers.stub import StubProvider
 from tierline.routing.breaker import BreakerPolicy, MemoryBreakers
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
 
 pytestmark = pytest.mark.integration

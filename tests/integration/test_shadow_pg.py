@@ -25,9 +25,9 @@ from tierline.jobs.shadow_report import shadow_report
 from tierline.jobs.tables import Attempt, Job, Result, ShadowResult
 from tierline.jobs.tiers import DEFAULT_TIERS_FILE, TiersConfig
 from tierline.providers.pricing import cost_usd
-from tierline.providers.simulator import FaultSpec, SimulatorConfig, start_in_thread
-from tierline.providers.stub import StubProvider
 from tierline.routing.rules import RulesRouter
+from tierline.simulator import FaultSpec, SimulatorConfig, start_in_thread
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
 from tierline.tasks.runtime import Runtime
 from tierline.tasks.shadow import run_shadow

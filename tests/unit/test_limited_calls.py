@@ -8,8 +8,8 @@ import pytest
 from tierline.jobs.models import Message
 from tierline.jobs.tiers import Endpoint
 from tierline.providers.base import CompletionRequest
-from tierline.providers.stub import StubProvider
 from tierline.routing.limiter import MemoryLimiter
+from tierline.simulator.stub import StubProvider
 from tierline.tasks.calls import call_chain
 
 REQUEST = CompletionRequest(system="", messages=[Message(role="user", content="2 + 2?")])

@@ -13,13 +13,13 @@ from tierline.jobs.tiers import load_tiers
 from tierline.providers.base import CompletionRequest
 from tierline.providers.errors import MalformedResponse
 from tierline.providers.factory import build_provider
-from tierline.providers.simulator import (
+from tierline.simulator import (
     FaultSpec,
     RunningSimulator,
     SimulatorConfig,
     start_in_thread,
 )
-from tierline.providers.simulator.config import MALFORMED_KINDS
+from tierline.simulator.config import MALFORMED_KINDS
 
 TIERS = load_tiers(None)
 # One endpoint per adapter: Groq's SDK, Anthropic's, OpenAI's.

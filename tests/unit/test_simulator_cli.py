@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tierline.cli.sim import sim
-from tierline.providers.simulator import load_faults
+from tierline.simulator import load_faults
+from tierline.simulator.cli import sim
 
 
 def test_faults_file_reads_json_and_toml(tmp_path: Path) -> None:

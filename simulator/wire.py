@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tierline.providers.simulator.capability import SimulatedOutput
+from tierline.simulator.capability import SimulatedOutput
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
-from tierline.providers.simulator.config import FaultSpec, SimulatorConfig
-from tierline.providers.simulator.server import SimulatorState, create_app
+from tierline.simulator.config import FaultSpec, SimulatorConfig
+from tierline.simulator.server import SimulatorState, create_app
 
 
 class RunningSimulator:
@@ -98,3 +99,9 @@ def start_in_thread(config: SimulatorConfig | None = None, host: str = "127.0.0.
         running.stop()
         raise RuntimeError("the simulator did not start")
     return running
+
+
+def start_for_runtime(time_scale: float) -> tuple[str, Callable[[], None]]:
+    """What `tasks.runtime.install_simulator` takes: a simulator for an in-process run."""
+    running = start_in_thread(SimulatorConfig(time_scale=time_scale))
+    return running.url, running.stop

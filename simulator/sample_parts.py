@@ -1,4 +1,4 @@
-"""The vocabulary of the sample workload (`jobs.sample`): names, fillers, intents, and how
+"""The vocabulary of the sample workload (`simulator.sample`): names, fillers, intents, and how
 documents write dates and amounts, with the seeded helpers that pick them."""
 
 from __future__ import annotations

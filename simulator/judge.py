@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tierline.providers.simulator.prompt import ParsedPrompt, Solution
-from tierline.providers.simulator.solver import solve
+from tierline.simulator.prompt import ParsedPrompt, Solution
+from tierline.simulator.solver import solve
 
 JUDGE_TASK = "judge"
 _DOCUMENT_HEAD = "Document:\n<<<\n"

@@ -7,7 +7,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from tierline.providers.simulator.config import FAULT_KINDS, FaultSpec
+from tierline.simulator.config import FAULT_KINDS, FaultSpec
 
 
 class FaultInjector:

@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tierline.jobs.sample_parts import (
+from tierline.simulator.sample_parts import (
     ASIDES,
     CITIES,
     CURRENCIES,

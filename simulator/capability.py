@@ -19,11 +19,11 @@ import random
 import re
 from dataclasses import dataclass
 
-from tierline.providers.simulator import degrade, judge
-from tierline.providers.simulator.profiles import ModelProfile, profile_for
-from tierline.providers.simulator.prompt import ParsedPrompt, Solution, find_dates, parse_prompt
-from tierline.providers.simulator.solver import solve
-from tierline.providers.simulator.tokens import (
+from tierline.simulator import degrade, judge
+from tierline.simulator.profiles import ModelProfile, profile_for
+from tierline.simulator.prompt import ParsedPrompt, Solution, find_dates, parse_prompt
+from tierline.simulator.solver import solve
+from tierline.simulator.tokens import (
     count_message_tokens,
     count_tokens,
     truncate_to_tokens,
@@ -109,7 +109,7 @@ def latency(profile: ModelProfile, input_tokens: int, output_tokens: int, jitter
 
 def _judge(profile: ModelProfile, messages: list[dict[str, str]], rng: random.Random
            ) -> tuple[str, str, float]:
-    """(mode, reply, difficulty) of a judge call; see `providers.simulator.judge`."""
+    """(mode, reply, difficulty) of a judge call; see `simulator.judge`."""
     user = "\n\n".join(m["content"] for m in messages if m.get("role") == "user")
     call = judge.parse_judge_call(user)
     if call is None:

@@ -1,7 +1,7 @@
 """The oracle: what a model that reads perfectly would answer, before capability degrades it.
 
 `solve(parsed)` knows the sample workload's formats (invoices, receipts, contracts, support
-emails, reports, word problems; see `jobs.sample`), answers documents its answer book knows
+emails, reports, word problems; see `simulator.sample`), answers documents its answer book knows
 (real agreements, from their annotations: `answer_book`), and falls back to generic reading
 ("Key: value" lines, the first sentences) for anything else. Beside the answer it lists the
 plausible wrong values the document offers (a due date next to the invoice date, a previous
@@ -14,8 +14,8 @@ import json
 import re
 from typing import Any
 
-from tierline.providers.simulator import answer_book, solver_text
-from tierline.providers.simulator.prompt import (
+from tierline.simulator import answer_book, solver_text
+from tierline.simulator.prompt import (
     ParsedPrompt,
     Solution,
     find_amounts,

@@ -1,6 +1,6 @@
 """Answers the simulator knows for documents it cannot solve by reading: real agreements.
 
-The solver reads the sample workload's own formats; a real agreement (`jobs.agreements`) is
+The solver reads the sample workload's own formats; a real agreement (`simulator.agreements`) is
 answered from its annotation instead. An annotation is normalised ("Nike Inc.", "2001-04-18",
 "3 years"), while a model writes what the text says ("NIKE, Inc.", "April 18, 2001", "three (3)
 years"), so each value is looked up in the document and given as it is written there; a value

@@ -14,8 +14,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tierline.providers.simulator.capability import SimulatedOutput
-from tierline.providers.simulator.wire import ChatRequest
+from tierline.simulator.capability import SimulatedOutput
+from tierline.simulator.wire import ChatRequest
 
 _PIECE = re.compile(r"\S*\s*|\s+")
 

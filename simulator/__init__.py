@@ -1,24 +1,24 @@
 """A local stand-in for the LLM APIs: OpenAI/Groq chat completions and Anthropic messages.
 
-    from tierline.providers.simulator import SimulatorConfig, start_in_thread
+    from tierline.simulator import SimulatorConfig, start_in_thread
     with start_in_thread(SimulatorConfig(time_scale=0.01)) as sim:
         client = openai.OpenAI(base_url=sim.openai_base_url, api_key="sim")
 
 The pure parts (`simulate_completion`, `solve`, `difficulty`) run without HTTP.
 """
 
-from tierline.providers.simulator.capability import (
+from tierline.simulator.capability import (
     SimulatedOutput,
     UnknownModel,
     difficulty,
     error_probability,
     simulate_completion,
 )
-from tierline.providers.simulator.config import FaultSpec, SimulatorConfig, load_faults
-from tierline.providers.simulator.profiles import ModelProfile, known_models, profile_for
-from tierline.providers.simulator.server import create_app, serve
-from tierline.providers.simulator.threaded import RunningSimulator, SimulatorThread, start_in_thread
-from tierline.providers.simulator.tokens import count_tokens
+from tierline.simulator.config import FaultSpec, SimulatorConfig, load_faults
+from tierline.simulator.profiles import ModelProfile, known_models, profile_for
+from tierline.simulator.server import create_app, serve
+from tierline.simulator.threaded import RunningSimulator, SimulatorThread, start_in_thread
+from tierline.simulator.tokens import count_tokens
 
 __all__ = [
     "FaultSpec",

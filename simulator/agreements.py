@@ -4,7 +4,7 @@
 README) and yields extraction jobs in the shape `JobSpec.model_validate` takes, with the
 annotation as `reference` (normalised: "Nike Inc.", "2001-04-18", "3 years"). The demo mixes
 them into the sample workload so that the validator meets wording nobody here wrote; the
-simulator answers them from the same annotations (`providers.simulator.answer_book`).
+simulator answers them from the same annotations (`simulator.answer_book`).
 
 `held_out` picks the agreements whose id starts with 8-f: the checks' heuristics were chosen
 looking at the others (ids 0-7), so figures on these are not tuned ones.

@@ -1,12 +1,15 @@
-"""`tierline sim serve`: the provider simulator as a standalone HTTP server."""
+"""The simulator's commands: `tierline sim serve` (the provider simulator as a standalone HTTP
+server) and `tierline sample` (the sample workload as JSON lines)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
-from tierline.providers.simulator import SimulatorConfig, load_faults, serve
+from tierline.simulator import SimulatorConfig, load_faults, serve
+from tierline.simulator.sample import generate
 
 
 @click.group("sim")
@@ -33,3 +36,14 @@ def serve_command(port: int, host: str, time_scale: float, seed: int,
     click.echo(f"simulator on http://{host}:{port}  (OpenAI base_url http://{host}:{port}/v1)",
                err=True)
     serve(host, port, config)
+
+
+@click.command("sample")
+@click.option("--n", "n", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="How many jobs to print.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Same seed, same jobs; job i depends only on (seed, i).")
+def sample(n: int, seed: int) -> None:
+    """Print N sample jobs (with their reference answers) as JSONL on stdout."""
+    for job in generate(n, seed):
+        click.echo(json.dumps(job, ensure_ascii=False, sort_keys=True))

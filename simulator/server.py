@@ -34,13 +34,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tierline.providers.simulator.capability import SimulatedOutput, simulate_completion
-from tierline.providers.simulator.config import MALFORMED_KINDS, FaultSpec, SimulatorConfig
-from tierline.providers.simulator.faults import FaultInjector
-from tierline.providers.simulator.profiles import known_models, profile_for
-from tierline.providers.simulator.streaming import anthropic_events, openai_events
-from tierline.providers.simulator.tokens import count_message_tokens
-from tierline.providers.simulator.wire import (
+from tierline.simulator.capability import SimulatedOutput, simulate_completion
+from tierline.simulator.config import MALFORMED_KINDS, FaultSpec, SimulatorConfig
+from tierline.simulator.faults import FaultInjector
+from tierline.simulator.profiles import known_models, profile_for
+from tierline.simulator.streaming import anthropic_events, openai_events
+from tierline.simulator.tokens import count_message_tokens
+from tierline.simulator.wire import (
     FAULT_MESSAGES,
     ChatRequest,
     WireError,

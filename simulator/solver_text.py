@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tierline.providers.simulator.prompt import ParsedPrompt, Solution, find_amounts, find_dates
+from tierline.simulator.prompt import ParsedPrompt, Solution, find_amounts, find_dates
 
 # Phrases that carry a support email's intent (strong), and words that only hint at a topic.
 STRONG: dict[str, list[str]] = {

@@ -14,8 +14,8 @@ import random
 import re
 from typing import Any
 
-from tierline.providers.simulator.prompt import Solution
-from tierline.providers.simulator.solver_text import math_plan, run_math
+from tierline.simulator.prompt import Solution
+from tierline.simulator.solver_text import math_plan, run_math
 
 REFUSAL = "I'm sorry, but I don't know. I can't determine that from the document."
 
