@@ -44,11 +44,11 @@ from sqlalchemy import distinct, func, select  # noqa: E402
 from bench.figures import publish  # noqa: E402
 from tierline.cli.context import open_context  # noqa: E402
 from tierline.cli.fleet import wait_for_batch  # noqa: E402
+from tierline.config.settings import Settings  # noqa: E402
 from tierline.jobs.intake import parse_records  # noqa: E402
-from tierline.jobs.ledger import training_outcomes  # noqa: E402
-from tierline.jobs.reports import result_rows  # noqa: E402
-from tierline.jobs.settings import Settings  # noqa: E402
-from tierline.jobs.tables import Attempt, Job  # noqa: E402
+from tierline.persistence.ledger import training_outcomes  # noqa: E402
+from tierline.persistence.tables import Attempt, Job  # noqa: E402
+from tierline.reports.batch import result_rows  # noqa: E402
 from tierline.routing.classifier import RouterModel  # noqa: E402
 from tierline.routing.policy import DEFAULT_POLICY_FILE  # noqa: E402
 from tierline.routing.router import model_path  # noqa: E402

@@ -41,8 +41,8 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 import numpy as np  # noqa: E402
 
 from bench.figures import publish  # noqa: E402
+from tierline.config.tiers import load_tiers  # noqa: E402
 from tierline.jobs.models import JobSpec  # noqa: E402
-from tierline.jobs.tiers import load_tiers  # noqa: E402
 from tierline.routing.candidates import (  # noqa: E402
     Candidate,
     embedding_candidates,

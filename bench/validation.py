@@ -15,7 +15,7 @@
    catch_rate = wrong answers rejected / wrong answers; false_escalation_rate = right answers
    rejected / right answers; a confusion matrix per check (a check "flags" when it fails
    strictly), the judge included. The judge is also run alone on every output, for its own
-   accuracy, and its tokens are priced at tier 1's price (`jobs/tiers.default.toml`).
+   accuracy, and its tokens are priced at tier 1's price (`config/tiers.default.toml`).
 2. Latency of `validate` (no judge) per job, with the per-document caches cleared before every
    call so each job pays for reading its document, as a worker does; schema validators stay
    cached, as they do in a worker.
@@ -45,9 +45,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
 from bench.figures import publish  # noqa: E402
+from tierline.config.tiers import load_tiers  # noqa: E402
 from tierline.jobs.models import JobSpec, TaskType  # noqa: E402
-from tierline.jobs.prompts import build_prompt  # noqa: E402
-from tierline.jobs.tiers import load_tiers  # noqa: E402
+from tierline.prompts.messages import build_prompt  # noqa: E402
 from tierline.simulator.sample import generate  # noqa: E402
 from tierline.simulator.truth import is_correct  # noqa: E402
 from tierline.validation import (  # noqa: E402

@@ -17,11 +17,11 @@ from tierline.cli.context import open_context
 from tierline.cli.fleet import wait_for_batch
 from tierline.cli.render import status_tables
 from tierline.cli.stand_in import install_simulator
+from tierline.config.settings import Settings
 from tierline.jobs.intake import parse_records
-from tierline.jobs.quality import accepted_on_disagreement, done_per_feature, quality_report
-from tierline.jobs.reports import answer_tokens, batch_status
-from tierline.jobs.settings import Settings
 from tierline.providers.pricing import cost_usd
+from tierline.reports.batch import answer_tokens, batch_status
+from tierline.reports.quality import accepted_on_disagreement, done_per_feature, quality_report
 from tierline.simulator import answer_book
 from tierline.simulator.agreements import DEFAULT_PATH, agreement_jobs, read_agreements
 from tierline.simulator.sample import generate

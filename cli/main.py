@@ -76,7 +76,7 @@ class LazyGroup(click.Group):
 
 def _outage(exc: BaseException) -> str | None:
     from tierline.cli.errors import describe_outage
-    from tierline.jobs.settings import Settings
+    from tierline.config.settings import Settings
 
     try:
         settings = Settings()

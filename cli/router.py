@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from tierline.jobs.db import Database
-from tierline.jobs.ledger import training_outcomes
+from tierline.config.settings import Settings
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobSpec
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import load_tiers
+from tierline.persistence.db import Database
+from tierline.persistence.ledger import training_outcomes
 from tierline.routing.classifier import ModelFileError
 from tierline.routing.evaluation import evaluate_rows, plot
 from tierline.routing.replay import ReplayFormatError, read_ledger_file, read_replay, row_example

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from tierline.jobs.settings import Settings
+from tierline.config.settings import Settings
 from tierline.tasks import runtime
 
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from tierline.jobs.tiers import Endpoint
+from tierline.config.tiers import Endpoint
 from tierline.providers.anthropic_messages import AnthropicProvider
 from tierline.providers.base import Completion, CompletionRequest
 from tierline.providers.errors import AuthenticationFailed, ProviderError

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tierline.jobs.tiers import TiersConfig, load_tiers
+from tierline.config.tiers import TiersConfig, load_tiers
 from tierline.routing.classifier import Example, RouterModel
 from tierline.routing.features import count_tokens, extract
 from tierline.routing.metrics import (

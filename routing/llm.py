@@ -13,8 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec, Message
-from tierline.jobs.tiers import TiersConfig
 from tierline.providers.base import Completion, CompletionRequest
 from tierline.routing.base import Decision
 from tierline.routing.features import extract

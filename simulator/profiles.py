@@ -1,6 +1,6 @@
 """What the simulator knows about each model: tier, skill, latency and limits.
 
-Every pinned id in `jobs/tiers.default.toml` is listed, with the common aliases around it.
+Every pinned id in `config/tiers.default.toml` is listed, with the common aliases around it.
 A model that is not listed gets a profile inferred from its name when the name names a known
 family ("...-70b-...", "...haiku...", "gpt-4o-mini..."); a name that says nothing known is
 answered with a 404 `model_not_found`, as the real APIs do.

@@ -1,4 +1,4 @@
-"""Reading a request the way `jobs.prompts` writes it, and the value parsers the solver shares.
+"""Reading a request the way `prompts.messages` writes it, and the value parsers the solver shares.
 
 The simulator sees only the wire request, so it recovers the job from the prompt: the
 "Task: ..." line, the schema after "Schema:", the labels after "Allowed labels:", the document
@@ -59,7 +59,7 @@ def _section(system: str, head: str) -> str | None:
 
 
 def parse_prompt(system: str, messages: list[dict[str, str]]) -> ParsedPrompt:
-    """Recover the job from a system prompt and user turns built by `jobs.prompts`."""
+    """Recover the job from a system prompt and user turns built by `prompts.messages`."""
     user = "\n\n".join(m["content"] for m in messages if m.get("role") == "user")
     whole = f"{system}\n\n{user}"
     task_match = re.search(r"^Task: (\w+)", whole, re.MULTILINE)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tierline.jobs.tiers import Endpoint
+from tierline.config.tiers import Endpoint
 from tierline.providers.base import Completion, CompletionRequest, Provider
 from tierline.providers.errors import CircuitOpen, ProviderError, Throttled, UnexpectedFailure
 from tierline.providers.pricing import cost_usd

@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tierline.jobs.db import Database
+from tierline.config.settings import Settings
+from tierline.config.tiers import Endpoint, TiersConfig, load_tiers
 from tierline.jobs.models import JobSpec
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import Endpoint, TiersConfig, load_tiers
+from tierline.persistence.db import Database
 from tierline.providers.base import Provider
 from tierline.providers.factory import build_provider
 from tierline.routing.base import Router

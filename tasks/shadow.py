@@ -18,11 +18,11 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tierline.jobs import store
+from tierline.config.tiers import Endpoint, ShadowCandidate
 from tierline.jobs.models import JobSpec
-from tierline.jobs.prompts import build_prompt
-from tierline.jobs.tables import Job, ShadowResult
-from tierline.jobs.tiers import Endpoint, ShadowCandidate
+from tierline.persistence import store
+from tierline.persistence.tables import Job, ShadowResult
+from tierline.prompts.messages import build_prompt
 from tierline.providers.base import Completion, CompletionRequest
 from tierline.providers.errors import ProviderError
 from tierline.providers.pricing import cost_usd

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from tierline.config.tiers import Endpoint, load_tiers
 from tierline.jobs.models import Message
-from tierline.jobs.tiers import Endpoint, load_tiers
 from tierline.providers.base import CompletionRequest, Provider
 from tierline.providers.errors import BadRequest, CircuitOpen, ServerError
 from tierline.routing.breaker import (

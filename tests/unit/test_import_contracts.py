@@ -26,8 +26,8 @@ def test_the_import_contract_holds(contract: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-FOLDERS = ("jobs", "routing", "providers", "validation", "tasks", "workers", "migrations", "cli",
-           "simulator")
+FOLDERS = ("jobs", "config", "persistence", "reports", "prompts", "routing", "providers",
+           "validation", "tasks", "workers", "migrations", "cli", "simulator")
 
 
 def test_nothing_imports_the_folders_by_their_bare_names() -> None:

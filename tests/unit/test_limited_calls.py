@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tierline.config.tiers import Endpoint
 from tierline.jobs.models import Message
-from tierline.jobs.tiers import Endpoint
 from tierline.providers.base import CompletionRequest
 from tierline.routing.limiter import MemoryLimiter
 from tierline.simulator.stub import StubProvider

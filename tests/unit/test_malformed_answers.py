@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import Message
-from tierline.jobs.tiers import load_tiers
 from tierline.providers.base import CompletionRequest
 from tierline.providers.errors import MalformedResponse
 from tierline.providers.factory import build_provider
@@ -38,7 +38,7 @@ def sim() -> Iterator[RunningSimulator]:
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.provider)
 def test_an_unusable_answer_is_a_retryable_malformed_response(
         sim: RunningSimulator, kind: str, endpoint: object) -> None:
-    from tierline.jobs.tiers import Endpoint
+    from tierline.config.tiers import Endpoint
 
     assert isinstance(endpoint, Endpoint)
     provider = build_provider(endpoint, sim.url)

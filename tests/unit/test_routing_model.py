@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tierline.config.settings import Settings
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobContext, JobSpec, Message, TaskType
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import load_tiers
 from tierline.routing.classifier import Example, ModelFileError, RouterModel, fill_tiers, fit
 from tierline.routing.factory import build_router
 from tierline.routing.features import count_tokens, extract, schema_size

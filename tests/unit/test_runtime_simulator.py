@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tierline.jobs.settings import Settings
+from tierline.config.settings import Settings
 from tierline.tasks import runtime
 
 

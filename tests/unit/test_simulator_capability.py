@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tierline.jobs.models import JobSpec
-from tierline.jobs.prompts import build_prompt
+from tierline.prompts.messages import build_prompt
 from tierline.simulator import (
     SimulatedOutput,
     UnknownModel,
@@ -116,7 +116,7 @@ def test_latency_grows_with_the_tier() -> None:
 
 
 def test_every_pinned_model_has_a_profile_and_nonsense_has_none() -> None:
-    from tierline.jobs.tiers import load_tiers
+    from tierline.config.tiers import load_tiers
 
     for endpoint in load_tiers().endpoints():
         profile = profile_for(endpoint.model)

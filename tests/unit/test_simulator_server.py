@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from tierline.jobs.models import JobSpec
-from tierline.jobs.prompts import build_prompt
+from tierline.prompts.messages import build_prompt
 from tierline.simulator import (
     FaultSpec,
     RunningSimulator,

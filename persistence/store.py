@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tierline.jobs.bulk import BatchWriter, canonical_json, content_key
-from tierline.jobs.bulk import SubmitReceipt as SubmitReceipt
 from tierline.jobs.intake import InvalidInput
 from tierline.jobs.models import JobSpec, JobStatus, check_transition
-from tierline.jobs.tables import Attempt, Feedback, Job, Result, utcnow
+from tierline.persistence.bulk import BatchWriter, canonical_json, content_key
+from tierline.persistence.bulk import SubmitReceipt as SubmitReceipt
+from tierline.persistence.tables import Attempt, Feedback, Job, Result, utcnow
 
 
 def idempotency_key(spec: JobSpec) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tierline.jobs.costs import money
-from tierline.jobs.tables import Attempt
+from tierline.persistence.tables import Attempt
+from tierline.reports.costs import money
 
 _GLOB_CHARS = frozenset("*?[")
 

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tierline.jobs.costs import money
-from tierline.jobs.tables import Attempt, Job
+from tierline.persistence.tables import Attempt, Job
+from tierline.reports.costs import money
 
 TERMINAL = ("done", "needs_review", "failed")
 # The finding the validate step records when tiers agree on an answer a check keeps rejecting,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tierline.jobs.intake import InputProblem
 from tierline.jobs.models import JobSpec, JobStatus
-from tierline.jobs.tables import Job, utcnow
+from tierline.persistence.tables import Job, utcnow
 
 CHUNK = 1000
 

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
 
-from tierline.jobs.ledger_rollup import ledger_rows, uses_rollup
-from tierline.jobs.tables import Attempt, Job
+from tierline.persistence.ledger_rollup import ledger_rows, uses_rollup
+from tierline.persistence.tables import Attempt, Job
 
 # Job-level dimensions are the same on every row of a job; the others describe one call.
 JOB_DIMENSIONS = {"tenant": Attempt.tenant, "user": Attempt.user, "feature": Attempt.feature,
@@ -107,7 +107,8 @@ def cost_ledger(session: Session, by: list[str], batch_id: str | None = None,
     """Spend grouped `by` the named dimensions, most expensive group first.
 
     Grouped by job dimensions over whole batches, the figures come from the rollup (see
-    jobs.ledger_rollup); by a call's tier, provider or model, or since a date, from the ledger."""
+    persistence.ledger_rollup); by a call's tier, provider or model, or since a date, from the
+    ledger."""
     columns = _dimensions(by)
     if since is None and all(d in JOB_DIMENSIONS for d in by) and uses_rollup(session):
         return sorted(_from_rollup(session, by, batch_id),

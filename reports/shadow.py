@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tierline.jobs.tables import Attempt, ShadowResult
+from tierline.persistence.tables import Attempt, ShadowResult
 
 MIN_COMPARED = 30
 _Z_95 = 1.96

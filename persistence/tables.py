@@ -142,7 +142,7 @@ class Result(Base):
 
 
 class LedgerRollup(Base):
-    """The cost ledger summed per batch and job dimensions, kept by `jobs.ledger_rollup`:
+    """The cost ledger summed per batch and job dimensions, kept by `persistence.ledger_rollup`:
     reports read these few rows plus the ledger rows not counted yet."""
 
     __tablename__ = "ledger_rollup"

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from tierline.jobs.ledger_rollup import ledger_rows, uses_rollup
 from tierline.jobs.models import TERMINAL_STATUSES, JobStatus
-from tierline.jobs.tables import Attempt, Job, Result
+from tierline.persistence.ledger_rollup import ledger_rows, uses_rollup
+from tierline.persistence.tables import Attempt, Job, Result
 
 
 @dataclass

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.jobs.models import JobSpec
-from tierline.jobs.tables import Attempt, Feedback, Job
+from tierline.persistence.tables import Attempt, Feedback, Job
 
 
 def lowest_good_tier(answers: dict[int, bool], top: int = 3) -> tuple[bool, int | None]:

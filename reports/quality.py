@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tierline.jobs.models import JobStatus
-from tierline.jobs.tables import Attempt, Job
+from tierline.persistence.tables import Attempt, Job
 
 # The finding `validation.disagreement` records (jobs/ does not import validation/).
 DISAGREEMENT = "disagreement"

@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from tierline.jobs.db import Database
+from tierline.persistence.db import Database
 
 KEYS = ("batch_id", "tenant", "user", "feature", "query_type")
 MEASURES = ("jobs", "calls", "failed_calls", "input_tokens", "output_tokens", "cost_usd",
