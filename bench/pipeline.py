@@ -29,8 +29,8 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 from bench.figures import publish  # noqa: E402
 from tierline.config.tiers import load_tiers  # noqa: E402
 from tierline.jobs.models import JobSpec  # noqa: E402
+from tierline.prompts.completion import CompletionRequest  # noqa: E402
 from tierline.prompts.messages import build_prompt  # noqa: E402
-from tierline.providers.base import CompletionRequest  # noqa: E402
 from tierline.providers.factory import build_provider  # noqa: E402
 from tierline.simulator import SimulatorConfig, start_in_thread  # noqa: E402
 from tierline.simulator.sample import generate  # noqa: E402

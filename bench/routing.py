@@ -54,6 +54,7 @@ from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  
 from tierline.routing.replay import read_replay, row_job  # noqa: E402
 from tierline.routing.router import ClassifierRouter, load_model  # noqa: E402
 from tierline.simulator.sample import generate  # noqa: E402
+from tierline.validation.math_exact import finding_kinds  # noqa: E402
 
 REPLAY = ROOT / "data" / "replay"
 
@@ -143,7 +144,7 @@ def protocol(splits: int, with_candidates: bool, seed: int) -> dict[str, Any]:
         print(f"embedding candidates skipped: {exc}")
         vectors = None
     corpus = build_corpus(rows, vectors)
-    kinds = [answer_kinds(r) for r in rows]
+    kinds = [answer_kinds(r, finding_kinds) for r in rows]
     families: dict[str, Sequence[Candidate]] | None = None
     if vectors is not None and with_candidates:
         embedded = embedding_candidates()

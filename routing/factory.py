@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tierline.config.settings import Settings
 from tierline.config.tiers import TiersConfig
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.routing.base import Router
 from tierline.routing.llm import LLMRouter
 from tierline.routing.policy import PolicyConfig, load_policy

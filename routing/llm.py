@@ -15,7 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec, Message
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.routing.base import Decision
 from tierline.routing.features import extract
 from tierline.routing.router import ClassifierRouter, decide_with

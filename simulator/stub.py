@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.errors import ProviderError
 
 Script = str | ProviderError | Callable[[CompletionRequest], str | ProviderError]

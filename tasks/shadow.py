@@ -22,8 +22,8 @@ from tierline.config.tiers import Endpoint, ShadowCandidate
 from tierline.jobs.models import JobSpec
 from tierline.persistence import store
 from tierline.persistence.tables import Job, ShadowResult
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.prompts.messages import build_prompt
-from tierline.providers.base import Completion, CompletionRequest
 from tierline.providers.errors import ProviderError
 from tierline.providers.pricing import cost_usd
 from tierline.routing.shadow import sampled_candidates

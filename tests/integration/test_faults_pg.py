@@ -21,7 +21,7 @@ from tierline.config.settings import Settings
 from tierline.jobs.models import JobSpec, TaskType
 from tierline.persistence import store
 from tierline.persistence.db import Database
-from tierline.providers.base import CompletionRequest
+from tierline.prompts.completion import CompletionRequest
 from tierline.simulator.stub import StubProvider
 from tierline.tasks import batch, guard, pipeline
 

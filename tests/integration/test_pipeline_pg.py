@@ -25,8 +25,8 @@ from tierline.jobs.models import JobSpec, TaskType
 from tierline.persistence import store
 from tierline.persistence.db import Database
 from tierline.persistence.tables import Attempt, Job, Result, RoutingDecision
+from tierline.prompts.completion import CompletionRequest
 from tierline.providers import errors
-from tierline.providers.base import CompletionRequest
 from tierline.routing.breaker import BreakerPolicy, MemoryBreakers
 from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline

@@ -8,7 +8,8 @@ import pytest
 
 from tierline.config.tiers import Endpoint, load_tiers
 from tierline.jobs.models import Message
-from tierline.providers.base import CompletionRequest, Provider
+from tierline.prompts.completion import CompletionRequest
+from tierline.providers.base import Provider
 from tierline.providers.errors import BadRequest, CircuitOpen, ServerError
 from tierline.routing.breaker import (
     CLOSED,

@@ -7,7 +7,7 @@ import pytest
 
 from tierline.config.tiers import Endpoint
 from tierline.jobs.models import Message
-from tierline.providers.base import CompletionRequest
+from tierline.prompts.completion import CompletionRequest
 from tierline.routing.limiter import MemoryLimiter
 from tierline.simulator.stub import StubProvider
 from tierline.tasks.calls import call_chain

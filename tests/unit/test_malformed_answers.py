@@ -10,7 +10,7 @@ import pytest
 
 from tierline.config.tiers import load_tiers
 from tierline.jobs.models import Message
-from tierline.providers.base import CompletionRequest
+from tierline.prompts.completion import CompletionRequest
 from tierline.providers.errors import MalformedResponse
 from tierline.providers.factory import build_provider
 from tierline.simulator import (

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from tierline.config.tiers import load_tiers
-from tierline.providers.base import Completion
+from tierline.prompts.completion import Completion
 from tierline.providers.errors import CircuitOpen, ServerError
 from tierline.routing.breaker import BreakerPolicy, BreakerState
 from tierline.tasks import metrics

@@ -9,7 +9,7 @@ import pytest
 
 from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.routing.llm import LLMRouter, parse_tier, routing_request
 from tierline.routing.router import ClassifierRouter, load_model
 
