@@ -1,4 +1,7 @@
-"""A local stand-in for the LLM APIs: OpenAI/Groq chat completions and Anthropic messages.
+"""The outside world, in its own room: a local stand-in for the LLM APIs (OpenAI/Groq chat
+completions and Anthropic messages), the tests' scripted provider, the sample and agreements
+workloads and the benchmarks' answer key. No production module imports it; its server needs
+the `sim` extra.
 
     from tierline.simulator import SimulatorConfig, start_in_thread
     with start_in_thread(SimulatorConfig(time_scale=0.01)) as sim:
