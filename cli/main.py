@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# The simulator's server libraries: an install without the `sim` extra has neither.
+SIM_EXTRA = frozenset({"starlette", "uvicorn"})
+
+
 class LazyGroup(click.Group):
     """Subcommands imported on use; the listing comes from `COMMANDS`."""
 
@@ -52,7 +56,14 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module, _, attribute = COMMANDS[cmd_name][0].partition(":")
-        command = getattr(importlib.import_module(module), attribute)
+        try:
+            command = getattr(importlib.import_module(module), attribute)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in SIM_EXTRA:
+                raise
+            raise click.ClickException(
+                f"`tierline {cmd_name}` runs the simulator, which needs the sim extra "
+                f"({exc.name} is missing): pip install 'tierline[sim]'") from None
         assert isinstance(command, click.Command)
         return command
 
