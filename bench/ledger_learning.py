@@ -27,6 +27,7 @@ with --json prints one JSON object as the last line.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -123,6 +124,12 @@ def run(work: Workload, router_model: Path, home: Path, time_scale: float,
     return figures
 
 
+def _text(output: Any) -> str:
+    """A stored output as the model wrote it: text as is, an extraction's object as JSON (its
+    Python repr would never match the answer key)."""
+    return output if isinstance(output, str) else json.dumps(output)
+
+
 def _figures(session: Any, batch_id: str, by_key: dict[str, JobDict],
              answers: AnswerKey) -> dict[str, Any]:
     rows = list(result_rows(session, batch_id))
@@ -134,7 +141,7 @@ def _figures(session: Any, batch_id: str, by_key: dict[str, JobDict],
         select(Attempt.tier, func.count()).join(Job, Job.id == Attempt.job_id)
         .where(Job.batch_id == batch_id).group_by(Attempt.tier)).all())
     right = sum(1 for r in rows if r["output"] is not None
-                and matches_reference(by_key[r["key"]], answers[r["key"]], str(r["output"])))
+                and matches_reference(by_key[r["key"]], answers[r["key"]], _text(r["output"])))
     return {
         "jobs": n,
         "strong_share": round(strong / n, 4),

@@ -68,7 +68,7 @@ def test_models_match_migrations(pg_url: str) -> None:
     assert diff == []
 
 
-_OLD_SPECS = [
+_OLD_SPECS: list[dict[str, Any]] = [
     {"task": "classify", "document": "Refund me.", "labels": ["billing", "other"],
      "reference": "billing", "key": "old-0"},
     {"task": "summarize", "document": "A memo.", "reference": None, "key": "old-1"},
