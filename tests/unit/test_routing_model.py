@@ -170,9 +170,7 @@ def test_shipped_default_model_is_small_and_routes_fast() -> None:
 def test_factory_builds_each_strategy(tmp_path: Path) -> None:
     tiers = load_tiers()
     assert isinstance(build_router(Settings(router="rules"), tiers), RulesRouter)
-    classifier = build_router(Settings(router="classifier", confidence_band=(0.4, 0.6)), tiers)
-    assert isinstance(classifier, ClassifierRouter)
-    assert classifier.policy.confidence_band == (0.4, 0.6)
+    assert isinstance(build_router(Settings(router="classifier"), tiers), ClassifierRouter)
     with pytest.raises(ValueError, match="complete"):
         build_router(Settings(router="llm"), tiers)
     saved = train([_replay_file(tmp_path)], version="router-x", dim=1 << 10).save(
