@@ -15,11 +15,9 @@ from tierline.jobs.tiers import TiersConfig
 from tierline.routing.base import Decision
 from tierline.routing.features import extract
 from tierline.routing.policy import PolicyConfig, bound_tier, load_policy
+from tierline.routing.tokens import count_tokens
 
 VERSION = "rules-1"
-
-# Rough offline token count: about four characters a token for English prose.
-CHARS_PER_TOKEN = 4
 
 _BASE_TIER: dict[TaskType, int] = {
     TaskType.EXTRACT: 1,
@@ -29,10 +27,6 @@ _BASE_TIER: dict[TaskType, int] = {
     TaskType.MATH: 2,
     TaskType.CODE: 2,
 }
-
-
-def estimate_tokens(text: str) -> int:
-    return max(1, len(text) // CHARS_PER_TOKEN)
 
 
 class RulesRouter:
@@ -49,7 +43,7 @@ class RulesRouter:
         started = time.perf_counter()
         reasons = [f"task {job.task.value} starts at tier {_BASE_TIER[job.task]}"]
         tier = _BASE_TIER[job.task]
-        tokens = estimate_tokens(job.input_text())
+        tokens = count_tokens(job.input_text())
         context = job.context
 
         def raise_to(new_tier: int, why: str) -> None:

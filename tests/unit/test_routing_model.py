@@ -14,10 +14,11 @@ from tierline.jobs.settings import Settings
 from tierline.jobs.tiers import load_tiers
 from tierline.routing.classifier import Example, ModelFileError, RouterModel, fill_tiers, fit
 from tierline.routing.factory import build_router
-from tierline.routing.features import count_tokens, extract, schema_size
+from tierline.routing.features import extract, schema_size
 from tierline.routing.replay import ledger_examples, parse_row, row_example, row_job
 from tierline.routing.router import ClassifierRouter, load_model, model_path
 from tierline.routing.rules import RulesRouter
+from tierline.routing.tokens import count_tokens
 from tierline.routing.training import cross_validated_scores, train
 
 SCHEMA = {"type": "object", "properties": {
