@@ -22,6 +22,7 @@ from tierline.jobs.quality import accepted_on_disagreement, done_per_feature, qu
 from tierline.jobs.reports import answer_tokens, batch_status
 from tierline.jobs.sample import generate
 from tierline.jobs.settings import Settings
+from tierline.jobs.tiers import TIER_COUNT
 from tierline.providers.pricing import cost_usd
 from tierline.providers.simulator import answer_book
 from tierline.tasks import runtime
@@ -111,7 +112,7 @@ def print_summary(result: dict[str, Any]) -> None:
         f"escalations: {result['escalations']} jobs, validation failures: "
         f"{result['validation_failures']}\n"
         f"cost: ${result['cost_usd']:.4f}, against ${baseline:.4f} had every job gone to "
-        f"tier 3 ({result['all_tier3_model']}): {saving:.0%} saved",
+        f"tier {TIER_COUNT} ({result['all_tier3_model']}): {saving:.0%} saved",
         highlight=False,
     )
     for feature, counts in result.get("per_feature", {}).items():

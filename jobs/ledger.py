@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from tierline.jobs.models import JobSpec
 from tierline.jobs.tables import Attempt, Feedback, Job
+from tierline.jobs.tiers import TIER_COUNT
 
 
-def lowest_good_tier(answers: dict[int, bool], top: int = 3) -> tuple[bool, int | None]:
+def lowest_good_tier(answers: dict[int, bool], top: int = TIER_COUNT
+                     ) -> tuple[bool, int | None]:
     """From {tier: good} of a job's answered tiers: (label is exact, lowest good tier)."""
     good = sorted(t for t, ok in answers.items() if ok)
     if not good:

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from tierline.jobs.tiers import TIER_COUNT
+
 # Column sizes of the `jobs` table (and of the ledger's copies), checked before anything is
 # written so that a long name is a line's problem at submit, not a failed insert.
 NAME_LENGTH = 100
@@ -106,8 +108,8 @@ class JobContext(BaseModel):
     error_tolerance: Level = Level.MEDIUM
     sensitive: bool = False
     # Tier bounds for this one job (business rules may tighten them further).
-    min_tier: int = Field(default=1, ge=1, le=3)
-    max_tier: int = Field(default=3, ge=1, le=3)
+    min_tier: int = Field(default=1, ge=1, le=TIER_COUNT)
+    max_tier: int = Field(default=TIER_COUNT, ge=1, le=TIER_COUNT)
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> JobContext:

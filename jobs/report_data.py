@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tierline.jobs.costs import money
 from tierline.jobs.tables import Attempt, Job
+from tierline.jobs.tiers import TIER_COUNT
 
 TERMINAL = ("done", "needs_review", "failed")
 # The finding the validate step records when tiers agree on an answer a check keeps rejecting,
@@ -87,7 +88,7 @@ class ReportData:
     cost_by_tier: dict[int, Decimal] = field(default_factory=dict)
     total_cost_usd: Decimal = Decimal(0)
     all_top_tier_cost_usd: Decimal = Decimal(0)
-    top_tier: int = 3
+    top_tier: int = TIER_COUNT
     top_model: str = ""
     # check -> (tier -> strict failures)
     failures_by_check: dict[str, Counter[int]] = field(default_factory=dict)

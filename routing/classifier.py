@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from tierline.jobs.tiers import TIER_COUNT
 from tierline.routing.features import Features, hash_terms
 
 FORMAT = "tierline-router/1"
@@ -113,7 +114,7 @@ class RouterModel:
         scores = np.exp(scores - scores.max())
         return np.asarray(scores / scores.sum())
 
-    def probabilities(self, features: Features, top: int = 3) -> dict[int, float]:
+    def probabilities(self, features: Features, top: int = TIER_COUNT) -> dict[int, float]:
         """P(answer good enough) for tiers 1..top; tiers without data are interpolated."""
         return fill_tiers(self.known_probabilities(features), top)
 

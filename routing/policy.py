@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tierline.jobs.models import JobSpec, Level, TaskType
-from tierline.jobs.tiers import Endpoint, Tier, TiersConfig
+from tierline.jobs.tiers import TIER_COUNT, Endpoint, Tier, TiersConfig
 from tierline.routing.budget import Budget
 from tierline.routing.features import Features
 
@@ -44,8 +44,8 @@ class BusinessRule(BaseModel):
     features: tuple[str, ...] = ()  # glob patterns on the job's `feature`
     business_impact: tuple[Level, ...] = ()
     requires_schema: bool | None = None
-    min_tier: int | None = Field(default=None, ge=1, le=3)
-    max_tier: int | None = Field(default=None, ge=1, le=3)
+    min_tier: int | None = Field(default=None, ge=1, le=TIER_COUNT)
+    max_tier: int | None = Field(default=None, ge=1, le=TIER_COUNT)
 
     @model_validator(mode="after")
     def _bounds(self) -> BusinessRule:

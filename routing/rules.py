@@ -56,7 +56,7 @@ class RulesRouter:
             raise_to(2, f"long input ({tokens} tokens)")
         if context.business_impact is Level.HIGH:
             low_tolerance = context.error_tolerance is Level.LOW
-            raise_to(3 if low_tolerance else 2, "high business impact")
+            raise_to(tiers.top if low_tolerance else 2, "high business impact")
         tier = min(tier, tiers.top)
         result = bound_tier(job, extract(job), tier, tiers, self.policy, tuple(reasons))
         return Decision(
