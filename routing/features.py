@@ -25,7 +25,7 @@ def _vocabulary(words: str) -> frozenset[str]:
 
 
 # Content signals are word lists checked against the job's words (a set lookup each: regex
-# alternations over a long document cost a millisecond), plus a few marks for code and maths.
+# alternations would rescan a long document once per list), plus a few marks for code and maths.
 _SIGNAL_WORDS: dict[str, frozenset[str]] = {
     "legal": _vocabulary(
         "contract contracts clause clauses liability liabilities liable plaintiff defendant "
@@ -195,8 +195,8 @@ def _crc(term: str) -> int:
 def hash_terms(terms: tuple[str, ...] | list[str], dim: int) -> np.ndarray:
     """Column indices of `terms` in a hashed space of `dim` columns (repeats kept: counts).
 
-    Unigrams only: word pairs, a larger space (2^14..2^16) and longer text were measured
-    (5-fold, replay data) and did not route better, while each doubled the lookups per job."""
+    Unigrams only: single words already say what kind of job it is, which is what the
+    classifier needs; pairs would double the lookups per job."""
     known = _HASH_CACHE.get
     values = [known(t) for t in terms]
     if None in values:
