@@ -1,7 +1,7 @@
 """The job as a producer describes it, validated before anything is written.
 
 These pydantic models are the one definition of a job's shape; the tables in
-`jobs.tables` store them, the router and validators read them.
+`persistence.tables` store them, the router and validators read them.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from tierline.jobs.tiers import TIER_COUNT
 
 # Column sizes of the `jobs` table (and of the ledger's copies), checked before anything is
 # written so that a long name is a line's problem at submit, not a failed insert.
@@ -59,7 +57,7 @@ class JobStatus(enum.StrEnum):
 TERMINAL_STATUSES = frozenset({JobStatus.DONE, JobStatus.NEEDS_REVIEW, JobStatus.FAILED})
 
 _S = JobStatus
-# Every move a job may make, written down once; `jobs.store.set_status` refuses any other.
+# Every move a job may make, written down once; `persistence.store.set_status` refuses any other.
 # A step moves a job only from the state it expects, so a late or repeated delivery finds the
 # job elsewhere and changes nothing. RUNNING -> RUNNING is a tier re-claimed by a redelivered
 # message (its worker died mid-call); nothing leaves a terminal state but feedback.
@@ -98,6 +96,11 @@ class Level(enum.StrEnum):
     HIGH = "high"
 
 
+# The fleet's top tier: `config.tiers.TIER_COUNT`, which the job model may not import (config
+# and jobs are independent layers); tests/unit/test_tier_count.py holds the two equal.
+TOP_TIER = 3
+
+
 class JobContext(BaseModel):
     """Who asks and how much a wrong answer would hurt."""
 
@@ -108,8 +111,8 @@ class JobContext(BaseModel):
     error_tolerance: Level = Level.MEDIUM
     sensitive: bool = False
     # Tier bounds for this one job (business rules may tighten them further).
-    min_tier: int = Field(default=1, ge=1, le=TIER_COUNT)
-    max_tier: int = Field(default=TIER_COUNT, ge=1, le=TIER_COUNT)
+    min_tier: int = Field(default=1, ge=1, le=TOP_TIER)
+    max_tier: int = Field(default=TOP_TIER, ge=1, le=TOP_TIER)
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> JobContext:

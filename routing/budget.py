@@ -20,8 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tierline.config.tiers import TIER_COUNT
 from tierline.jobs.models import JobSpec
-from tierline.jobs.tiers import TIER_COUNT
 
 Period = Literal["day", "month"]
 

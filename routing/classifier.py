@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from tierline.jobs.tiers import TIER_COUNT
+from tierline.config.tiers import TIER_COUNT
 from tierline.routing.features import Features, hash_terms
 
 FORMAT = "tierline-router/1"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tierline.jobs.tiers import Endpoint
+from tierline.config.tiers import Endpoint
 from tierline.routing.tokens import count_tokens
 
 LEASE_MARGIN_S = 30.0

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tierline.config.tiers import TIER_COUNT
 from tierline.jobs.models import JobSpec, Message, TaskType
-from tierline.jobs.tiers import TIER_COUNT
 from tierline.routing.classifier import Example
 from tierline.routing.features import extract
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
+from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec, Level, TaskType
-from tierline.jobs.tiers import TiersConfig
 from tierline.routing.base import Decision
 from tierline.routing.features import extract
 from tierline.routing.policy import PolicyConfig, bound_tier, load_policy

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tierline.jobs.tiers import TIER_NUMBERS
+from tierline.config.tiers import TIER_NUMBERS
 
 ROUTE = "route"
 VALIDATE = "validate"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from tierline.config.settings import Settings
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobContext, JobSpec, TaskType
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import load_tiers
 from tierline.routing.factory import build_router
 from tierline.routing.policy import DEFAULT_POLICY_FILE, NoEligibleTier
 from tierline.routing.router import ClassifierRouter

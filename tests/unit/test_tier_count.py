@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tierline.jobs.models import JobContext
-from tierline.jobs.tiers import DEFAULT_TIERS_FILE, TIER_COUNT, TiersFileError, load_tiers
+from tierline.config.tiers import DEFAULT_TIERS_FILE, TIER_COUNT, TiersFileError, load_tiers
+from tierline.jobs.models import TOP_TIER, JobContext
 from tierline.routing.policy import BusinessRule
 from tierline.tasks.queues import TIER_QUEUES
 
@@ -46,4 +46,4 @@ def test_tier_bounds_elsewhere_stop_at_the_top_tier() -> None:
         JobContext(max_tier=4)
     with pytest.raises(ValueError):
         BusinessRule(name="x", min_tier=4)
-    assert JobContext().max_tier == TIER_COUNT
+    assert JobContext().max_tier == TOP_TIER == TIER_COUNT

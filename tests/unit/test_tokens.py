@@ -5,12 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.tiers import load_tiers
-from tierline.providers.simulator import tokens as simulator_tokens
 from tierline.routing.features import extract
 from tierline.routing.limiter import estimated_tokens
 from tierline.routing.tokens import count_tokens, truncate_to_tokens
+from tierline.simulator import tokens as simulator_tokens
 from tierline.tasks.submit import fits_some_tier
 
 PROSE = ("The supplier shall deliver 1,200 units by 31 March 2026; late deliveries cost 2% of "
