@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -150,7 +149,7 @@ def test_cross_validation_never_scores_a_row_with_a_model_that_saw_it(tmp_path: 
     assert scores[hard].mean() > scores[~hard].mean()
 
 
-def test_shipped_default_model_is_small_and_routes_fast() -> None:
+def test_shipped_default_model_is_small_and_decides() -> None:
     path = model_path()
     assert path.stat().st_size < 5_000_000
     router = ClassifierRouter(load_model())
@@ -161,12 +160,6 @@ def test_shipped_default_model_is_small_and_routes_fast() -> None:
     assert decision.router_version == "classifier:router-v1"
     assert set(decision.probabilities) == {1, 2, 3}
     assert decision.reasons
-    timings = []
-    for _ in range(200):
-        started = time.perf_counter()
-        router.decide(job, tiers)
-        timings.append(time.perf_counter() - started)
-    assert sorted(timings)[100] < 0.005  # generous for a loaded CI box; the bench measures
 
 
 def test_factory_builds_each_strategy(tmp_path: Path) -> None:
