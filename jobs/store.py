@@ -95,12 +95,16 @@ def rejection_reasons(attempts: Sequence[Attempt], feedback: Sequence[Feedback] 
 
 
 def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, validated: bool,
-                  findings: list[dict[str, Any]]) -> None:
-    """The job's one result row: inserted, or replaced when the job is run again."""
-    # One aggregate instead of loading every ledger row of the job again.
-    calls, spent = session.execute(
-        select(func.count(), func.coalesce(func.sum(Attempt.cost_usd), 0))
-        .where(Attempt.job_id == job.id)).one()
+                  findings: list[dict[str, Any]], rows: Sequence[Attempt] | None = None) -> None:
+    """The job's one result row: inserted, or replaced when the job is run again. `rows`: every
+    ledger row of the job, when the caller read them under the job's lock and added none."""
+    if rows is not None:
+        calls, spent = len(rows), sum((Decimal(r.cost_usd or 0) for r in rows), Decimal(0))
+    else:
+        # One aggregate instead of loading every ledger row of the job again.
+        calls, spent = session.execute(
+            select(func.count(), func.coalesce(func.sum(Attempt.cost_usd), 0))
+            .where(Attempt.job_id == job.id)).one()
     values = {
         "job_id": job.id,
         "batch_id": job.batch_id,
