@@ -85,10 +85,11 @@ def _in_flight(job_id: str, number: int) -> Any:
 def _fill_reserved(session: Any, job_id: str, number: int, values: dict[str, Any] | None) -> bool:
     """Fill the reserved row (or drop it, for None) in one statement, only while it is still
     in flight; whether it was."""
-    statement = (update(Attempt).where(*_in_flight(job_id, number)).values(**values)
-                 if values is not None else delete(Attempt).where(*_in_flight(job_id, number)))
-    done = session.execute(statement.execution_options(synchronize_session=False))
-    return bool(done.rowcount)
+    table: Any = Attempt.__table__
+    statement = (update(table).where(*_in_flight(job_id, number)).values(**values)
+                 if values is not None else delete(table).where(*_in_flight(job_id, number)))
+    # On the connection: no ORM bookkeeping for a row this session never loaded.
+    return bool(session.connection().execute(statement).rowcount)
 
 
 def add_rows(session: Any, job: Job, tier: int, records: Sequence[CallRecord], kind: str = "",
