@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
+
+from sqlalchemy import insert
 
 from tierline.jobs import store
 from tierline.jobs.models import JobSpec, JobStatus
@@ -74,6 +76,9 @@ def republish(job: Job, publisher: Publisher, session: Any,
             publisher.validate(job.id, pending[0].attempt_no)
 
 
+_DECISION_INSERT = insert(cast(Any, RoutingDecision.__table__))
+
+
 def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
     with rt.db.session() as session:
         job = store.lock_job(session, job_id)
@@ -102,12 +107,13 @@ def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
             # The cap becomes the job's own ceiling, so its escalations, tier give-ups and
             # feedback re-runs (all bounded by `ceiling_tier`) stop there too.
             job.spec = gate.spec.model_dump(mode="json", by_alias=True)
-        session.add(RoutingDecision(
-            job_id=job.id, tier=decision.tier,
-            probabilities={str(t): p for t, p in decision.probabilities.items()},
-            confidence=decision.confidence, reasons=[*gate.reasons, *decision.reasons],
-            router_version=decision.router_version, latency_ms=decision.latency_ms,
-        ))
+        # On the connection: the decision is only written, never read back by this step.
+        session.connection().execute(_DECISION_INSERT, {
+            "job_id": job.id, "tier": decision.tier,
+            "probabilities": {str(t): p for t, p in decision.probabilities.items()},
+            "confidence": decision.confidence, "reasons": [*gate.reasons, *decision.reasons],
+            "router_version": decision.router_version, "latency_ms": decision.latency_ms,
+        })
         job.current_tier = decision.tier
         store.set_status(job, JobStatus.ROUTED)
     publisher.infer(job_id, decision.tier)
