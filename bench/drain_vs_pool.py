@@ -55,9 +55,9 @@ def _memory_mb() -> tuple[float, float]:
 
 def _requests(n: int) -> list[Any]:
     from tierline.jobs.models import JobSpec
-    from tierline.jobs.prompts import build_prompt
-    from tierline.jobs.sample import generate
-    from tierline.providers.base import CompletionRequest
+    from tierline.prompts.completion import CompletionRequest
+    from tierline.prompts.messages import build_prompt
+    from tierline.simulator.sample import generate
 
     requests = []
     for raw in generate(n, seed=21):
@@ -100,7 +100,7 @@ def _run(mode: str, requests: list[Any], chain: list[Any], concurrency: int,
 
 def child(mode: str, url: str, calls: int, concurrency: int, flushes: int) -> dict[str, Any]:
     """One mode in this process: its figures."""
-    from tierline.jobs.tiers import load_tiers
+    from tierline.config.tiers import load_tiers
     from tierline.providers.factory import build_provider
 
     endpoint = load_tiers().get(1).primary

@@ -19,8 +19,8 @@ from tests.integration.pipeline_helpers import (
     make_runtime,
     submit_one,
 )
-from tierline.jobs.db import Database
-from tierline.providers.stub import StubProvider
+from tierline.persistence.db import Database
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
 
 
