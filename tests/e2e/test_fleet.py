@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.fleet import Fleet, running_fleet
-from tierline.jobs.models import TERMINAL_STATUSES
+from tests.e2e.whereabouts import describe_open_jobs
+from tierline.jobs.models import TERMINAL_STATUSES, JobStatus
 from tierline.persistence.db import Database
 from tierline.persistence.tables import Attempt, Job, Result, ResultHistory
 from tierline.simulator.sample import generate
@@ -24,6 +25,7 @@ JOBS = 200
 
 def wait_until_finished(db: Database, fleet: Fleet, batch_id: str, timeout_s: float) -> None:
     terminal = [s.value for s in TERMINAL_STATUSES]
+    open_statuses = [s.value for s in JobStatus if s not in TERMINAL_STATUSES]
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with db.session() as session:
@@ -33,7 +35,8 @@ def wait_until_finished(db: Database, fleet: Fleet, batch_id: str, timeout_s: fl
         if open_jobs == 0:
             return
         time.sleep(1)
-    pytest.fail(f"{open_jobs} jobs unfinished after {timeout_s} s\n{fleet.logs()}")
+    why = describe_open_jobs(db, fleet.env["TIERLINE_BROKER_URL"], batch_id, open_statuses)
+    pytest.fail(f"{open_jobs} jobs unfinished after {timeout_s} s\n{why}\n{fleet.logs()}")
 
 
 def write_sample(path: Path, n: int, seed: int) -> Path:
