@@ -23,6 +23,8 @@ from tierline.persistence.tables import Job
 
 UNACKED = "unacked"
 UNACKED_INDEX = "unacked_index"
+# Held by the worker sweeping `unacked_index`; while it is held no other worker sweeps.
+UNACKED_MUTEX = "unacked_mutex"
 DELIVERY_COUNTS = "tierline:deliveries:"
 
 
@@ -77,7 +79,11 @@ def message_whereabouts(client: Any, job_id: str, now: float | None = None) -> l
                      f"{_describe_message(message)}")
     for key in client.scan_iter(match=f"{DELIVERY_COUNTS}*{job_id}*"):
         found.append(f"delivery count {key.decode()} = {client.get(key)!r}")
-    return found or ["nowhere in the broker (no queued or unacknowledged message)"]
+    found = found or ["nowhere in the broker (no queued or unacknowledged message)"]
+    if client.exists(UNACKED_MUTEX):
+        found.append(f"the sweep's {UNACKED_MUTEX} is held, expiring in "
+                     f"{client.pttl(UNACKED_MUTEX) / 1000:.1f} s")
+    return found
 
 
 def describe_open_jobs(db: Database, broker_url: str, batch_id: str, open_statuses: list[str],
