@@ -39,7 +39,7 @@ FORMAT = "tierline-router/1"
 DEFAULT_DIM = 1 << 13
 # The pseudo-count of the policy's task prior in a model `fit` writes (chosen on a workload of
 # sample jobs other than the one reported, bench/ledger_learning.py).
-TASK_PRIOR_STRENGTH = 50.0
+TASK_PRIOR_STRENGTH = 400.0
 
 
 class ModelFileError(ValueError):
@@ -130,13 +130,31 @@ class RouterModel:
 
     def probabilities(self, features: Features, top: int = 3,
                       prior: dict[int, float] | None = None) -> dict[int, float]:
-        """P(answer good enough) for tiers 1..top; tiers without data are interpolated. With
-        the policy's `prior` for the job's task, shrunk towards it by `task_prior_strength`."""
+        """P(answer good enough) for tiers 1..top; tiers without data are interpolated.
+
+        A tier's estimate for the job's task moves away from a reference only as the task's
+        labelled jobs at that tier outnumber `task_prior_strength`: the reference is the
+        policy's `prior` for the task when there is one, else what the tiers with that many
+        labels say (a tier seen only in a few dozen ledger jobs, tier 2 of a task the replay
+        data labels at tiers 1 and 3, is otherwise judged by those jobs alone)."""
         known = self.known_probabilities(features)
-        if prior and self.task_prior_strength > 0:
-            known = shrink_to_prior(known, self.task_labels(features.task), prior,
-                                    self.task_prior_strength)
+        if self.task_prior_strength > 0:
+            labels = self.task_labels(features.task)
+            reference = prior or self._well_labelled(known, labels)
+            if reference:
+                known = shrink_to_prior(known, labels, reference, self.task_prior_strength)
         return fill_tiers(known, top)
+
+    def _well_labelled(self, known: dict[int, float],
+                       labels: dict[int, float]) -> dict[int, float]:
+        """Every known tier as the tiers with at least `task_prior_strength` labels give it
+        (interpolated between them); empty when none has that many."""
+        trusted = {t: p for t, p in known.items()
+                   if labels.get(t, 0.0) >= self.task_prior_strength}
+        if not trusted:
+            return {}
+        filled = fill_tiers(trusted, max(known))
+        return {t: filled[t] for t in known}
 
     def task_labels(self, task: str) -> dict[int, float]:
         """Per tier, how many labelled jobs of `task` the model was fitted on."""

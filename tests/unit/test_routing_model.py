@@ -245,9 +245,10 @@ def test_train_chooses_its_setting_inside_the_rows_and_ships_the_cascade_levels(
 
 def test_a_softer_posterior_mixes_the_categories_the_text_resembles(tmp_path: Path) -> None:
     model = train([_replay_file(tmp_path)], dim=1 << 10, choose_setting=False)
+    assert model.temperature == 4.0
     features = extract(JobSpec(task=TaskType.ANSWER, document="A ball of mass 3 kg falls."))
-    sharp = model.category_posterior(features)
-    soft = dataclasses.replace(model, temperature=4.0)
+    sharp = dataclasses.replace(model, temperature=1.0).category_posterior(features)
+    soft = model
     softened = soft.category_posterior(features)
     assert softened.argmax() == sharp.argmax()
     assert 0.5 < softened.max() < sharp.max()
@@ -281,3 +282,19 @@ def test_a_task_learned_from_a_few_ledger_labels_stays_near_the_policy_s_prior()
     loaded = RouterModel.from_json(json.loads(json.dumps(model.to_json())))
     assert loaded.task_prior_strength == model.task_prior_strength > 0
     assert loaded.task_labels("extract") == {1: 10.0, 2: 10.0, 3: 10.0}
+
+
+def test_a_tier_only_a_few_ledger_jobs_label_leans_on_the_well_labelled_tiers(
+        tmp_path: Path) -> None:
+    question = JobSpec(task=TaskType.ANSWER, document="Which slogan sells shoes best?")
+    trained = train([_replay_file(tmp_path)], ledger=[(question, 1)] * 5, dim=1 << 10,
+                    choose_setting=False)
+    assert trained.task_labels("answer") == {1: 45.0, 2: 5.0, 3: 45.0}
+    features = extract(question)
+    alone = dataclasses.replace(trained, task_prior_strength=0.0).probabilities(features)
+    assert alone[2] > 0.9  # five jobs good at tier 2 and nothing else known of it
+    model = dataclasses.replace(trained, task_prior_strength=20.0)
+    shrunk = model.probabilities(features)
+    between = (alone[1] + alone[3]) / 2
+    assert shrunk[1] == pytest.approx(alone[1]) and shrunk[3] == pytest.approx(alone[3])
+    assert shrunk[2] == pytest.approx((5 * alone[2] + 20 * between) / 25)
