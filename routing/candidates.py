@@ -4,7 +4,8 @@ Every candidate is fitted on some rows of a `Corpus` and scores others (higher: 
 is more needed). Families:
 
 - `hashed`: the shipped classifier (`routing.classifier`: naive-Bayes category posterior from
-  hashed words, per-category rates, a per-task correction on the text's shape);
+  hashed words, softened by a temperature, per-category rates, a per-task correction on the
+  text's shape);
 - `embedding-ridge`: a ridge regression of the gain (strong right - weak right) on a static
   text embedding (`routing.embedding`);
 - `embedding-neighbours`: the mean gain (strong right - weak right) of the k labelled prompts
@@ -99,21 +100,23 @@ def hashed(alpha: float, residual_l2: float | None, temperature: float = 1.0) ->
 
 
 # Settings that differ only in the temperature share one fit (the temperature is read when
-# scoring): the last few fits are kept, keyed by their corpus, rows and fitting parameters.
-_FIT_CACHE: dict[tuple[int, bytes, float, float | None], RouterModel] = {}
+# scoring): the last few fits are kept, keyed by their corpus, rows and fitting parameters. Each
+# entry holds its corpus, so that no other corpus can take its id while it is cached.
+_FIT_CACHE: dict[tuple[int, bytes, float, float | None], tuple[Corpus, RouterModel]] = {}
 _FIT_CACHE_SIZE = 8
 
 
 def _fitted(corpus: Corpus, rows: np.ndarray, alpha: float,
             residual_l2: float | None) -> RouterModel:
     key = (id(corpus), hashlib.sha1(np.asarray(rows).tobytes()).digest(), alpha, residual_l2)
-    model = _FIT_CACHE.get(key)
-    if model is None:
-        model = fit([corpus.examples[i] for i in rows], version="candidate", alpha=alpha,
-                    residual_l2=residual_l2)
-        if len(_FIT_CACHE) >= _FIT_CACHE_SIZE:
-            _FIT_CACHE.pop(next(iter(_FIT_CACHE)))
-        _FIT_CACHE[key] = model
+    cached = _FIT_CACHE.get(key)
+    if cached is not None and cached[0] is corpus:
+        return cached[1]
+    model = fit([corpus.examples[i] for i in rows], version="candidate", alpha=alpha,
+                residual_l2=residual_l2)
+    if len(_FIT_CACHE) >= _FIT_CACHE_SIZE:
+        _FIT_CACHE.pop(next(iter(_FIT_CACHE)))
+    _FIT_CACHE[key] = (corpus, model)
     return model
 
 
