@@ -14,12 +14,15 @@ $(BIN)/tierline: pyproject.toml
 MYPY_LINKS := build/mypy/tierline
 $(MYPY_LINKS): pyproject.toml
 	rm -rf $(MYPY_LINKS) && mkdir -p $(MYPY_LINKS)
-	for p in jobs routing providers validation tasks workers migrations cli; do ln -s ../../../$$p $(MYPY_LINKS)/$$p; done
+	for p in jobs config persistence reports prompts routing providers validation tasks \
+		workers migrations cli simulator; do ln -s ../../../$$p $(MYPY_LINKS)/$$p; done
 
 .PHONY: install demo test lint bench
 install: $(BIN)/tierline $(MYPY_LINKS)
 
+# The demo runs the simulator in-process: its server is the `sim` extra (dev includes it).
 demo: install
+	$(BIN)/pip install --quiet -e '.[sim]'
 	$(BIN)/tierline demo
 
 test: install

@@ -101,7 +101,7 @@ def _wait_until(done: Callable[[], int], target: int, timeout_s: float) -> tuple
 
 
 def _jobs_file(folder: Path, count: int, seed: int) -> Path:
-    from tierline.jobs.sample import generate
+    from tierline.simulator.sample import generate
 
     path = folder / f"jobs-{seed}.jsonl"
     with path.open("w", encoding="utf-8") as out:
@@ -112,8 +112,8 @@ def _jobs_file(folder: Path, count: int, seed: int) -> Path:
 
 def _submit(path: Path, settings: Any) -> tuple[str, int, float]:
     """Read and submit a jobs file in this process: (batch id, jobs, seconds)."""
-    from tierline.jobs.db import Database
     from tierline.jobs.intake import read_jobs
+    from tierline.persistence.db import Database
     from tierline.tasks.submit import submit_jobs
 
     started = time.perf_counter()
@@ -184,7 +184,7 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
                  log_dir: Path, timeout_s: float, count_sql: bool = False,
                  py_spy: str | None = None, events: bool = True) -> dict[str, Any]:
     from tierline import migrations
-    from tierline.jobs.settings import Settings
+    from tierline.config.settings import Settings
     from tierline.workers.celery_app import create_app
 
     migrations.upgrade(db.url)

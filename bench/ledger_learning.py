@@ -44,15 +44,16 @@ from sqlalchemy import distinct, func, select  # noqa: E402
 from bench.figures import publish  # noqa: E402
 from tierline.cli.context import open_context  # noqa: E402
 from tierline.cli.fleet import wait_for_batch  # noqa: E402
+from tierline.config.settings import Settings  # noqa: E402
 from tierline.jobs.intake import parse_records  # noqa: E402
-from tierline.jobs.ledger import training_outcomes  # noqa: E402
-from tierline.jobs.reports import result_rows  # noqa: E402
-from tierline.jobs.sample import JobDict, generate, matches_reference  # noqa: E402
-from tierline.jobs.settings import Settings  # noqa: E402
-from tierline.jobs.tables import Attempt, Job  # noqa: E402
+from tierline.persistence.ledger import training_outcomes  # noqa: E402
+from tierline.persistence.tables import Attempt, Job  # noqa: E402
+from tierline.reports.batch import result_rows  # noqa: E402
 from tierline.routing.classifier import RouterModel  # noqa: E402
 from tierline.routing.policy import DEFAULT_POLICY_FILE  # noqa: E402
 from tierline.routing.router import model_path  # noqa: E402
+from tierline.simulator.sample import JobDict, generate, matches_reference  # noqa: E402
+from tierline.simulator.threaded import start_for_runtime  # noqa: E402
 from tierline.tasks import runtime  # noqa: E402
 from tierline.tasks.submit import submit_jobs  # noqa: E402
 from tierline.workers.embedded import embedded_worker  # noqa: E402
@@ -87,6 +88,7 @@ def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
                         router="classifier", router_model=router_model,
                         routing_policy_file=policy or DEFAULT_POLICY_FILE)
     ctx = open_context(settings)
+    runtime.install_simulator(start_for_runtime)
     specs = parse_records((f"job {i}", job) for i, job in enumerate(jobs))
     started = time.perf_counter()
     try:
@@ -102,6 +104,7 @@ def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
         if current is not None:
             current.close()
         runtime.install(None)
+        runtime.install_simulator(None)
         ctx.db.dispose()
     figures["seconds"] = round(seconds, 1)
     if learn:

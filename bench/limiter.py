@@ -26,7 +26,7 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 import redis  # noqa: E402
 
 from bench.figures import publish  # noqa: E402
-from tierline.jobs.tiers import Endpoint  # noqa: E402
+from tierline.config.tiers import Endpoint  # noqa: E402
 from tierline.tasks.limiter_store import KEY_PREFIX, RedisLimiter  # noqa: E402
 
 REDIS_URL = os.environ.get("TIERLINE_TEST_REDIS", "redis://127.0.0.1:6379/15")

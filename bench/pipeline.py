@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
 from bench.figures import publish  # noqa: E402
+from tierline.config.tiers import load_tiers  # noqa: E402
 from tierline.jobs.models import JobSpec  # noqa: E402
-from tierline.jobs.prompts import build_prompt  # noqa: E402
-from tierline.jobs.sample import generate  # noqa: E402
-from tierline.jobs.tiers import load_tiers  # noqa: E402
-from tierline.providers.base import CompletionRequest  # noqa: E402
+from tierline.prompts.completion import CompletionRequest  # noqa: E402
+from tierline.prompts.messages import build_prompt  # noqa: E402
 from tierline.providers.factory import build_provider  # noqa: E402
-from tierline.providers.simulator import SimulatorConfig, start_in_thread  # noqa: E402
+from tierline.simulator import SimulatorConfig, start_in_thread  # noqa: E402
+from tierline.simulator.sample import generate  # noqa: E402
 from tierline.tasks.asyncloop import BackgroundLoop  # noqa: E402
 from tierline.tasks.calls import acall_chain, call_chain  # noqa: E402
 
@@ -87,8 +87,8 @@ def embedded_pipeline(jobs: int) -> dict[str, Any]:
     from sqlalchemy import select
 
     from tierline.cli.demo import run_demo
-    from tierline.jobs.db import Database
-    from tierline.jobs.tables import Job
+    from tierline.persistence.db import Database
+    from tierline.persistence.tables import Job
 
     home = Path(tempfile.mkdtemp(prefix="tierline-bench-"))
     summary = run_demo(jobs, seed=7, time_scale=0.05, home=home)

@@ -8,7 +8,7 @@ a result row for each finished one), then times what `tierline costs --json` (by
 `tierline costs --by user,feature --json` and `tierline status BATCH --json` run: the library
 calls behind them, each the median of `--repeat` runs after one warm run, and, apart, each
 whole command in its own process (its start-up included). Before timing, the janitor's sweep
-counts the ledger into its rollup (jobs.ledger_rollup), timed apart: what the reports read is
+counts the ledger into its rollup (persistence.ledger_rollup), timed apart: what the reports read is
 exact either way, the sweep only keeps the part they sum live short. Bounded by the sizes given.
 
 Prints figures, writes bench/out/reports.json, and with --json prints one JSON object last.
@@ -39,7 +39,7 @@ CALLS_PER_JOB = 2.5  # 1 to 4 calls a job
 
 
 def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, float]:
-    from tierline.jobs.db import Database
+    from tierline.persistence.db import Database
 
     jobs = max(batch_jobs, int(ledger_rows / CALLS_PER_JOB))
     db = Database(url)
@@ -103,8 +103,8 @@ def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, float]:
 
 def sweep(url: str) -> tuple[float, int]:
     """What the janitor does on each sweep (here the first, over the whole ledger)."""
-    from tierline.jobs.db import Database
-    from tierline.jobs.ledger_rollup import refresh
+    from tierline.persistence.db import Database
+    from tierline.persistence.ledger_rollup import refresh
 
     db = Database(url)
     started = time.perf_counter()
@@ -129,9 +129,9 @@ def _median_s(run: Callable[[], Any], repeat: int) -> float:
 
 
 def time_library(url: str, repeat: int) -> dict[str, float]:
-    from tierline.jobs.costs import cost_ledger
-    from tierline.jobs.db import Database
-    from tierline.jobs.reports import batch_status
+    from tierline.persistence.db import Database
+    from tierline.reports.batch import batch_status
+    from tierline.reports.costs import cost_ledger
 
     db = Database(url)
 

@@ -3,7 +3,7 @@
     python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
-   policy, over `n` sample jobs (`jobs.sample`) and the replay prompts; p50/p99/max in ms. Also
+   policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
    what embedding a prompt would cost (the embedding candidates).
 2. Quality (`routing.protocol`): `splits` random 50/50 splits of data/replay (each dataset halved
    on its own). In each, the classifier's setting is chosen by 3-fold cross-validation inside the
@@ -41,9 +41,8 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 import numpy as np  # noqa: E402
 
 from bench.figures import publish  # noqa: E402
+from tierline.config.tiers import load_tiers  # noqa: E402
 from tierline.jobs.models import JobSpec  # noqa: E402
-from tierline.jobs.sample import generate  # noqa: E402
-from tierline.jobs.tiers import load_tiers  # noqa: E402
 from tierline.routing.candidates import (  # noqa: E402
     Candidate,
     embedding_candidates,
@@ -54,6 +53,8 @@ from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
 from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
 from tierline.routing.replay import read_replay, row_job  # noqa: E402
 from tierline.routing.router import ClassifierRouter, load_model  # noqa: E402
+from tierline.simulator.sample import generate  # noqa: E402
+from tierline.validation.math_exact import finding_kinds  # noqa: E402
 
 REPLAY = ROOT / "data" / "replay"
 
@@ -143,7 +144,7 @@ def protocol(splits: int, with_candidates: bool, seed: int) -> dict[str, Any]:
         print(f"embedding candidates skipped: {exc}")
         vectors = None
     corpus = build_corpus(rows, vectors)
-    kinds = [answer_kinds(r) for r in rows]
+    kinds = [answer_kinds(r, finding_kinds) for r in rows]
     families: dict[str, Sequence[Candidate]] | None = None
     if vectors is not None and with_candidates:
         embedded = embedding_candidates()

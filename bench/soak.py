@@ -49,11 +49,11 @@ from tests.chaos.promises import (  # noqa: E402
 from tests.conftest import PG_ADMIN_URL  # noqa: E402
 from tests.e2e.fleet import running_fleet  # noqa: E402
 from tierline import migrations  # noqa: E402
-from tierline.jobs.db import Database  # noqa: E402
+from tierline.config.settings import Settings  # noqa: E402
 from tierline.jobs.models import TERMINAL_STATUSES, JobSpec  # noqa: E402
-from tierline.jobs.sample import generate  # noqa: E402
-from tierline.jobs.settings import Settings  # noqa: E402
-from tierline.jobs.tables import Job  # noqa: E402
+from tierline.persistence.db import Database  # noqa: E402
+from tierline.persistence.tables import Job  # noqa: E402
+from tierline.simulator.sample import generate  # noqa: E402
 from tierline.tasks.submit import submit_jobs  # noqa: E402
 from tierline.workers.celery_app import create_app  # noqa: E402
 

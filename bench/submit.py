@@ -33,7 +33,7 @@ from bench.services import fresh_database, private_redis  # noqa: E402
 
 
 def write_jobs(path: Path, count: int, seed: int) -> int:
-    from tierline.jobs.sample import generate
+    from tierline.simulator.sample import generate
 
     with path.open("w", encoding="utf-8") as out:
         for job in generate(count, seed=seed):

@@ -3,9 +3,9 @@
     python bench/validation.py [--n 1000] [--seed 0] [--repeat 3] [--json]
     python bench/validation.py --cases FILE [--json]   (see bench/cases/run.py)
 
-1. A sample workload (`jobs.sample`) with known answers is put to the simulated tier-1 model
-   (`providers.simulator`, the same pure function the simulator server uses). Each answer is
-   judged right or wrong against the job's reference (`jobs.truth`, which shares no code with
+1. A sample workload (`simulator.sample`) with known answers is put to the simulated tier-1 model
+   (`simulator`, the same pure function the simulator server uses). Each answer is
+   judged right or wrong against the job's reference (`simulator.truth`, which shares no code with
    the validator), then validated twice:
    - "checks only": `validate(job, text, finish)`, what the fleet runs by default
      (`tasks/pipeline.py` passes no judge);
@@ -15,7 +15,7 @@
    catch_rate = wrong answers rejected / wrong answers; false_escalation_rate = right answers
    rejected / right answers; a confusion matrix per check (a check "flags" when it fails
    strictly), the judge included. The judge is also run alone on every output, for its own
-   accuracy, and its tokens are priced at tier 1's price (`jobs/tiers.default.toml`).
+   accuracy, and its tokens are priced at tier 1's price (`config/tiers.default.toml`).
 2. Latency of `validate` (no judge) per job, with the per-document caches cleared before every
    call so each job pays for reading its document, as a worker does; schema validators stay
    cached, as they do in a worker.
@@ -45,11 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
 from bench.figures import publish  # noqa: E402
+from tierline.config.tiers import load_tiers  # noqa: E402
 from tierline.jobs.models import JobSpec, TaskType  # noqa: E402
-from tierline.jobs.prompts import build_prompt  # noqa: E402
-from tierline.jobs.sample import generate  # noqa: E402
-from tierline.jobs.tiers import load_tiers  # noqa: E402
-from tierline.jobs.truth import is_correct  # noqa: E402
+from tierline.prompts.messages import build_prompt  # noqa: E402
+from tierline.simulator.sample import generate  # noqa: E402
+from tierline.simulator.truth import is_correct  # noqa: E402
 from tierline.validation import (  # noqa: E402
     dates,
     durations,
@@ -82,7 +82,7 @@ def _clear_document_caches() -> None:
 
 
 def _simulate(job: JobSpec) -> tuple[str, str, str | None]:
-    from tierline.providers.simulator.capability import simulate_completion
+    from tierline.simulator.capability import simulate_completion
 
     system, messages = build_prompt(job)
     out = simulate_completion(TIER1_MODEL, system, [m.model_dump() for m in messages], 1024)
@@ -96,7 +96,7 @@ class Judge:
         self.calls = self.tokens_in = self.tokens_out = 0
 
     def __call__(self, system: str, user: str) -> str:
-        from tierline.providers.simulator.capability import simulate_completion
+        from tierline.simulator.capability import simulate_completion
 
         out = simulate_completion(JUDGE_MODEL, system, [{"role": "user", "content": user}],
                                   JUDGE_MAX_TOKENS)

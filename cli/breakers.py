@@ -7,8 +7,8 @@ import time
 
 import click
 
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import load_tiers
+from tierline.config.settings import Settings
+from tierline.config.tiers import load_tiers
 from tierline.routing.breaker import CLOSED, describe
 from tierline.tasks.breaker_store import RedisBreakers
 from tierline.tasks.runtime import build_breakers

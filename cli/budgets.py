@@ -12,8 +12,8 @@ from rich.markup import escape
 
 from tierline.cli import render
 from tierline.cli.context import open_context
-from tierline.jobs.budgets import ledger_spend
-from tierline.jobs.tables import utcnow
+from tierline.persistence.tables import utcnow
+from tierline.reports.budgets import ledger_spend
 from tierline.routing.budget import BudgetState, BudgetStatus, period_start, usd
 from tierline.routing.policy import DEFAULT_POLICY_FILE, load_policy
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from celery import Celery
 
 from tierline import migrations
-from tierline.jobs.db import Database
-from tierline.jobs.settings import Settings
+from tierline.config.settings import Settings
+from tierline.persistence.db import Database
 from tierline.workers.celery_app import create_app
 
 

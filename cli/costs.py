@@ -37,9 +37,9 @@ def costs(by: str, batch_id: str | None, since: datetime | None, as_json: bool) 
     from decimal import Decimal
 
     from tierline.cli.context import open_context
-    from tierline.jobs.costs import UnknownDimension, cost_ledger
-    from tierline.jobs.tiers import load_tiers
+    from tierline.config.tiers import load_tiers
     from tierline.providers.pricing import cost_usd
+    from tierline.reports.costs import UnknownDimension, cost_ledger
 
     ctx = open_context()
     tiers = load_tiers(ctx.settings.tiers_file)

@@ -53,7 +53,7 @@ def db() -> None:
 def upgrade() -> None:
     """Create the database if it is missing, and migrate the tables (alembic upgrade head)."""
     from tierline import migrations
-    from tierline.jobs.settings import Settings
+    from tierline.config.settings import Settings
 
     settings = Settings()
     url = settings.effective_database_url

@@ -16,14 +16,15 @@ from rich.console import Console
 from tierline.cli.context import open_context
 from tierline.cli.fleet import wait_for_batch
 from tierline.cli.render import status_tables
-from tierline.jobs.agreements import DEFAULT_PATH, agreement_jobs, read_agreements
+from tierline.cli.stand_in import install_simulator
+from tierline.config.settings import Settings
 from tierline.jobs.intake import parse_records
-from tierline.jobs.quality import accepted_on_disagreement, done_per_feature, quality_report
-from tierline.jobs.reports import answer_tokens, batch_status
-from tierline.jobs.sample import generate
-from tierline.jobs.settings import Settings
 from tierline.providers.pricing import cost_usd
-from tierline.providers.simulator import answer_book
+from tierline.reports.batch import answer_tokens, batch_status
+from tierline.reports.quality import accepted_on_disagreement, done_per_feature, quality_report
+from tierline.simulator import answer_book
+from tierline.simulator.agreements import DEFAULT_PATH, agreement_jobs, read_agreements
+from tierline.simulator.sample import generate
 from tierline.tasks import runtime
 from tierline.tasks.submit import submit_jobs
 from tierline.workers.embedded import embedded_worker
@@ -49,6 +50,7 @@ def run_demo(n: int, seed: int, time_scale: float, home: Path, agreements: int =
     settings = Settings(broker_url=None, database_url=None, home=home,
                         simulator=True, simulator_url=None, simulator_time_scale=time_scale)
     ctx = open_context(settings)
+    install_simulator(settings)
     jobs = workload(n, seed, agreements, agreements_file)
     specs = parse_records((f"demo job {i}", job) for i, job in enumerate(jobs))
     started = time.perf_counter()
@@ -73,6 +75,7 @@ def run_demo(n: int, seed: int, time_scale: float, home: Path, agreements: int =
         if current is not None:
             current.close()
         runtime.install(None)
+        runtime.install_simulator(None)
         ctx.db.dispose()
     for part in status_tables(status.as_dict()):
         err.print(part)

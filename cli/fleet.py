@@ -14,7 +14,7 @@ from tierline.cli.render import console, json_document, status_tables
 
 if TYPE_CHECKING:
     from tierline.cli.context import Context
-    from tierline.jobs.reports import BatchStatus
+    from tierline.reports.batch import BatchStatus
 
 
 def _load_schema(path: Path | None) -> dict[str, Any] | None:
@@ -32,7 +32,7 @@ def _load_schema(path: Path | None) -> dict[str, Any] | None:
 
 
 def read_batch_status(ctx: Context, batch_id: str | None) -> BatchStatus:
-    from tierline.jobs.reports import batch_status
+    from tierline.reports.batch import batch_status
 
     with ctx.db.session() as session:
         return batch_status(session, batch_id)
@@ -77,9 +77,9 @@ def submit(source: Path, task: str | None, schema_path: Path | None, labels: str
     from rich.progress import Progress
 
     from tierline.cli.context import open_context
+    from tierline.config.settings import Settings
+    from tierline.config.tiers import load_tiers
     from tierline.jobs.intake import InvalidInput, read_jobs
-    from tierline.jobs.settings import Settings
-    from tierline.jobs.tiers import load_tiers
     from tierline.tasks.submit import submit_file
 
     settings = Settings()
@@ -112,8 +112,10 @@ def submit(source: Path, task: str | None, schema_path: Path | None, labels: str
     click.echo(receipt.batch_id)
     if wait if wait is not None else ctx.settings.embedded:
         if ctx.settings.embedded:
+            from tierline.cli.stand_in import install_simulator
             from tierline.workers.embedded import embedded_worker
 
+            install_simulator(ctx.settings)
             with embedded_worker(ctx.app):
                 status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), 3600)
         else:
@@ -185,7 +187,7 @@ def results(batch_id: str, fmt: str) -> None:
 
     from tierline.cli.context import open_context
     from tierline.cli.render import decimal_text
-    from tierline.jobs.reports import RESULT_COLUMNS, result_rows
+    from tierline.reports.batch import RESULT_COLUMNS, result_rows
 
     ctx = open_context()
     with ctx.db.session() as session:
@@ -216,8 +218,8 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
     from datetime import timedelta
 
     from tierline.cli.context import open_context
-    from tierline.jobs.ledger_rollup import refresh as refresh_ledger_rollup
-    from tierline.jobs.tiers import load_tiers
+    from tierline.config.tiers import load_tiers
+    from tierline.persistence.ledger_rollup import refresh as refresh_ledger_rollup
     from tierline.tasks.janitor import janitor_idle_s
     from tierline.tasks.submit import requeue
 
@@ -252,8 +254,8 @@ def requeue_command(batch_id: str | None, idle_for: float | None, every: float |
 def feedback(job_id: str, verdict: str, reason: str | None) -> None:
     """Judge a job's result; a bad one is re-run one tier up, and both results are kept."""
     from tierline.cli.context import open_context
-    from tierline.jobs.tables import Job
-    from tierline.jobs.tiers import load_tiers
+    from tierline.config.tiers import load_tiers
+    from tierline.persistence.tables import Job
     from tierline.tasks.feedback import FeedbackError, give_feedback
     from tierline.tasks.publish import CeleryPublisher
 
@@ -265,8 +267,10 @@ def feedback(job_id: str, verdict: str, reason: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(outcome.message)
     if outcome.rerun_tier is not None and ctx.settings.embedded:
+        from tierline.cli.stand_in import install_simulator
         from tierline.workers.embedded import embedded_worker
 
+        install_simulator(ctx.settings)
         # No fleet is listening in the embedded mode: run the re-run here.
         with ctx.db.session() as session:
             batch_id = session.get(Job, job_id).batch_id  # type: ignore[union-attr]

@@ -50,7 +50,7 @@ def flower(port: int, address: str, basic_auth: str | None, max_tasks: int) -> N
         raise click.UsageError(
             f"Flower on {address} needs a login: set FLOWER_BASIC_AUTH=user:password "
             "(or listen on 127.0.0.1)")
-    from tierline.jobs.settings import Settings
+    from tierline.config.settings import Settings
     from tierline.workers.celery_app import create_app
 
     require_login_everywhere()

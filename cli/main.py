@@ -33,13 +33,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "breakers": ("tierline.cli.breakers:breakers", "Each endpoint's circuit breaker."),
     "shadow": ("tierline.cli.shadow:shadow", "Shadow candidates against the pinned models."),
     "demo": ("tierline.cli.demo:demo", "The whole pipeline in this process: no keys, no servers."),
-    "sample": ("tierline.cli.sample:sample", "Print a deterministic sample workload as JSONL."),
+    "sample": ("tierline.simulator.cli:sample", "Print a deterministic sample workload as JSONL."),
     "router": ("tierline.cli.router:router", "Train the router's model, evaluate it."),
-    "sim": ("tierline.cli.sim:sim", "The built-in LLM API simulator."),
+    "sim": ("tierline.simulator.cli:sim", "The built-in LLM API simulator."),
     "db": ("tierline.cli.dbcmd:db", "The database: create it, migrate its tables."),
     "flower": ("tierline.cli.flower:flower", "Flower, the live task monitor, behind a login."),
     "metrics": ("tierline.cli.metrics:metrics", "The fleet-wide Prometheus exporter."),
 }
+
+
+# The simulator's server libraries: an install without the `sim` extra has neither.
+SIM_EXTRA = frozenset({"starlette", "uvicorn"})
 
 
 class LazyGroup(click.Group):
@@ -52,7 +56,14 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module, _, attribute = COMMANDS[cmd_name][0].partition(":")
-        command = getattr(importlib.import_module(module), attribute)
+        try:
+            command = getattr(importlib.import_module(module), attribute)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in SIM_EXTRA:
+                raise
+            raise click.ClickException(
+                f"`tierline {cmd_name}` runs the simulator, which needs the sim extra "
+                f"({exc.name} is missing): pip install 'tierline[sim]'") from None
         assert isinstance(command, click.Command)
         return command
 
@@ -76,7 +87,7 @@ class LazyGroup(click.Group):
 
 def _outage(exc: BaseException) -> str | None:
     from tierline.cli.errors import describe_outage
-    from tierline.jobs.settings import Settings
+    from tierline.config.settings import Settings
 
     try:
         settings = Settings()

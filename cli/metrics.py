@@ -22,10 +22,10 @@ def serve(port: int, address: str) -> None:
     from sqlalchemy import func, select
 
     from tierline.cli.errors import mask_url
-    from tierline.jobs.db import Database
-    from tierline.jobs.settings import Settings
-    from tierline.jobs.tables import Job
-    from tierline.jobs.tiers import load_tiers
+    from tierline.config.settings import Settings
+    from tierline.config.tiers import load_tiers
+    from tierline.persistence.db import Database
+    from tierline.persistence.tables import Job
     from tierline.routing.breaker import BreakerPolicy, BreakerState
     from tierline.tasks.fleet_metrics import FleetCollector
     from tierline.tasks.queues import ALL_QUEUES

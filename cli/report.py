@@ -39,7 +39,7 @@ def report(batch_id: str | None, since: datetime | None, out: Path | None,
         return
     if batch_id is None:
         raise click.UsageError("--since works with --out (the page); name a batch for tables")
-    from tierline.jobs.quality import quality_report
+    from tierline.reports.quality import quality_report
 
     with ctx.db.session() as session:
         quality = quality_report(session, batch_id).as_dict()
@@ -80,7 +80,7 @@ def report(batch_id: str | None, since: datetime | None, out: Path | None,
 def _batch_exists(ctx: Context, batch_id: str) -> bool:
     from sqlalchemy import select
 
-    from tierline.jobs.tables import Job
+    from tierline.persistence.tables import Job
 
     with ctx.db.session() as session:
         return session.scalar(select(Job.id).where(Job.batch_id == batch_id).limit(1)) is not None
@@ -88,8 +88,8 @@ def _batch_exists(ctx: Context, batch_id: str) -> bool:
 
 def _write_page(ctx: Context, batch_id: str | None, since: datetime | None, out: Path) -> None:
     from tierline.cli.report_html import render
-    from tierline.jobs.report_data import load_report
-    from tierline.jobs.tiers import load_tiers
+    from tierline.config.tiers import load_tiers
+    from tierline.reports.page import load_report
 
     tiers = load_tiers(ctx.settings.tiers_file)
     top = tiers.get(tiers.top).primary

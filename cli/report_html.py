@@ -11,7 +11,7 @@ from decimal import Decimal
 from html import escape
 
 from tierline.cli.svg import PALETTE, Bar, Segment, bar_chart, legend
-from tierline.jobs.report_data import JobLine, ReportData
+from tierline.reports.page import JobLine, ReportData
 
 TIER_COLORS = {1: PALETTE[2], 2: PALETTE[0], 3: PALETTE[5]}
 ESCALATED = PALETTE[1]

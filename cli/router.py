@@ -7,16 +7,17 @@ from pathlib import Path
 
 import click
 
-from tierline.jobs.db import Database
-from tierline.jobs.ledger import training_outcomes
+from tierline.config.settings import Settings
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobSpec
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import load_tiers
+from tierline.persistence.db import Database
+from tierline.persistence.ledger import training_outcomes
 from tierline.routing.classifier import ModelFileError
 from tierline.routing.evaluation import evaluate_rows, plot
 from tierline.routing.replay import ReplayFormatError, read_ledger_file, read_replay, row_example
 from tierline.routing.router import DEFAULT_MODEL_VERSION, MODELS_DIR, load_model
 from tierline.routing.training import train as train_model
+from tierline.validation.math_exact import finding_kinds
 
 
 @click.group()
@@ -48,7 +49,7 @@ def train(files: tuple[Path, ...], version: str, out: Path | None,
         if from_db:
             ledger.extend(_ledger_from_database())
         model = train_model(files, ledger=ledger, version=version,
-                            score_threshold=score_threshold)
+                            score_threshold=score_threshold, check=finding_kinds)
     except ReplayFormatError as exc:
         raise click.ClickException(str(exc)) from None
     target = model.save(out or MODELS_DIR / f"{version}.json")
@@ -97,7 +98,7 @@ def evaluate(file: Path, as_json: bool, plot_path: str | None, scores_out: Path 
     if not rows:
         raise click.ClickException(f"{file} has no rows")
     result = evaluate_rows(rows, model=model, cv_folds=cv_folds, extra=extra,
-                           text_only=text_only)
+                           text_only=text_only, check=finding_kinds)
     figures = {k: _round(v) for k, v in result.figures.items()}
     if scores_out:
         with scores_out.open("w", encoding="utf-8") as handle:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from tierline.cli import render
 from tierline.cli.context import open_context
-from tierline.jobs.shadow_report import ShadowSummary, shadow_report
+from tierline.reports.shadow import ShadowSummary, shadow_report
 
 
 def _pct(rate: float | None) -> str:

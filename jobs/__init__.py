@@ -1,1 +1,1 @@
-"""What a job is: its model, its tables, and how jobs are submitted and read back."""
+"""What a job is: the model a producer submits, its strict JSON, and how files become jobs."""

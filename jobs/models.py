@@ -1,7 +1,7 @@
 """The job as a producer describes it, validated before anything is written.
 
 These pydantic models are the one definition of a job's shape; the tables in
-`jobs.tables` store them, the router and validators read them.
+`persistence.tables` store them, the router and validators read them.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class JobStatus(enum.StrEnum):
 TERMINAL_STATUSES = frozenset({JobStatus.DONE, JobStatus.NEEDS_REVIEW, JobStatus.FAILED})
 
 _S = JobStatus
-# Every move a job may make, written down once; `jobs.store.set_status` refuses any other.
+# Every move a job may make, written down once; `persistence.store.set_status` refuses any other.
 # A step moves a job only from the state it expects, so a late or repeated delivery finds the
 # job elsewhere and changes nothing. RUNNING -> RUNNING is a tier re-claimed by a redelivered
 # message (its worker died mid-call); nothing leaves a terminal state but feedback.

@@ -1,4 +1,4 @@
-"""Alembic migrations for the tables in `jobs.tables`."""
+"""Alembic migrations for the tables in `persistence.tables`."""
 
 from __future__ import annotations
 

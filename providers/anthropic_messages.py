@@ -6,8 +6,8 @@ import time
 from types import ModuleType
 from typing import Any
 
-from tierline.jobs.tiers import Endpoint
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.config.tiers import Endpoint
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.errors import MalformedResponse, ProviderError
 from tierline.providers.sdk_errors import translate, unusable
 

@@ -1,32 +1,11 @@
-"""The provider contract: `complete(request) -> Completion`, nothing more."""
+"""The provider contract: `complete(request) -> Completion`, nothing more (the request and the
+completion are `prompts.completion`'s)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from tierline.jobs.models import Message
-
-
-@dataclass(frozen=True)
-class CompletionRequest:
-    system: str
-    messages: list[Message]
-    max_tokens: int = 1024
-    temperature: float = 0.0
-    # Free-form labels carried to the provider for tracing (job id, attempt).
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    input_tokens: int
-    output_tokens: int
-    latency_s: float
-    model: str
-    provider: str
-    finish_reason: str = "stop"
+from tierline.prompts.completion import Completion, CompletionRequest
 
 
 class Provider(Protocol):

@@ -10,9 +10,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from tierline.jobs.tiers import Endpoint
+from tierline.config.tiers import Endpoint
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.anthropic_messages import AnthropicProvider
-from tierline.providers.base import Completion, CompletionRequest
 from tierline.providers.errors import AuthenticationFailed, ProviderError
 from tierline.providers.openai_like import ChatCompletionsProvider
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tierline.jobs.tiers import Endpoint
+from tierline.config.tiers import Endpoint
 
 PER_MILLION = Decimal(1_000_000)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec
-from tierline.jobs.tiers import TiersConfig
 
 
 @dataclass(frozen=True)

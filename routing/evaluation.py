@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tierline.jobs.tiers import TiersConfig, load_tiers
+from tierline.config.tiers import TiersConfig, load_tiers
 from tierline.routing.classifier import Example, RouterModel
 from tierline.routing.features import count_tokens, extract
 from tierline.routing.metrics import (
@@ -22,7 +22,7 @@ from tierline.routing.metrics import (
     evaluate_cascade,
     quality_curve,
 )
-from tierline.routing.protocol import DEFAULT_CASCADE_LEVELS, answer_kinds
+from tierline.routing.protocol import DEFAULT_CASCADE_LEVELS, AnswerCheck, answer_kinds
 from tierline.routing.replay import ReplayRow, row_job
 from tierline.routing.training import cross_validated_scores
 
@@ -54,9 +54,11 @@ def evaluate_rows(
     extra: Sequence[Example] = (),
     tiers: TiersConfig | None = None,
     text_only: bool = False,
+    check: AnswerCheck | None = None,
 ) -> EvalResult:
     """Figures for `rows`, scored by `model`, or by `cv_folds`-fold cross-validation on the rows
-    themselves (plus `extra` examples in every training fold) when cv_folds > 1."""
+    themselves (plus `extra` examples in every training fold) when cv_folds > 1; the cascade's
+    too when rows carry weak answers and `check` (the validator's arithmetic) is given."""
     if cv_folds > 1:
         scores = cross_validated_scores(rows, folds=cv_folds, extra=extra, text_only=text_only)
     elif model is not None:
@@ -87,10 +89,10 @@ def evaluate_rows(
         "random_at_95": round(1000 * cost_per_job(
             figures["random_strong_share_at_95"], weak_price, strong_price, False), 4),
     }
-    if responses:
+    if responses and check is not None:
         index = [i for i, r in enumerate(rows) if r.weak_response is not None]
         levels = cascade_levels(model if cv_folds <= 1 else None)
-        flagged = np.array([_flag_level(rows[i], levels) for i in index])
+        flagged = np.array([_flag_level(rows[i], check, levels) for i in index])
         cascade = evaluate_cascade(flagged, scores[index], weak[index], strong[index])
         figures.update({k if k.startswith("cascade") else f"cascade_{k}": v
                         for k, v in cascade.as_dict().items()})
@@ -106,10 +108,10 @@ def cascade_levels(model: RouterModel | None) -> dict[str, int]:
     return {str(k): int(v) for k, v in raw.items()}
 
 
-def _flag_level(row: ReplayRow, levels: dict[str, int] | None = None) -> int:
+def _flag_level(row: ReplayRow, check: AnswerCheck, levels: dict[str, int] | None = None) -> int:
     """2: a finding that escalates the weak answer; 1: one that moves it up the queue; 0: none."""
     chosen = levels or DEFAULT_CASCADE_LEVELS
-    return max((chosen.get(k, 0) for k in answer_kinds(row) or ()), default=0)
+    return max((chosen.get(k, 0) for k in answer_kinds(row, check) or ()), default=0)
 
 
 def _without_subject(row: ReplayRow) -> ReplayRow:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import TiersConfig
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.config.settings import Settings
+from tierline.config.tiers import TiersConfig
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.routing.base import Router
 from tierline.routing.llm import LLMRouter
 from tierline.routing.policy import PolicyConfig, load_policy

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tierline.jobs.tiers import Endpoint
+from tierline.config.tiers import Endpoint
 
 LEASE_MARGIN_S = 30.0
 

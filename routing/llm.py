@@ -13,9 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec, Message
-from tierline.jobs.tiers import TiersConfig
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.routing.base import Decision
 from tierline.routing.features import extract
 from tierline.routing.router import ClassifierRouter, decide_with

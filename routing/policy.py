@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tierline.config.tiers import Endpoint, Tier, TiersConfig
 from tierline.jobs.models import JobSpec, Level, TaskType
-from tierline.jobs.tiers import Endpoint, Tier, TiersConfig
 from tierline.routing.budget import Budget
 from tierline.routing.features import Features
 

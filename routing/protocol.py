@@ -23,8 +23,6 @@ import numpy as np
 from tierline.routing.candidates import Candidate, Corpus, choose
 from tierline.routing.metrics import evaluate, evaluate_cascade
 from tierline.routing.replay import ReplayRow, row_example
-from tierline.validation.arithmetic import math_findings
-from tierline.validation.math_exact import check_math_exact
 
 # A kind of finding escalates on its own when, on the fitting half, at least this share of the
 # answers it fired on were wrong (a strict finding must be almost always right when it fires);
@@ -94,19 +92,18 @@ DEFAULT_CASCADE_LEVELS: dict[str, int] = {
 }
 
 
-def answer_kinds(row: ReplayRow) -> frozenset[str] | None:
-    """The kinds of finding the arithmetic checks have on the row's weak answer (None without
-    one). Replay answers are graded on their last number, so a missing "#### N" line is only
-    a finding when the answer stops mid-way; GSM8K answers are whole numbers."""
+# The kinds of finding a maths check has on (answer, question, whole-number answer expected):
+# the validator's arithmetic checks (`validation.math_exact.finding_kinds`), passed in by the
+# caller so that routing does not depend on the validator.
+AnswerCheck = Callable[[str, str, bool], frozenset[str]]
+
+
+def answer_kinds(row: ReplayRow, check: AnswerCheck) -> frozenset[str] | None:
+    """The kinds of finding `check` has on the row's weak answer (None without one); GSM8K
+    answers are whole numbers."""
     if row.weak_response is None:
         return None
-    text = row.weak_response
-    kinds = {f.kind for f in math_findings(text, whole_number=row.dataset == "gsm8k",
-                                           question=row.prompt, min_claims=2,
-                                           require_final_line=False)}
-    if not check_math_exact(text).passed:
-        kinds.add("inexact")
-    return frozenset(kinds)
+    return check(row.weak_response, row.prompt, row.dataset == "gsm8k")
 
 
 

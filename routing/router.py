@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec
-from tierline.jobs.tiers import TiersConfig
 from tierline.routing.base import Decision
 from tierline.routing.classifier import RouterModel, fill_tiers
 from tierline.routing.features import Features, extract

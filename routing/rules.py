@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
+from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec, Level, TaskType
-from tierline.jobs.tiers import TiersConfig
 from tierline.routing.base import Decision
 
 VERSION = "rules-1"

@@ -6,8 +6,8 @@ attempt never doubles a sample, and two candidates of one tier are sampled indep
 
 from __future__ import annotations
 
+from tierline.config.tiers import ShadowCandidate, Tier
 from tierline.jobs.sampling import in_sample
-from tierline.jobs.tiers import ShadowCandidate, Tier
 
 
 def should_shadow(job_id: str, candidate: str, fraction: float) -> bool:

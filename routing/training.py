@@ -17,7 +17,7 @@ import numpy as np
 from tierline.jobs.models import JobSpec
 from tierline.routing.candidates import Corpus, choose, shipped_candidates
 from tierline.routing.classifier import DEFAULT_DIM, Example, RouterModel, fit
-from tierline.routing.protocol import answer_kinds, choose_levels
+from tierline.routing.protocol import AnswerCheck, answer_kinds, choose_levels
 from tierline.routing.replay import ReplayRow, ledger_examples, read_replay, row_example
 
 # Fewer labelled rows than this and the setting is not chosen by cross-validation (three folds
@@ -32,11 +32,13 @@ def train(
     dim: int = DEFAULT_DIM,
     score_threshold: float | None = None,
     choose_setting: bool = True,
+    check: AnswerCheck | None = None,
 ) -> RouterModel:
     """A model from replay files and/or ledger outcomes (job, lowest good tier or None), by the
     procedure `bench/routing.py` measures: the classifier's setting chosen by 3-fold
     cross-validation on these rows, then fitted on all of them; the cascade's use of the
-    arithmetic check chosen from the replay rows that carry weak answers."""
+    arithmetic check (`check`, the validator's) chosen from the replay rows that carry weak
+    answers; without `check` the model carries no cascade levels."""
     examples: list[Example] = []
     datasets: list[str] = []
     sources: list[str] = []
@@ -64,7 +66,8 @@ def train(
         "trained_on": sources, "setting": chosen.name,
         "setting_scores": {k: round(v, 4) for k, v in scores.items()},
     }
-    answered = [(r, k) for r in replay_rows if (k := answer_kinds(r)) is not None]
+    answered = ([(r, k) for r in replay_rows if (k := answer_kinds(r, check)) is not None]
+                if check is not None else [])
     if answered:
         metadata["cascade_levels"] = choose_levels(
             [k for _, k in answered], np.array([r.weak for r, _ in answered]))

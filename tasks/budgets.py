@@ -16,9 +16,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from tierline.jobs.budgets import ledger_spend
 from tierline.jobs.models import JobSpec
-from tierline.jobs.tables import utcnow
+from tierline.persistence.tables import utcnow
+from tierline.reports.budgets import ledger_spend
 from tierline.routing.budget import (
     Budget,
     BudgetGate,

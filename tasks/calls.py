@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tierline.jobs.tiers import Endpoint
-from tierline.providers.base import Completion, CompletionRequest, Provider
+from tierline.config.tiers import Endpoint
+from tierline.prompts.completion import Completion, CompletionRequest
+from tierline.providers.base import Provider
 from tierline.providers.errors import CircuitOpen, ProviderError, Throttled, UnexpectedFailure
 from tierline.providers.pricing import cost_usd
 from tierline.routing.breaker import Breakers

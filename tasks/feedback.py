@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tierline.jobs import store
-from tierline.jobs.db import Database
+from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobStatus
-from tierline.jobs.tables import Feedback, Result, ResultHistory
-from tierline.jobs.tiers import TiersConfig
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Feedback, Result, ResultHistory
 from tierline.tasks.pipeline import Publisher, ceiling_tier
 
 

@@ -9,7 +9,7 @@ re-sending it costs at most a duplicate call, which compare-and-set makes harmle
 
 from __future__ import annotations
 
-from tierline.jobs.tiers import TiersConfig
+from tierline.config.tiers import TiersConfig
 from tierline.tasks.backoff import MAX_DELAY_S
 from tierline.tasks.outage import MAX_OUTAGE_DELAY_S
 

@@ -8,7 +8,7 @@ document reaches only allowed hosts). Every judge call is returned for the ledge
 from __future__ import annotations
 
 from tierline.jobs.models import JobSpec, Message
-from tierline.providers.base import CompletionRequest
+from tierline.prompts.completion import CompletionRequest
 from tierline.tasks.calls import CallRecord, call_chain
 from tierline.tasks.runtime import Runtime
 from tierline.validation.judge import Ask

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tierline.jobs import store
+from tierline.config.tiers import Endpoint
 from tierline.jobs.models import JobStatus
-from tierline.jobs.tables import Attempt, Job
-from tierline.jobs.tiers import Endpoint
+from tierline.persistence import store
+from tierline.persistence.tables import Attempt, Job
 from tierline.tasks import metrics
 from tierline.tasks.calls import CallRecord
 from tierline.tasks.outage import is_outage, outage_delay

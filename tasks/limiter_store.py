@@ -20,7 +20,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from tierline.jobs.tiers import Endpoint
+from tierline.config.tiers import Endpoint
 from tierline.routing.limiter import Admission, Limits
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,13 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from tierline.jobs import store
+from tierline.config.tiers import Endpoint, TiersConfig
 from tierline.jobs.models import JobSpec, JobStatus
-from tierline.jobs.prompts import build_prompt
-from tierline.jobs.tables import Attempt, Job, RoutingDecision
-from tierline.jobs.tiers import Endpoint, TiersConfig
-from tierline.providers.base import CompletionRequest, Provider
+from tierline.persistence import store
+from tierline.persistence.tables import Attempt, Job, RoutingDecision
+from tierline.prompts.completion import CompletionRequest
+from tierline.prompts.messages import build_prompt
+from tierline.providers.base import Provider
 from tierline.routing.policy import NoEligibleTier
 from tierline.tasks import ledger, metrics
 from tierline.tasks.backoff import retry_delay

@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tierline.jobs.db import Database
+from tierline.config.settings import Settings
+from tierline.config.tiers import Endpoint, TiersConfig, load_tiers
 from tierline.jobs.models import JobSpec
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import Endpoint, TiersConfig, load_tiers
+from tierline.persistence.db import Database
 from tierline.providers.base import Provider
 from tierline.providers.factory import build_provider
 from tierline.routing.base import Router
@@ -99,23 +99,40 @@ def build_limiter(settings: Settings) -> Limiter:
     return MemoryLimiter()
 
 
+# Starts a stand-in for the model providers in this process, at a latency time scale, and
+# returns its base URL and how to stop it. Production code has none: the runs that want the
+# simulator in-process (the demo, the embedded CLI, tests, benchmarks) install it here.
+StartSimulator = Callable[[float], tuple[str, Callable[[], None]]]
+_simulator_starter: StartSimulator | None = None
+
+
+def install_simulator(start: StartSimulator | None) -> None:
+    global _simulator_starter
+    _simulator_starter = start
+
+
+def _start_simulator(time_scale: float) -> tuple[str, Callable[[], None]]:
+    if _simulator_starter is None:
+        raise RuntimeError(
+            "TIERLINE_SIMULATOR is on without TIERLINE_SIMULATOR_URL and no simulator runs in "
+            "this process: point TIERLINE_SIMULATOR_URL at `tierline sim serve`, or set "
+            "TIERLINE_SIMULATOR=false to call the real providers")
+    return _simulator_starter(time_scale)
+
+
 def build_runtime(settings: Settings, concurrency: int | None = None) -> Runtime:
-    """Open the database, load tiers and router, and start the simulator if it is wanted here.
+    """Open the database, load tiers and router, and start the installed simulator if the
+    settings want one in this process.
 
     `concurrency` is the worker's number of threads: its database pool gets one connection each
     (and a couple for the drain's and the budget cache's extra sessions), without a ping per
     checkout."""
     tiers = load_tiers(settings.tiers_file)
     on_close: list[Callable[[], None]] = []
-    simulator_url = settings.simulator_url
+    simulator_url = settings.simulator_url if settings.simulator else None
     if settings.simulator and not simulator_url:
-        from tierline.providers.simulator import SimulatorConfig, start_in_thread
-
-        running = start_in_thread(SimulatorConfig(time_scale=settings.simulator_time_scale))
-        simulator_url = running.url
-        on_close.append(running.stop)
-    if not settings.simulator:
-        simulator_url = None
+        simulator_url, stop = _start_simulator(settings.simulator_time_scale)
+        on_close.append(stop)
     tier1 = tiers.get(1).primary
     tier1_provider = build_provider(tier1, simulator_url)
     policy = load_policy(settings.routing_policy_file)

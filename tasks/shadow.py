@@ -18,12 +18,12 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tierline.jobs import store
+from tierline.config.tiers import Endpoint, ShadowCandidate
 from tierline.jobs.models import JobSpec
-from tierline.jobs.prompts import build_prompt
-from tierline.jobs.tables import Job, ShadowResult
-from tierline.jobs.tiers import Endpoint, ShadowCandidate
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.persistence import store
+from tierline.persistence.tables import Job, ShadowResult
+from tierline.prompts.completion import Completion, CompletionRequest
+from tierline.prompts.messages import build_prompt
 from tierline.providers.errors import ProviderError
 from tierline.providers.pricing import cost_usd
 from tierline.routing.shadow import sampled_candidates

@@ -14,14 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tierline.jobs import store
-from tierline.jobs.bulk import BatchWriter
-from tierline.jobs.db import Database
+from tierline.config.tiers import TiersConfig, load_tiers
 from tierline.jobs.intake import InputProblem, InvalidInput, iter_specs, open_records
 from tierline.jobs.models import JobSpec
-from tierline.jobs.store import SubmitReceipt
-from tierline.jobs.tables import utcnow
-from tierline.jobs.tiers import TiersConfig, load_tiers
+from tierline.persistence import store
+from tierline.persistence.bulk import BatchWriter
+from tierline.persistence.db import Database
+from tierline.persistence.store import SubmitReceipt
+from tierline.persistence.tables import utcnow
 from tierline.routing.rules import estimate_tokens
 from tierline.tasks.pipeline import republish
 from tierline.tasks.publish import CeleryPublisher

@@ -4,7 +4,7 @@
 the modules hold the checks themselves (schema, grounding with names and durations, provenance,
 roles, refusal, classify, label_evidence, summary key facts, arithmetic and math_exact,
 consistency, code, judge) and `disagreement`, the rule for tiers that agree against a check. The
-benchmarks' answer key is `jobs.truth`, which shares no code with this package.
+benchmarks' answer key is `simulator.truth`, which shares no code with this package.
 """
 
 from tierline.validation.base import Finding, Verdict

@@ -19,7 +19,7 @@ from tierline.validation.base import Finding
 JUDGE = "judge"
 Ask = Callable[[str, str], str]
 
-# The wire format, shared with the simulator (`providers.simulator.judge` reads it back): the
+# The wire format, shared with the simulator (`simulator.judge` reads it back): the
 # system prompt's first line marks the request as a judge call; the user turn holds the job's
 # own task, instructions, labels and schema, the document and the output to check, each block
 # fenced by "<<<" and ">>>" lines.

@@ -17,7 +17,12 @@ from __future__ import annotations
 
 import re
 
-from tierline.validation.arithmetic import arithmetic_claims, final_answer, states_value
+from tierline.validation.arithmetic import (
+    arithmetic_claims,
+    final_answer,
+    math_findings,
+    states_value,
+)
 from tierline.validation.base import Finding
 
 MATH_EXACT = "arithmetic_exact"
@@ -66,3 +71,14 @@ def check_math_exact(text: str) -> Finding:
             return Finding(MATH_EXACT, False,
                            f"final answer {answer:g} is not the last result {last.stated:g}")
     return Finding(MATH_EXACT, True, f"{len(claims)} claim(s) exact to their written precision")
+
+
+def finding_kinds(text: str, question: str, whole_number: bool) -> frozenset[str]:
+    """The kinds of finding the arithmetic checks have on a maths answer ("inexact" for this
+    module's). Recorded answers are graded on their last number, so a missing "#### N" line is
+    only a finding when the answer stops mid-way."""
+    kinds = {f.kind for f in math_findings(text, whole_number=whole_number, question=question,
+                                           min_claims=2, require_final_line=False)}
+    if not check_math_exact(text).passed:
+        kinds.add("inexact")
+    return frozenset(kinds)

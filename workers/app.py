@@ -7,7 +7,7 @@ endpoint.
 
 from __future__ import annotations
 
-from tierline.jobs.settings import Settings
+from tierline.config.settings import Settings
 from tierline.workers import metrics_env
 
 settings = Settings()

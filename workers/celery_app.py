@@ -23,7 +23,7 @@ from typing import Any
 from celery import Celery, signals
 from kombu.entity import Queue
 
-from tierline.jobs.settings import Settings
+from tierline.config.settings import Settings
 from tierline.tasks import runtime
 from tierline.tasks.queues import (
     ALL_QUEUES,

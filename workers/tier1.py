@@ -14,7 +14,7 @@ from typing import Any
 from celery import Celery
 from celery_batches import SimpleRequest
 
-from tierline.jobs.settings import Settings
+from tierline.config.settings import Settings
 from tierline.tasks import runtime
 from tierline.tasks.batch import BatchItem, next_try, run_batch
 from tierline.tasks.publish import CeleryPublisher

@@ -1,7 +1,7 @@
 """ledger rollup and report indexes
 
 The cost ledger summed per batch and job dimensions (`ledger_rollup`, kept by the janitor's
-sweeps, see jobs.ledger_rollup), how far it has counted (`ledger_rollup_state`, one row) and the
+sweeps, see persistence.ledger_rollup), how far it has counted (`ledger_rollup_state`, one row) and the
 rows below that mark still awaiting validation (`ledger_pending`), and covering indexes for a
 batch's status counts.
 

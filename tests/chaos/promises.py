@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 
 from tests.e2e.fleet import free_port
-from tierline.jobs.db import Database
-from tierline.jobs.tables import Attempt, Job, Result
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, Job, Result
 
 TERMINAL = ("done", "needs_review", "failed")
 WATCH_SQL = """

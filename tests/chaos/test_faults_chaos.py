@@ -26,10 +26,10 @@ from tests.chaos.promises import (
 )
 from tests.e2e.fleet import Fleet, free_port, running_fleet
 from tests.e2e.test_fleet import wait_until_finished, write_sample
-from tierline.jobs import store
-from tierline.jobs.db import Database
 from tierline.jobs.intake import read_jobs
-from tierline.jobs.tables import Job
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.chaos]
 

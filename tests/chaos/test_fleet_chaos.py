@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from tests.e2e.fleet import running_fleet
 from tests.e2e.test_fleet import wait_until_finished, write_sample
-from tierline.jobs.db import Database
-from tierline.jobs.tables import Attempt, Job, Result
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, Job, Result
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

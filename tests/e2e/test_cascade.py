@@ -12,9 +12,9 @@ from sqlalchemy import select
 from tests.chaos.test_fleet_chaos import _set_faults
 from tests.e2e.fleet import running_fleet
 from tests.e2e.test_fleet import wait_until_finished, write_sample
-from tierline.jobs.db import Database
-from tierline.jobs.tables import Attempt, Job, Result
-from tierline.jobs.tiers import load_tiers
+from tierline.config.tiers import load_tiers
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, Job, Result
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

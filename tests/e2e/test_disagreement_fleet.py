@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.e2e.fleet import running_fleet
-from tierline.jobs.db import Database
 from tierline.jobs.models import TERMINAL_STATUSES
-from tierline.jobs.tables import Attempt, Job, Result
-from tierline.providers.simulator.answer_book import ENV
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, Job, Result
+from tierline.simulator.answer_book import ENV
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

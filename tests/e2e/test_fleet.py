@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.fleet import Fleet, running_fleet
-from tierline.jobs.db import Database
 from tierline.jobs.models import TERMINAL_STATUSES
-from tierline.jobs.sample import generate
-from tierline.jobs.tables import Attempt, Job, Result, ResultHistory
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, Job, Result, ResultHistory
+from tierline.simulator.sample import generate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from tests.e2e.fleet import free_port, running_fleet
 from tests.e2e.test_fleet import wait_until_finished, write_sample
-from tierline.jobs.db import Database
-from tierline.jobs.tables import Job
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

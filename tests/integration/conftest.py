@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tierline.jobs.db import Database
+from tierline.persistence.db import Database
 
 
 @pytest.fixture()

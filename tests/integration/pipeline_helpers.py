@@ -6,15 +6,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tierline.jobs import store
-from tierline.jobs.db import Database
+from tierline.config.settings import Settings
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.settings import Settings
-from tierline.jobs.tables import Job
-from tierline.jobs.tiers import load_tiers
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Job
 from tierline.providers.base import Provider
-from tierline.providers.stub import StubProvider
 from tierline.routing.rules import RulesRouter
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
 from tierline.tasks.runtime import Runtime
 

@@ -28,16 +28,16 @@ from tests.integration.pipeline_helpers import (
     submit_one,
 )
 from tierline.cli.main import cli
-from tierline.jobs.budgets import ledger_spend
-from tierline.jobs.db import Database
+from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec
-from tierline.jobs.tables import Attempt, RoutingDecision, ShadowResult, utcnow
-from tierline.jobs.tiers import TiersConfig
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, RoutingDecision, ShadowResult, utcnow
 from tierline.providers import errors
-from tierline.providers.stub import StubProvider
+from tierline.reports.budgets import ledger_spend
 from tierline.routing.base import Decision
 from tierline.routing.budget import Budget
 from tierline.routing.policy import load_policy
+from tierline.simulator.stub import StubProvider
 from tierline.tasks.budgets import SpendCache
 from tierline.tasks.feedback import give_feedback
 from tierline.tasks.runtime import Runtime

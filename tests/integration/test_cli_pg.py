@@ -29,9 +29,9 @@ from tests.integration.pipeline_helpers import (
 )
 from tests.integration.test_costs_pg import batch_of
 from tierline.cli.main import cli
-from tierline.jobs.db import Database
-from tierline.jobs.tables import Job
-from tierline.providers.stub import StubProvider
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Job
+from tierline.simulator.stub import StubProvider
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,11 +17,11 @@ from tests.integration.pipeline_helpers import (
     submit_one,
 )
 from tierline.cli.main import cli
-from tierline.jobs import store
-from tierline.jobs.costs import UnknownDimension, cost_ledger
-from tierline.jobs.db import Database
-from tierline.jobs.tables import Job
-from tierline.providers.stub import StubProvider
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Job
+from tierline.reports.costs import UnknownDimension, cost_ledger
+from tierline.simulator.stub import StubProvider
 
 pytestmark = pytest.mark.integration
 

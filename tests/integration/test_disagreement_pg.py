@@ -16,12 +16,12 @@ from tests.integration.pipeline_helpers import (
     make_runtime,
     submit_one,
 )
-from tierline.jobs import store
-from tierline.jobs.db import Database
-from tierline.jobs.quality import quality_report
-from tierline.jobs.settings import Settings
-from tierline.jobs.tables import Result
-from tierline.providers.stub import StubProvider
+from tierline.config.settings import Settings
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Result
+from tierline.reports.quality import quality_report
+from tierline.simulator.stub import StubProvider
 
 pytestmark = pytest.mark.integration
 

@@ -17,12 +17,12 @@ from tests.integration.pipeline_helpers import (
     job_row,
     make_runtime,
 )
-from tierline.jobs import store
-from tierline.jobs.db import Database
+from tierline.config.settings import Settings
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.settings import Settings
-from tierline.providers.base import CompletionRequest
-from tierline.providers.stub import StubProvider
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.prompts.completion import CompletionRequest
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import batch, guard, pipeline
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func
 
-from tierline.jobs import costs, reports
-from tierline.jobs.db import Database
-from tierline.jobs.ledger_rollup import refresh
-from tierline.jobs.tables import Attempt, Job, LedgerPending, LedgerRollupState, utcnow
+from tierline.persistence.db import Database
+from tierline.persistence.ledger_rollup import refresh
+from tierline.persistence.tables import Attempt, Job, LedgerPending, LedgerRollupState, utcnow
+from tierline.reports import batch as reports
+from tierline.reports import costs
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tierline.jobs.tiers import Endpoint
+from tierline.config.tiers import Endpoint
 from tierline.routing.limiter import Limiter, MemoryLimiter
 from tierline.tasks.limiter_store import RedisLimiter
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from tierline import migrations
-from tierline.jobs.tables import TABLE_NAMES
+from tierline.persistence.tables import TABLE_NAMES
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,7 @@ def test_models_match_migrations(pg_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from tierline.jobs.tables import Base
+    from tierline.persistence.tables import Base
 
     migrations.upgrade(pg_url)
     engine = create_engine(pg_url)

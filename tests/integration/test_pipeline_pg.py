@@ -20,15 +20,15 @@ from tests.integration.pipeline_helpers import (
     make_runtime,
     submit_one,
 )
-from tierline.jobs import store
-from tierline.jobs.db import Database
+from tierline.config.settings import Settings
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.settings import Settings
-from tierline.jobs.tables import Attempt, Job, Result, RoutingDecision
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, Job, Result, RoutingDecision
+from tierline.prompts.completion import CompletionRequest
 from tierline.providers import errors
-from tierline.providers.base import CompletionRequest
-from tierline.providers.stub import StubProvider
 from tierline.routing.breaker import BreakerPolicy, MemoryBreakers
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
 
 pytestmark = pytest.mark.integration
@@ -174,7 +174,7 @@ def test_resubmitting_the_same_jobs_is_a_no_op(db: Database) -> None:
 
 
 def test_bad_feedback_reruns_one_tier_up_and_keeps_both_results(db: Database) -> None:
-    from tierline.jobs.tables import Feedback, ResultHistory
+    from tierline.persistence.tables import Feedback, ResultHistory
     from tierline.tasks.feedback import FeedbackError, give_feedback
 
     tier2 = StubProvider(GOOD, name="t2")
@@ -215,7 +215,7 @@ def test_bad_feedback_at_the_ceiling_sends_job_to_review(db: Database) -> None:
 
 
 def test_quality_report_counts_pass_rates_and_rejections(db: Database) -> None:
-    from tierline.jobs.quality import quality_report
+    from tierline.reports.quality import quality_report
 
     rt = make_runtime(db, {1: [StubProvider(INVENTED)], 2: [StubProvider(GOOD, name="t2")]})
     job_id = submit_one(db)
@@ -241,7 +241,7 @@ def test_sensitive_job_only_reaches_hosts_its_tenant_allows(db: Database) -> Non
 
 
 def test_ledger_labels_are_exact_and_train_a_router(db: Database) -> None:
-    from tierline.jobs.ledger import lowest_good_tier, training_outcomes
+    from tierline.persistence.ledger import lowest_good_tier, training_outcomes
     from tierline.routing.training import train
 
     assert lowest_good_tier({1: False, 2: True}) == (True, 2)

@@ -15,11 +15,11 @@ from tests.integration.pipeline_helpers import (
     make_runtime,
     submit_one,
 )
-from tierline.jobs import store
-from tierline.jobs.db import Database
 from tierline.jobs.models import IllegalTransition, JobStatus
-from tierline.jobs.tables import Attempt, Job, Result
-from tierline.providers.stub import StubProvider
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, Job, Result
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import batch, ledger, pipeline
 from tierline.tasks.calls import call_chain
 from tierline.tasks.feedback import give_feedback

@@ -18,16 +18,16 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.pipeline_helpers import RecordingPublisher, submit_one
-from tierline.jobs import store
-from tierline.jobs.db import Database
-from tierline.jobs.settings import Settings
-from tierline.jobs.shadow_report import shadow_report
-from tierline.jobs.tables import Attempt, Job, Result, ShadowResult
-from tierline.jobs.tiers import DEFAULT_TIERS_FILE, TiersConfig
+from tierline.config.settings import Settings
+from tierline.config.tiers import DEFAULT_TIERS_FILE, TiersConfig
+from tierline.persistence import store
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Attempt, Job, Result, ShadowResult
 from tierline.providers.pricing import cost_usd
-from tierline.providers.simulator import FaultSpec, SimulatorConfig, start_in_thread
-from tierline.providers.stub import StubProvider
+from tierline.reports.shadow import shadow_report
 from tierline.routing.rules import RulesRouter
+from tierline.simulator import FaultSpec, SimulatorConfig, start_in_thread
+from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
 from tierline.tasks.runtime import Runtime
 from tierline.tasks.shadow import run_shadow

@@ -13,14 +13,14 @@ import redis
 from celery import Celery
 from sqlalchemy import func, select
 
-from tierline.jobs import store
-from tierline.jobs.bulk import CHUNK
-from tierline.jobs.db import Database
+from tierline.config.settings import Settings
 from tierline.jobs.intake import InvalidInput, read_jobs
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.sample import generate
-from tierline.jobs.settings import Settings
-from tierline.jobs.tables import Job
+from tierline.persistence import store
+from tierline.persistence.bulk import CHUNK
+from tierline.persistence.db import Database
+from tierline.persistence.tables import Job
+from tierline.simulator.sample import generate
 from tierline.tasks.publish import CeleryPublisher, argsrepr
 from tierline.tasks.queues import ROUTE, ROUTE_TASK
 from tierline.tasks.submit import requeue, submit_file, submit_jobs

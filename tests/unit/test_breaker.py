@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from tierline.config.tiers import Endpoint, load_tiers
 from tierline.jobs.models import Message
-from tierline.jobs.tiers import Endpoint, load_tiers
-from tierline.providers.base import CompletionRequest, Provider
+from tierline.prompts.completion import CompletionRequest
+from tierline.providers.base import Provider
 from tierline.providers.errors import BadRequest, CircuitOpen, ServerError
-from tierline.providers.stub import StubProvider
 from tierline.routing.breaker import (
     CLOSED,
     BreakerPolicy,
@@ -20,6 +20,7 @@ from tierline.routing.breaker import (
     describe,
     record,
 )
+from tierline.simulator.stub import StubProvider
 from tierline.tasks.calls import acall_chain, call_chain
 
 POLICY = BreakerPolicy(failures_to_open=3, open_for_s=10, probe_lease_s=20, forget_after_s=100)

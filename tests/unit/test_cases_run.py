@@ -16,8 +16,7 @@ from tests.module_imports import imported
 ROOT = Path(__file__).resolve().parents[2]
 BUILDERS = sorted(p.stem for p in (ROOT / "bench" / "cases").glob("*.py")
                   if p.stem != "run")
-FORBIDDEN = ("tierline.validation", "tierline.providers.simulator", "tierline.jobs.sample",
-             "tierline.jobs.sample_parts")
+FORBIDDEN = ("tierline.validation", "tierline.simulator")
 
 DOCUMENT = ("INVOICE No. 4471\nVendor: Halvorsen Tools AS\nBill to: Mirela Petrescu\n"
             "Date of issue: 3rd of July 2026\nPayment due: 2 August 2026\nTotal: 1.234,56 €\n")
@@ -44,7 +43,7 @@ def test_the_case_builders_import_nothing_of_the_validator_or_the_sample_world(m
 def test_only_the_runner_calls_the_validator_and_nothing_reads_its_answer_key() -> None:
     for path in (ROOT / "bench" / "cases").glob("*.py"):
         used = imported(path)
-        assert not any(m.startswith(("tierline.validation.truth", "tierline.jobs.truth"))
+        assert not any(m.startswith(("tierline.validation.truth", "tierline.simulator.truth"))
                        for m in used), path.name
         if path.name != "run.py":
             assert not any(m.startswith("tierline.validation") for m in used), path.name

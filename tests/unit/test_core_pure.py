@@ -11,9 +11,9 @@ import httpx
 import openai
 import pytest
 
+from tierline.config.tiers import TiersFileError, load_tiers
 from tierline.jobs.models import JobContext, JobSpec, Level, Message, TaskType
-from tierline.jobs.prompts import build_prompt
-from tierline.jobs.tiers import TiersFileError, load_tiers
+from tierline.prompts.messages import build_prompt
 from tierline.providers import errors
 from tierline.providers.pricing import cost_usd
 from tierline.providers.sdk_errors import translate

@@ -10,9 +10,8 @@ import pytest
 from tests.module_imports import imported
 
 ROOT = Path(__file__).resolve().parents[2]
-INDEPENDENT = [ROOT / "jobs" / "truth.py", ROOT / "jobs" / "sample.py",
-               ROOT / "jobs" / "sample_parts.py", ROOT / "jobs" / "agreements.py",
-               *sorted((ROOT / "providers" / "simulator").glob("*.py"))]
+# The whole simulator room: answer key, sample workload, agreements, the simulated providers.
+INDEPENDENT = sorted((ROOT / "simulator").glob("*.py"))
 
 
 @pytest.mark.parametrize("path", INDEPENDENT, ids=lambda p: str(p.relative_to(ROOT)))

@@ -14,8 +14,8 @@ from tierline.jobs.models import (
     JobStatus,
     check_transition,
 )
-from tierline.jobs.store import set_status
-from tierline.jobs.tables import Job
+from tierline.persistence.store import set_status
+from tierline.persistence.tables import Job
 
 
 def test_the_documented_life_of_a_job_is_allowed() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tierline.config.tiers import Endpoint
 from tierline.jobs.models import Message
-from tierline.jobs.tiers import Endpoint
-from tierline.providers.base import CompletionRequest
-from tierline.providers.stub import StubProvider
+from tierline.prompts.completion import CompletionRequest
 from tierline.routing.limiter import MemoryLimiter
+from tierline.simulator.stub import StubProvider
 from tierline.tasks.calls import call_chain
 
 REQUEST = CompletionRequest(system="", messages=[Message(role="user", content="2 + 2?")])

@@ -8,18 +8,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import Message
-from tierline.jobs.tiers import load_tiers
-from tierline.providers.base import CompletionRequest
+from tierline.prompts.completion import CompletionRequest
 from tierline.providers.errors import MalformedResponse
 from tierline.providers.factory import build_provider
-from tierline.providers.simulator import (
+from tierline.simulator import (
     FaultSpec,
     RunningSimulator,
     SimulatorConfig,
     start_in_thread,
 )
-from tierline.providers.simulator.config import MALFORMED_KINDS
+from tierline.simulator.config import MALFORMED_KINDS
 
 TIERS = load_tiers(None)
 # One endpoint per adapter: Groq's SDK, Anthropic's, OpenAI's.
@@ -38,7 +38,7 @@ def sim() -> Iterator[RunningSimulator]:
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.provider)
 def test_an_unusable_answer_is_a_retryable_malformed_response(
         sim: RunningSimulator, kind: str, endpoint: object) -> None:
-    from tierline.jobs.tiers import Endpoint
+    from tierline.config.tiers import Endpoint
 
     assert isinstance(endpoint, Endpoint)
     provider = build_provider(endpoint, sim.url)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
-from tierline.jobs.tiers import load_tiers
-from tierline.providers.base import Completion
+from tierline.config.tiers import load_tiers
+from tierline.prompts.completion import Completion
 from tierline.providers.errors import CircuitOpen, ServerError
 from tierline.routing.breaker import BreakerPolicy, BreakerState
 from tierline.tasks import metrics

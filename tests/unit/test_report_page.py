@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tierline.cli.report_html import render
-from tierline.jobs.report_data import AttemptRow, JobRow, summarize
+from tierline.reports.page import AttemptRow, JobRow, summarize
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

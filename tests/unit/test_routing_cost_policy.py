@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobContext, JobSpec, Level, TaskType
-from tierline.jobs.tiers import load_tiers
 from tierline.routing.features import extract
 from tierline.routing.policy import (
     CostAware,

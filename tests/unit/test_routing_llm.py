@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.tiers import load_tiers
-from tierline.providers.base import Completion, CompletionRequest
+from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.routing.llm import LLMRouter, parse_tier, routing_request
 from tierline.routing.router import ClassifierRouter, load_model
 
@@ -97,7 +97,7 @@ def test_routing_request_is_short() -> None:
 
 
 def test_factory_builds_the_llm_router_with_an_injected_call() -> None:
-    from tierline.jobs.settings import Settings
+    from tierline.config.settings import Settings
     from tierline.routing.factory import build_router
 
     router = build_router(Settings(router="llm"), load_tiers(), complete=lambda r: _answer("1"))

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tierline.config.settings import Settings
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobContext, JobSpec, Message, TaskType
-from tierline.jobs.settings import Settings
-from tierline.jobs.tiers import load_tiers
 from tierline.routing.classifier import (
     Example,
     ModelFileError,
@@ -27,6 +27,7 @@ from tierline.routing.replay import ledger_examples, parse_row, row_example, row
 from tierline.routing.router import ClassifierRouter, load_model, model_path
 from tierline.routing.rules import RulesRouter
 from tierline.routing.training import cross_validated_scores, train
+from tierline.validation.math_exact import finding_kinds
 
 SCHEMA = {"type": "object", "properties": {
     "total": {"type": "number"},
@@ -233,14 +234,18 @@ def test_train_chooses_its_setting_inside_the_rows_and_ships_the_cascade_levels(
     sample = tmp_path / "gsm8k-sample.jsonl"
     sample.write_text("\n".join(replay.read_text(encoding="utf-8").splitlines()[:200]) + "\n",
                       encoding="utf-8")
-    model = train([sample], version="router-t")
+    model = train([sample], version="router-t", check=finding_kinds)
     assert model.metadata["setting"] in model.metadata["setting_scores"]
     assert len(model.metadata["setting_scores"]) >= 2
     levels = model.metadata["cascade_levels"]
     assert levels["wrong_claim"] == 2  # a wrong computation almost always means a wrong answer
     assert set(levels.values()) <= {0, 1, 2}
-    few = train([sample], version="router-few", choose_setting=False)
+    few = train([sample], version="router-few", choose_setting=False, check=finding_kinds)
     assert few.metadata["setting_scores"] == {}
+    assert "cascade_levels" in few.metadata
+    # Routing does not import the validator: without its check, no cascade levels.
+    assert "cascade_levels" not in train([sample], version="router-unchecked",
+                                         choose_setting=False).metadata
 
 
 def test_a_softer_posterior_mixes_the_categories_the_text_resembles(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tierline.config.tiers import Endpoint, Tier, TiersConfig
 from tierline.jobs.models import JobContext, JobSpec, Level, TaskType
-from tierline.jobs.tiers import Endpoint, Tier, TiersConfig
 from tierline.routing.features import count_tokens, extract
 from tierline.routing.policy import (
     BusinessRule,

@@ -8,10 +8,10 @@ from collections import Counter
 
 from click.testing import CliRunner
 
-from tierline.cli.sample import sample
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.sample import generate
-from tierline.jobs.sample_parts import WORDING, fmt_amount, fmt_date
+from tierline.simulator.cli import sample
+from tierline.simulator.sample import generate
+from tierline.simulator.sample_parts import WORDING, fmt_amount, fmt_date
 
 
 def test_same_seed_gives_the_same_jobs() -> None:

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from tierline.config.tiers import DEFAULT_TIERS_FILE, TiersFileError, load_tiers
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.shadow_report import MIN_COMPARED, ShadowPair, shadow_verdict, summarize_shadows
-from tierline.jobs.tiers import DEFAULT_TIERS_FILE, TiersFileError, load_tiers
+from tierline.reports.shadow import MIN_COMPARED, ShadowPair, shadow_verdict, summarize_shadows
 from tierline.routing.shadow import sampled_candidates, should_shadow
 from tierline.validation.agreement import outputs_agree
 

@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 
 from tierline.jobs.models import JobSpec
-from tierline.jobs.prompts import build_prompt
-from tierline.jobs.sample import generate, matches_reference
-from tierline.providers.simulator import (
+from tierline.prompts.messages import build_prompt
+from tierline.simulator import (
     SimulatedOutput,
     UnknownModel,
     count_tokens,
     profile_for,
     simulate_completion,
 )
-from tierline.providers.simulator.prompt import find_amounts, find_dates, parse_prompt
-from tierline.providers.simulator.tokens import truncate_to_tokens
+from tierline.simulator.prompt import find_amounts, find_dates, parse_prompt
+from tierline.simulator.sample import generate, matches_reference
+from tierline.simulator.tokens import truncate_to_tokens
 
 WEAK, MIDDLE, STRONG = "llama-3.1-8b-instant", "claude-3-5-haiku-20241022", "claude-3-opus-20240229"
 JOBS = list(generate(300))
@@ -116,7 +116,7 @@ def test_latency_grows_with_the_tier() -> None:
 
 
 def test_every_pinned_model_has_a_profile_and_nonsense_has_none() -> None:
-    from tierline.jobs.tiers import load_tiers
+    from tierline.config.tiers import load_tiers
 
     for endpoint in load_tiers().endpoints():
         profile = profile_for(endpoint.model)
@@ -130,8 +130,8 @@ def test_every_pinned_model_has_a_profile_and_nonsense_has_none() -> None:
 def test_difficulty_reads_the_inputs_values_not_the_words_around_them() -> None:
     """Rewording a distractor's label (as the validator's vocabulary might) changes nothing but
     the length's small share; adding other amounts does."""
-    from tierline.providers.simulator.capability import difficulty
-    from tierline.providers.simulator.solver import solve
+    from tierline.simulator.capability import difficulty
+    from tierline.simulator.solver import solve
 
     def hardness(document: str) -> float:
         parsed = parse_prompt(*_prompt({**invoice, "document": document}))

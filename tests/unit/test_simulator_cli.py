@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from tierline.cli.sim import sim
-from tierline.providers.simulator import load_faults
+from tierline.cli.main import cli
+from tierline.simulator import load_faults
+from tierline.simulator.cli import sim
 
 
 def test_faults_file_reads_json_and_toml(tmp_path: Path) -> None:
@@ -25,3 +28,13 @@ def test_serve_command_documents_its_options() -> None:
     assert result.exit_code == 0
     for option in ("--port", "--host", "--time-scale", "--faults"):
         assert option in result.output
+
+
+def test_without_the_sim_extra_the_simulator_commands_say_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m.startswith(("tierline.simulator", "starlette"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "starlette", None)
+    result = CliRunner().invoke(cli, ["sample", "--n", "1"])
+    assert result.exit_code != 0
+    assert "pip install 'tierline[sim]'" in result.output

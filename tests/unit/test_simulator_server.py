@@ -13,15 +13,15 @@ import openai
 import pytest
 
 from tierline.jobs.models import JobSpec
-from tierline.jobs.prompts import build_prompt
-from tierline.jobs.sample import generate
-from tierline.providers.simulator import (
+from tierline.prompts.messages import build_prompt
+from tierline.simulator import (
     FaultSpec,
     RunningSimulator,
     SimulatorConfig,
     start_in_thread,
 )
-from tierline.providers.simulator.tokens import count_message_tokens
+from tierline.simulator.sample import generate
+from tierline.simulator.tokens import count_message_tokens
 
 GPT, LLAMA, CLAUDE = "gpt-4o-mini-2024-07-18", "llama-3.1-8b-instant", "claude-3-5-haiku-20241022"
 SYSTEM, TURNS = build_prompt(JobSpec.model_validate(next(generate(1))))

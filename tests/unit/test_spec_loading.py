@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobSpec, TaskType, schema_problem
-from tierline.jobs.tiers import load_tiers
 from tierline.tasks.submit import fits_some_tier
 
 BAD_SCHEMA: dict[str, Any] = {"type": "nonsense"}

@@ -1,4 +1,4 @@
-"""The benchmarks' answer key (jobs.truth): whether an answer is right given the job's reference."""
+"""The benchmarks' answer key (simulator.truth): whether an answer is right given the job's reference."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tierline.jobs.models import JobSpec
-from tierline.jobs.truth import is_correct
+from tierline.simulator.truth import is_correct
 
 SCHEMA = {"type": "object", "properties": {"date": {"type": "string"},
                                            "total": {"type": "number"},

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from tierline.jobs.models import JobSpec, TaskType
-from tierline.jobs.sample import generate
-from tierline.providers.simulator import simulate_completion
-from tierline.providers.simulator.judge import Problem, parse_judge_call, verdict
+from tierline.simulator import simulate_completion
+from tierline.simulator.judge import Problem, parse_judge_call, verdict
+from tierline.simulator.sample import generate
 from tierline.validation.judge import (
     JUDGE_MARKER,
     JUDGE_SYSTEM,
@@ -123,7 +123,7 @@ def test_simulated_judge_flags_most_neighbouring_labels_and_a_weaker_judge_misse
     # Same input, same subtle error: the chance of a miss follows the judge's skill.
     import random
 
-    from tierline.providers.simulator import error_probability
+    from tierline.simulator import error_probability
 
     def caught(skill: float) -> int:
         rng = random.Random(5)

@@ -1,0 +1,1 @@
+"""How a job becomes the messages a model reads."""
