@@ -243,6 +243,12 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
             durable = int(conn.execute(text(
                 "SELECT count(*) FROM results r JOIN jobs j ON j.id = r.job_id "
                 "WHERE j.batch_id = :b"), {"b": batch}).scalar_one())
+            # Each decision's latency as the route worker measured it, busy with the others.
+            p50, p99, worst = conn.execute(text(
+                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d.latency_ms), "
+                "percentile_cont(0.99) WITHIN GROUP (ORDER BY d.latency_ms), max(d.latency_ms) "
+                "FROM routing_decisions d JOIN jobs j ON j.id = d.job_id WHERE j.batch_id = :b"),
+                {"b": batch}).one()
             statuses: dict[str, int] = {str(s): int(n) for s, n in conn.execute(text(
                 "SELECT status, count(*) FROM jobs WHERE batch_id = :b GROUP BY status"),
                 {"b": batch}).all()}
@@ -276,6 +282,8 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
         "rss_after_mb": {n: round(v, 1) for n, v in rss_after.items()},
         "rss_growth_mb_by_worker": growth,
         "rss_growth_mb": max(growth.values()),
+        "router_decision_ms": {"p50": round(float(p50 or 0), 3), "p99": round(float(p99 or 0), 3),
+                               "max": round(float(worst or 0), 3)},
         **({"sql_census": sql} if sql else {}),
     }
 
@@ -350,6 +358,7 @@ def main() -> None:
           f"{fleet['redis_commands_per_job']} {fleet['redis_top_commands_per_job']}")
     if "sql_census" in fleet:
         print(f"  SQL per job (census, warm-up included): {fleet['sql_census']}")
+    print(f"  router decision in the route worker, ms: {fleet['router_decision_ms']}")
     print(f"  worker RSS MB before {fleet['rss_before_mb']}, after {fleet['rss_after_mb']}")
     print(f"plain Celery, 4 hops: {baseline['finished']}/{baseline['jobs']} in "
           f"{baseline['seconds']} s = {baseline['jobs_per_s']} jobs/s, "
@@ -359,7 +368,8 @@ def main() -> None:
     print(f"tierline / plain Celery: {ratio:.2f}" if ratio else "no baseline figure")
     headline = {k: fleet[k] for k in ("jobs", "jobs_per_s", "cpu_ms_per_job",
                                       "db_transactions_per_job", "redis_commands_per_job",
-                                      "submit_jobs_per_s", "rss_growth_mb")}
+                                      "submit_jobs_per_s", "rss_growth_mb",
+                                      "router_decision_ms")}
     figures = {**headline, "task_events": not args.no_events,
                "celery_baseline_jobs_per_s": baseline["jobs_per_s"],
                "celery_baseline_cpu_ms_per_job": baseline["cpu_ms_per_job"],

@@ -18,6 +18,7 @@ from tierline.cli.fleet import wait_for_batch
 from tierline.cli.render import status_tables
 from tierline.cli.stand_in import install_simulator
 from tierline.config.settings import Settings
+from tierline.config.tiers import TIER_COUNT
 from tierline.jobs.intake import parse_records
 from tierline.providers.pricing import cost_usd
 from tierline.reports.batch import answer_tokens, batch_status
@@ -114,7 +115,7 @@ def print_summary(result: dict[str, Any]) -> None:
         f"escalations: {result['escalations']} jobs, validation failures: "
         f"{result['validation_failures']}\n"
         f"cost: ${result['cost_usd']:.4f}, against ${baseline:.4f} had every job gone to "
-        f"tier 3 ({result['all_tier3_model']}): {saving:.0%} saved",
+        f"tier {TIER_COUNT} ({result['all_tier3_model']}): {saving:.0%} saved",
         highlight=False,
     )
     for feature, counts in result.get("per_feature", {}).items():

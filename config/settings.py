@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_HOME = Path(".tierline")
@@ -32,9 +32,20 @@ class Settings(BaseSettings):
 
     router: Literal["rules", "classifier", "llm"] = "classifier"
     router_model: Path | None = None
-    # Quality bars, business rules, tenants' allowed hosts (default: routing/policy.default.toml).
+    # The routing policy file: confidence band, quality bars, business rules, tenants' allowed
+    # hosts, budgets (default: routing/policy.default.toml). Those live only there.
     routing_policy_file: Path | None = None
-    confidence_band: tuple[float, float] = (0.45, 0.55)
+    # Gone: the band is `confidence_band` in the policy file. Refused when set, so that a
+    # deployment still setting it learns where the band went instead of being ignored.
+    confidence_band: None = Field(default=None, repr=False)
+
+    @field_validator("confidence_band", mode="before")
+    @classmethod
+    def _band_lives_in_the_policy(cls, value: object) -> None:
+        if value is not None:
+            raise ValueError("TIERLINE_CONFIDENCE_BAND is no longer read: set confidence_band "
+                             "in the routing policy file (TIERLINE_ROUTING_POLICY_FILE)")
+        return None
 
     # Share of tier-1/2 outputs that a tier-1 model also judges against the input; per feature
     # overrides as JSON, e.g. TIERLINE_JUDGE_FRACTION_BY_FEATURE='{"contracts": 1.0}'.

@@ -16,6 +16,13 @@ ProviderKind = Literal["groq", "anthropic", "openai", "openai_compatible"]
 
 DEFAULT_TIERS_FILE = Path(__file__).with_name("tiers.default.toml")
 
+# The fleet has exactly this many tiers, and every tier number is checked against it. One queue
+# and one worker service per tier, the LLM router's prompt, the replay data's strong model and
+# the jobs' default ceiling are written for three; a tiers file with any other count is refused
+# at load, rather than served by half of the fleet.
+TIER_COUNT = 3
+TIER_NUMBERS = tuple(range(1, TIER_COUNT + 1))
+
 
 class Endpoint(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -60,7 +67,7 @@ class ShadowCandidate(Endpoint):
 class Tier(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tier: int = Field(ge=1, le=3)
+    tier: int = Field(ge=1)  # the count and the numbering are checked by TiersConfig
     name: str
     endpoints: tuple[Endpoint, ...] = Field(min_length=1)
     shadows: tuple[ShadowCandidate, ...] = ()
@@ -98,8 +105,10 @@ class TiersConfig(BaseModel):
     @model_validator(mode="after")
     def _one_to_three(self) -> TiersConfig:
         numbers = [t.tier for t in self.tiers]
-        if sorted(numbers) != list(range(1, len(numbers) + 1)) or not numbers:
-            raise ValueError(f"tiers must be numbered 1..n without gaps, got {numbers}")
+        if sorted(numbers) != list(TIER_NUMBERS):
+            raise ValueError(f"the fleet has exactly {TIER_COUNT} tiers, numbered "
+                             f"{', '.join(map(str, TIER_NUMBERS))} once each; this file has "
+                             f"{numbers or 'none'}")
         return self
 
     @property

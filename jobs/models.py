@@ -96,6 +96,11 @@ class Level(enum.StrEnum):
     HIGH = "high"
 
 
+# The fleet's top tier: `config.tiers.TIER_COUNT`, which the job model may not import (config
+# and jobs are independent layers); tests/unit/test_tier_count.py holds the two equal.
+TOP_TIER = 3
+
+
 class JobContext(BaseModel):
     """Who asks and how much a wrong answer would hurt."""
 
@@ -106,8 +111,8 @@ class JobContext(BaseModel):
     error_tolerance: Level = Level.MEDIUM
     sensitive: bool = False
     # Tier bounds for this one job (business rules may tighten them further).
-    min_tier: int = Field(default=1, ge=1, le=3)
-    max_tier: int = Field(default=3, ge=1, le=3)
+    min_tier: int = Field(default=1, ge=1, le=TOP_TIER)
+    max_tier: int = Field(default=TOP_TIER, ge=1, le=TOP_TIER)
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> JobContext:

@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tierline.config.tiers import TIER_COUNT
 from tierline.jobs.models import JobSpec
 from tierline.persistence.tables import Attempt, Feedback, Job
 
 
-def lowest_good_tier(answers: dict[int, bool], top: int = 3) -> tuple[bool, int | None]:
+def lowest_good_tier(answers: dict[int, bool], top: int = TIER_COUNT
+                     ) -> tuple[bool, int | None]:
     """From {tier: good} of a job's answered tiers: (label is exact, lowest good tier)."""
     good = sorted(t for t, ok in answers.items() if ok)
     if not good:

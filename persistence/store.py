@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -95,12 +95,16 @@ def rejection_reasons(attempts: Sequence[Attempt], feedback: Sequence[Feedback] 
 
 
 def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, validated: bool,
-                  findings: list[dict[str, Any]]) -> None:
-    """The job's one result row: inserted, or replaced when the job is run again."""
-    # One aggregate instead of loading every ledger row of the job again.
-    calls, spent = session.execute(
-        select(func.count(), func.coalesce(func.sum(Attempt.cost_usd), 0))
-        .where(Attempt.job_id == job.id)).one()
+                  findings: list[dict[str, Any]], rows: Sequence[Attempt] | None = None) -> None:
+    """The job's one result row: inserted, or replaced when the job is run again. `rows`: every
+    ledger row of the job, when the caller read them under the job's lock and added none."""
+    if rows is not None:
+        calls, spent = len(rows), sum((Decimal(r.cost_usd or 0) for r in rows), Decimal(0))
+    else:
+        # One aggregate instead of loading every ledger row of the job again.
+        calls, spent = session.execute(
+            select(func.count(), func.coalesce(func.sum(Attempt.cost_usd), 0))
+            .where(Attempt.job_id == job.id)).one()
     values = {
         "job_id": job.id,
         "batch_id": job.batch_id,
@@ -115,7 +119,9 @@ def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, val
         "findings": findings,
         "finished_at": utcnow(),
     }
-    session.execute(_result_upsert(session.get_bind().dialect.name), values)
+    # On the connection, not through the session: the ORM's bulk-insert path and the autoflush
+    # before it cost more than the statement, and nothing pending changes what it writes.
+    session.connection().execute(_result_upsert(session.get_bind().dialect.name), values)
 
 
 _RESULT_VALUES = ("batch_id", "output", "tier", "attempt_no", "provider", "model",
@@ -127,7 +133,7 @@ def _result_upsert(dialect: str) -> Any:
     """One statement per dialect, its values bound at execution: SQLAlchemy compiles it once,
     instead of building and compiling a fresh statement with the values inlined per result."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Result)
+    statement = insert(cast(Any, Result.__table__))
     return statement.on_conflict_do_update(
         index_elements=["job_id"], set_={k: statement.excluded[k] for k in _RESULT_VALUES})
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tierline.config.tiers import TIER_COUNT
 from tierline.persistence.tables import Attempt, Job
 from tierline.reports.costs import money
 
@@ -87,7 +88,7 @@ class ReportData:
     cost_by_tier: dict[int, Decimal] = field(default_factory=dict)
     total_cost_usd: Decimal = Decimal(0)
     all_top_tier_cost_usd: Decimal = Decimal(0)
-    top_tier: int = 3
+    top_tier: int = TIER_COUNT
     top_model: str = ""
     # check -> (tier -> strict failures)
     failures_by_check: dict[str, Counter[int]] = field(default_factory=dict)

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tierline.config.tiers import TIER_COUNT
 from tierline.jobs.models import JobSpec
 
 Period = Literal["day", "month"]
@@ -36,7 +37,7 @@ class Budget(BaseModel):
     limit_usd: Decimal = Field(gt=0)
     # Spend at this share of the limit closes the tiers above `soft_max_tier`.
     soft_fraction: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
-    soft_max_tier: int = Field(default=2, ge=1, le=3)
+    soft_max_tier: int = Field(default=2, ge=1, le=TIER_COUNT)
 
     @property
     def name(self) -> str:

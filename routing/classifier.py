@@ -13,12 +13,11 @@ subject: a weak model is fine at marketing and poor at college physics). So the 
    what varies in difficulty within one kind of job (on GSM8K, where every job is one kind).
 
 Its setting (the Bayes smoothing, the correction's penalty) is chosen by cross-validation on
-the rows it is trained on (`routing.training.train`), and its figures come from random halves
-of the replay data that no choice saw (`routing.protocol`, bench/routing.py), where it routed
-better than a static text embedding with a ridge regression or nearest neighbours.
+the rows it is trained on (`routing.training.train`), so no setting is tuned on the rows it is
+judged on (`routing.protocol` holds out the other half).
 
-The model is a JSON file (counts compressed inside it) read into numpy arrays; deciding is a
-few array operations (about 0.1 ms at p50 with features, bench/routing.py).
+The model is a JSON file (counts compressed inside it) read into numpy arrays, so deciding is a
+few array operations and the router costs far less than the cheapest call it decides about.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from tierline.config.tiers import TIER_COUNT
 from tierline.routing.features import Features, hash_terms
 
 FORMAT = "tierline-router/1"
@@ -128,7 +128,7 @@ class RouterModel:
         scores = np.exp((scores - scores.max()) / self.temperature)
         return np.asarray(scores / scores.sum())
 
-    def probabilities(self, features: Features, top: int = 3,
+    def probabilities(self, features: Features, top: int = TIER_COUNT,
                       prior: dict[int, float] | None = None) -> dict[int, float]:
         """P(answer good enough) for tiers 1..top; tiers without data are interpolated.
 

@@ -3,8 +3,8 @@
 WordLlama's `l2_supercat` model (32,000 tokens x 256 dimensions, float16, 16 MB) is inside the
 `wordllama` wheel, with its tokenizer: nothing is downloaded at run time. Its own loader looks for
 the tokenizer in a folder the wheel does not have and then tries the network, so the two files
-are read here directly. A text's vector is the mean of its tokens' vectors (what WordLlama does),
-about 0.1 ms for a short prompt.
+are read here directly. A text's vector is the mean of its tokens' vectors (what WordLlama does):
+one lookup per token, cheap enough to run at routing time.
 
 The router's candidates that use it (`routing.candidates`) are measured against the hashed words
 by `bench/routing.py`; the package is a development dependency (`pip install -e '.[dev]'`).

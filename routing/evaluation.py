@@ -14,7 +14,7 @@ import numpy as np
 
 from tierline.config.tiers import TiersConfig, load_tiers
 from tierline.routing.classifier import Example, RouterModel
-from tierline.routing.features import count_tokens, extract
+from tierline.routing.features import extract
 from tierline.routing.metrics import (
     Curve,
     cost_per_job,
@@ -24,6 +24,7 @@ from tierline.routing.metrics import (
 )
 from tierline.routing.protocol import DEFAULT_CASCADE_LEVELS, AnswerCheck, answer_kinds
 from tierline.routing.replay import ReplayRow, row_job
+from tierline.routing.tokens import count_tokens
 from tierline.routing.training import cross_validated_scores
 
 # Output tokens assumed for a row without a recorded answer (a multiple-choice letter and a

@@ -23,14 +23,14 @@ def build_router(
 ) -> Router:
     """`settings.router`: "rules", "classifier" (model `settings.router_model`, a path or a
     shipped version name, default router-v1) or "llm" (needs `complete`, a tier-1 call; the
-    classifier is its fallback). `policy` is a PolicyConfig or a policy file; the shipped
-    default otherwise. `settings.confidence_band` overrides the policy's band. `tiers` is not
-    read yet (routers get the tiers with each decision); it is part of the builder's contract."""
-    if settings.router == "rules":
-        return RulesRouter()
+    classifier is its fallback). `policy` is a PolicyConfig or a policy file, else
+    `settings.routing_policy_file`, else the shipped default: every router reads it, and it is
+    the one source of the routing settings. `tiers` is not read yet (routers get the tiers with
+    each decision); it is part of the builder's contract."""
     config = policy if isinstance(policy, PolicyConfig) else load_policy(
         policy or settings.routing_policy_file)
-    config = config.model_copy(update={"confidence_band": tuple(settings.confidence_band)})
+    if settings.router == "rules":
+        return RulesRouter(config)
     classifier = ClassifierRouter(load_model(settings.router_model), config)
     if settings.router == "llm":
         if complete is None:

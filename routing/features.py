@@ -13,13 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tierline.jobs.models import JobSpec, TaskType
+from tierline.routing.tokens import count_tokens
 
-_TOKEN = re.compile(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]")
-_PUNCTUATION = ",.;:!?()\"'-$%/"
-_LONG_WORD_PART = re.compile(r"[A-Za-z]{6}")
 _WORD = re.compile(r"[a-z0-9]+")
-# Long documents are counted from a sample: the count only feeds coarse decisions (windows).
-_COUNT_SAMPLE_CHARS = 40_000
 # Only the beginning of a document is hashed for the classifier; it is what says what it is.
 _HASH_CHARS = 1_200
 
@@ -29,7 +25,7 @@ def _vocabulary(words: str) -> frozenset[str]:
 
 
 # Content signals are word lists checked against the job's words (a set lookup each: regex
-# alternations over a long document cost a millisecond), plus a few marks for code and maths.
+# alternations would rescan a long document once per list), plus a few marks for code and maths.
 _SIGNAL_WORDS: dict[str, frozenset[str]] = {
     "legal": _vocabulary(
         "contract contracts clause clauses liability liabilities liable plaintiff defendant "
@@ -129,24 +125,6 @@ def _dense(
     )
 
 
-def count_tokens(text: str) -> int:
-    """An offline estimate of the BPE token count of `text`."""
-    if len(text) > _COUNT_SAMPLE_CHARS:
-        sample = text[:_COUNT_SAMPLE_CHARS]
-        return int(count_tokens(sample) * len(text) / len(sample))
-    # A linear fit of the finer `count_tokens_exact` on words, punctuation marks and characters
-    # (least relative error over the replay prompts and sample jobs: within -9%..+7% for nine
-    # jobs in ten): a fraction of its cost, and only coarse decisions (windows) read it.
-    marks = sum(text.count(c) for c in _PUNCTUATION)
-    return max(1, round(0.30 * len(text.split()) + 1.35 * marks + 0.174 * len(text)))
-
-
-def count_tokens_exact(text: str) -> int:
-    """Words, numbers and punctuation marks, a long word once per six letters: close to a BPE
-    count for English, and ten times slower than `count_tokens`."""
-    return len(_TOKEN.findall(text)) + len(_LONG_WORD_PART.findall(text))
-
-
 def schema_size(schema: object) -> int:
     """The number of properties (at any depth) in a JSON Schema."""
     if isinstance(schema, dict):
@@ -217,8 +195,8 @@ def _crc(term: str) -> int:
 def hash_terms(terms: tuple[str, ...] | list[str], dim: int) -> np.ndarray:
     """Column indices of `terms` in a hashed space of `dim` columns (repeats kept: counts).
 
-    Unigrams only: word pairs, a larger space (2^14..2^16) and longer text were measured
-    (5-fold, replay data) and did not route better, while each doubled the lookups per job."""
+    Unigrams only: single words already say what kind of job it is, which is what the
+    classifier needs; pairs would double the lookups per job."""
     known = _HASH_CACHE.get
     values = [known(t) for t in terms]
     if None in values:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from tierline.config.tiers import Endpoint
+from tierline.routing.tokens import count_tokens
 
 LEASE_MARGIN_S = 30.0
 
@@ -126,7 +127,7 @@ class MemoryLimiter:
         pass
 
 
-def estimated_tokens(text_chars: int, max_tokens: int) -> int:
+def estimated_tokens(texts: Iterable[str], max_tokens: int) -> int:
     """What a call will count against a tokens-per-minute limit, before it is made: its
-    prompt (about four characters a token) and the output it may ask for."""
-    return text_chars // 4 + max_tokens
+    prompt's texts and the output it may ask for."""
+    return sum(count_tokens(text) for text in texts) + max_tokens

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tierline.config.tiers import Endpoint, Tier, TiersConfig
+from tierline.config.tiers import TIER_COUNT, Endpoint, Tier, TiersConfig
 from tierline.jobs.models import JobSpec, Level, TaskType
 from tierline.routing.budget import Budget
 from tierline.routing.features import Features
@@ -44,8 +44,8 @@ class BusinessRule(BaseModel):
     features: tuple[str, ...] = ()  # glob patterns on the job's `feature`
     business_impact: tuple[Level, ...] = ()
     requires_schema: bool | None = None
-    min_tier: int | None = Field(default=None, ge=1, le=3)
-    max_tier: int | None = Field(default=None, ge=1, le=3)
+    min_tier: int | None = Field(default=None, ge=1, le=TIER_COUNT)
+    max_tier: int | None = Field(default=None, ge=1, le=TIER_COUNT)
 
     @model_validator(mode="after")
     def _bounds(self) -> BusinessRule:
@@ -255,7 +255,6 @@ def apply_policy(
     policy: PolicyConfig,
 ) -> PolicyResult:
     """The tier for `job`, with the reasons that changed it, in order."""
-    top = tiers.top
     reasons: list[str] = []
     miss_cost = policy.cost_aware.miss_cost(job) if policy.cost_aware else None
     if policy.cost_aware is not None and miss_cost is not None:
@@ -264,8 +263,17 @@ def apply_policy(
                                     policy.cost_aware, miss_cost)
         reasons.append(why)
     else:
-        tier = _bar_tier(job, probabilities, top, policy, reasons)
+        tier = _bar_tier(job, probabilities, tiers.top, policy, reasons)
+    return bound_tier(job, features, tier, tiers, policy, tuple(reasons))
 
+
+def bound_tier(job: JobSpec, features: Features, tier: int, tiers: TiersConfig,
+               policy: PolicyConfig, reasons_before: tuple[str, ...] = ()) -> PolicyResult:
+    """A router's preferred `tier` for `job` under the parts of the policy that need no
+    probabilities: exploration, business rules, the job's floor and ceiling, context windows
+    and the tenant's allowed hosts. Every router applies them."""
+    top = tiers.top
+    reasons = list(reasons_before)
     if tier > 1 and policy.explore_fraction > 0 and explores(job, policy.explore_fraction):
         tier = 1
         reasons.append(f"exploring ({policy.explore_fraction:.0%} of jobs): tier 1 first, so "

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tierline.config.tiers import TIER_COUNT
 from tierline.jobs.models import JobSpec, Message, TaskType
 from tierline.routing.classifier import Example
 from tierline.routing.features import extract
 
 WEAK_TIER = 1
-STRONG_TIER = 3
+STRONG_TIER = TIER_COUNT  # GPT-4's answers stand for the top tier's
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The first router: plain rules on task type, length and context.
 
 Kept as the `rules` strategy: it needs no model file, and it is the baseline the learned router
-is measured against.
+is measured against. It reads the same routing policy as the other routers; the settings that
+price or weigh probabilities (confidence band, quality bars, cost-aware start, task priors) have
+nothing to act on here.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ import time
 from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec, Level, TaskType
 from tierline.routing.base import Decision
+from tierline.routing.features import extract
+from tierline.routing.policy import PolicyConfig, bound_tier, load_policy
+from tierline.routing.tokens import count_tokens
 
 VERSION = "rules-1"
-
-# Rough offline token count: about four characters a token for English prose.
-CHARS_PER_TOKEN = 4
 
 _BASE_TIER: dict[TaskType, int] = {
     TaskType.EXTRACT: 1,
@@ -27,18 +29,21 @@ _BASE_TIER: dict[TaskType, int] = {
 }
 
 
-def estimate_tokens(text: str) -> int:
-    return max(1, len(text) // CHARS_PER_TOKEN)
-
-
 class RulesRouter:
+    """Rules on task, length and impact choose the tier; the routing policy then bounds it like
+    any router's (business rules, floors and ceilings, context windows, allowed hosts).
+    `policy`: the shipped default policy file when None, as the fleet's runtime loads it."""
+
     version = VERSION
+
+    def __init__(self, policy: PolicyConfig | None = None) -> None:
+        self.policy = policy or load_policy()
 
     def decide(self, job: JobSpec, tiers: TiersConfig) -> Decision:
         started = time.perf_counter()
         reasons = [f"task {job.task.value} starts at tier {_BASE_TIER[job.task]}"]
         tier = _BASE_TIER[job.task]
-        tokens = estimate_tokens(job.input_text())
+        tokens = count_tokens(job.input_text())
         context = job.context
 
         def raise_to(new_tier: int, why: str) -> None:
@@ -51,17 +56,12 @@ class RulesRouter:
             raise_to(2, f"long input ({tokens} tokens)")
         if context.business_impact is Level.HIGH:
             low_tolerance = context.error_tolerance is Level.LOW
-            raise_to(3 if low_tolerance else 2, "high business impact")
-        raise_to(context.min_tier, f"floor tier {context.min_tier}")
-        if tier > context.max_tier:
-            tier = context.max_tier
-            reasons.append(f"ceiling tier {context.max_tier}")
-        while tier < tiers.top and tokens + 1024 > tiers.get(tier).context_window:
-            raise_to(tier + 1, f"input does not fit tier {tier}'s context window")
+            raise_to(tiers.top if low_tolerance else 2, "high business impact")
         tier = min(tier, tiers.top)
+        result = bound_tier(job, extract(job), tier, tiers, self.policy, tuple(reasons))
         return Decision(
-            tier=tier,
-            reasons=tuple(reasons),
+            tier=result.tier,
+            reasons=result.reasons,
             router_version=VERSION,
             latency_ms=(time.perf_counter() - started) * 1000,
         )

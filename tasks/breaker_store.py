@@ -8,10 +8,12 @@ Key layout (one hash per endpoint, nothing else):
         opened_at        when the breaker opened; absent while closed
         probe_until      a half-open probe holds the endpoint until then
 
-A success deletes the key; each failure sets its time to live to `forget_after_s`, which is how
-old failures are forgotten. Each step is one Lua script, so two workers never both take the probe
-lease, and the transitions are those of `routing.breaker` (the tests run both stores through the
-same cases).
+A success deletes the key. Failures are forgotten `forget_after_s` after the last one by the
+callers' clock, as in `routing.breaker` (the script and `states` check `last_failure_at`); each
+failure also sets the key's time to live to `forget_after_s`, so Redis drops it without a caller.
+Each step is one Lua script, so two workers never both take the probe lease. The script repeats
+the transitions of `routing.breaker`; tests/integration/test_breaker_stores_agree.py drives both
+stores with the same generated event sequences and keeps them in step.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ _SCRIPT = """
 local key, op, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local threshold, open_for = tonumber(ARGV[3]), tonumber(ARGV[4])
 local lease, forget = tonumber(ARGV[5]), tonumber(ARGV[6])
+local last = tonumber(redis.call('HGET', key, 'last_failure_at') or '')
+if last and now >= last + forget then redis.call('DEL', key) end
 local opened = tonumber(redis.call('HGET', key, 'opened_at') or '')
 if op == 'admit' then
   if not opened then return '0' end
@@ -101,14 +105,18 @@ class RedisBreakers:
 
     def states(self) -> dict[str, BreakerState]:
         out: dict[str, BreakerState] = {}
+        now = self._clock()
         for key in sorted(self._client.scan_iter(match=KEY_PREFIX + "*")):
             fields = {k.decode(): v.decode() for k, v in self._client.hgetall(key).items()}
             if not fields:
                 continue  # expired between the scan and the read
+            last_failure_at = float(fields.get("last_failure_at", 0))
+            if now >= last_failure_at + self.policy.forget_after_s:
+                continue  # forgotten, and not yet dropped by Redis
             opened = fields.get("opened_at")
             out[key.decode()[len(KEY_PREFIX):]] = BreakerState(
                 failures=int(fields.get("failures", 0)),
-                last_failure_at=float(fields.get("last_failure_at", 0)),
+                last_failure_at=last_failure_at,
                 opened_at=float(opened) if opened else None,
                 probe_until=float(fields.get("probe_until", 0)))
         return out

@@ -79,8 +79,8 @@ def _add(breakers: Breakers | None, records: list[CallRecord], record: CallRecor
 
 
 def _tokens(endpoint: Endpoint, request: CompletionRequest) -> int:
-    chars = len(request.system) + sum(len(m.content) for m in request.messages)
-    return estimated_tokens(chars, min(request.max_tokens, endpoint.max_output_tokens))
+    texts = [request.system, *(m.content for m in request.messages)]
+    return estimated_tokens(texts, min(request.max_tokens, endpoint.max_output_tokens))
 
 
 def _limited(endpoint: Endpoint, admission: Admission, waited: float, last: bool

@@ -1,19 +1,19 @@
 """The optional judge: a tier-1 model asked whether an output is supported by its input.
 
-Sampled per feature (Settings.judge_fraction / judge_fraction_by_feature), only on tier-1 and
-tier-2 outputs, through the same fallback chain a tier-1 attempt would use (so a sensitive job's
-document reaches only allowed hosts). Every judge call is returned for the ledger.
+Sampled per feature (Settings.judge_fraction / judge_fraction_by_feature), only on outputs
+below the top tier, through the same fallback chain a tier-1 attempt would use (so a
+sensitive job's document reaches only allowed hosts). Every judge call is returned for the ledger.
 """
 
 from __future__ import annotations
 
+from tierline.config.tiers import TIER_COUNT
 from tierline.jobs.models import JobSpec, Message
 from tierline.prompts.completion import CompletionRequest
 from tierline.tasks.calls import CallRecord, call_chain
 from tierline.tasks.runtime import Runtime
 from tierline.validation.judge import Ask
 
-JUDGED_TIERS = (1, 2)
 JUDGE_MAX_TOKENS = 200
 
 
@@ -22,7 +22,7 @@ def judge_for(
 ) -> tuple[Ask | None, float]:
     """The judge to hand the validator for this output, and its sampling fraction."""
     fraction = rt.settings.judge_fraction_for(job.feature)
-    chain = rt.chain(1, job) if fraction > 0 and tier in JUDGED_TIERS else []
+    chain = rt.chain(1, job) if fraction > 0 and tier < TIER_COUNT else []
     if not chain:
         return None, 0.0
 

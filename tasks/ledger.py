@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from tierline.config.tiers import Endpoint
@@ -46,9 +46,16 @@ def pending_attempts(attempts: Sequence[Attempt], tier: int | None) -> list[Atte
             and a.tier == tier and a.error != SUPERSEDED]
 
 
-def reserve(session: Any, job: Job, tier: int, endpoint: Endpoint) -> int:
-    """The row of the call about to be made to `endpoint`, written before the call."""
-    number = store.next_attempt_no(session, job.id)
+def next_number(attempts: Sequence[Attempt]) -> int:
+    """The next attempt number, from every ledger row of the job read under its lock."""
+    return max((a.attempt_no for a in attempts), default=0) + 1
+
+
+def reserve(session: Any, job: Job, tier: int, endpoint: Endpoint,
+            number: int | None = None) -> int:
+    """The row of the call about to be made to `endpoint`, written before the call; `number`
+    when the caller already read the job's rows under its lock (`next_number`)."""
+    number = number if number is not None else store.next_attempt_no(session, job.id)
     session.add(Attempt(
         job_id=job.id, attempt_no=number, tier=tier, provider=endpoint.host_name,
         model=endpoint.model, tenant=job.tenant, user=job.user, feature=job.feature,
@@ -57,17 +64,32 @@ def reserve(session: Any, job: Job, tier: int, endpoint: Endpoint) -> int:
     return number
 
 
-def _fill(row: Attempt, record: CallRecord, outcome: str, superseded: bool) -> None:
+def _filled(record: CallRecord, outcome: str, superseded: bool) -> dict[str, Any]:
+    """The columns a call fills in its ledger row."""
     completion = record.completion
-    row.provider, row.model = record.endpoint.host_name, record.endpoint.model
-    row.input_tokens = completion.input_tokens if completion else 0
-    row.output_tokens = completion.output_tokens if completion else 0
-    row.cost_usd = record.cost
-    row.latency_ms = record.latency_s * 1000
-    row.outcome = outcome
-    row.error = str(record.error) if record.error else (SUPERSEDED if superseded else None)
-    row.output_text = completion.text if completion else None
-    row.finish_reason = completion.finish_reason if completion else None
+    return {
+        "provider": record.endpoint.host_name, "model": record.endpoint.model,
+        "input_tokens": completion.input_tokens if completion else 0,
+        "output_tokens": completion.output_tokens if completion else 0,
+        "cost_usd": record.cost, "latency_ms": record.latency_s * 1000, "outcome": outcome,
+        "error": str(record.error) if record.error else (SUPERSEDED if superseded else None),
+        "output_text": completion.text if completion else None,
+        "finish_reason": completion.finish_reason if completion else None,
+    }
+
+
+def _in_flight(job_id: str, number: int) -> Any:
+    return (Attempt.job_id == job_id, Attempt.attempt_no == number, Attempt.outcome == IN_FLIGHT)
+
+
+def _fill_reserved(session: Any, job_id: str, number: int, values: dict[str, Any] | None) -> bool:
+    """Fill the reserved row (or drop it, for None) in one statement, only while it is still
+    in flight; whether it was."""
+    table: Any = Attempt.__table__
+    statement = (update(table).where(*_in_flight(job_id, number)).values(**values)
+                 if values is not None else delete(table).where(*_in_flight(job_id, number)))
+    # On the connection: no ORM bookkeeping for a row this session never loaded.
+    return bool(session.connection().execute(statement).rowcount)
 
 
 def add_rows(session: Any, job: Job, tier: int, records: Sequence[CallRecord], kind: str = "",
@@ -79,23 +101,16 @@ def add_rows(session: Any, job: Job, tier: int, records: Sequence[CallRecord], k
     called = [r for r in records if r.called]
     rows: list[tuple[int, CallRecord]] = []
     if reserved is not None:
-        row = session.scalar(select(Attempt).where(Attempt.job_id == job.id,
-                                                   Attempt.attempt_no == reserved))
-        if row is not None and row.outcome == IN_FLIGHT:
-            if called:
-                _fill(row, called[0], f"{kind}{called[0].outcome}", superseded)
-                rows.append((reserved, called[0]))
-                called = called[1:]
-            else:
-                session.delete(row)
-                session.flush()
-    number = store.next_attempt_no(session, job.id)
+        first = _filled(called[0], f"{kind}{called[0].outcome}", superseded) if called else None
+        if _fill_reserved(session, job.id, reserved, first) and called:
+            rows.append((reserved, called[0]))
+            called = called[1:]
+    number = store.next_attempt_no(session, job.id) if called else 0
     for offset, record in enumerate(called):
-        row = Attempt(job_id=job.id, attempt_no=number + offset, tier=tier,
-                      tenant=job.tenant, user=job.user, feature=job.feature,
-                      query_type=job.query_type)
-        _fill(row, record, f"{kind}{record.outcome}", superseded)
-        session.add(row)
+        session.add(Attempt(job_id=job.id, attempt_no=number + offset, tier=tier,
+                            tenant=job.tenant, user=job.user, feature=job.feature,
+                            query_type=job.query_type,
+                            **_filled(record, f"{kind}{record.outcome}", superseded)))
         rows.append((number + offset, record))
     answered = [no for no, record in rows if record.completion is not None]
     metrics.observe_calls(tier, job.tenant, job.feature, [record for _, record in rows], kind)

@@ -8,10 +8,11 @@ state calls for so that a crash between commit and publish loses nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import insert
 
 from tierline.config.tiers import Endpoint, TiersConfig
 from tierline.jobs.models import JobSpec, JobStatus
@@ -29,6 +30,7 @@ from tierline.tasks.judging import judge_for
 from tierline.tasks.ledger import SUPERSEDED, Recorded, pending_attempts
 from tierline.tasks.runtime import Runtime
 from tierline.tasks.shadow import publish_shadows
+from tierline.validation.base import Verdict
 from tierline.validation.disagreement import (
     Disagreement,
     DisagreementPolicy,
@@ -62,14 +64,20 @@ def ceiling_tier(tiers: TiersConfig, job: JobSpec) -> int:
     return min(tiers.top, job.context.max_tier)
 
 
-def republish(job: Job, publisher: Publisher, session: Any) -> None:
-    """Send the message that the job's current state calls for (used after redeliveries)."""
+def republish(job: Job, publisher: Publisher, session: Any,
+              attempts: Sequence[Attempt] | None = None) -> None:
+    """Send the message that the job's current state calls for (used after redeliveries);
+    `attempts`, the job's ledger rows when the caller has already read them."""
     if job.status in (JobStatus.ROUTED, JobStatus.RUNNING) and job.current_tier:
         publisher.infer(job.id, job.current_tier)
     elif job.status == JobStatus.VALIDATING:
-        pending = pending_attempts(store.attempts_of(session, job.id), job.current_tier)
+        rows = attempts if attempts is not None else store.attempts_of(session, job.id)
+        pending = pending_attempts(rows, job.current_tier)
         if pending:
             publisher.validate(job.id, pending[0].attempt_no)
+
+
+_DECISION_INSERT = insert(cast(Any, RoutingDecision.__table__))
 
 
 def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
@@ -100,12 +108,13 @@ def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
             # The cap becomes the job's own ceiling, so its escalations, tier give-ups and
             # feedback re-runs (all bounded by `ceiling_tier`) stop there too.
             job.spec = gate.spec.model_dump(mode="json", by_alias=True)
-        session.add(RoutingDecision(
-            job_id=job.id, tier=decision.tier,
-            probabilities={str(t): p for t, p in decision.probabilities.items()},
-            confidence=decision.confidence, reasons=[*gate.reasons, *decision.reasons],
-            router_version=decision.router_version, latency_ms=decision.latency_ms,
-        ))
+        # On the connection: the decision is only written, never read back by this step.
+        session.connection().execute(_DECISION_INSERT, {
+            "job_id": job.id, "tier": decision.tier,
+            "probabilities": {str(t): p for t, p in decision.probabilities.items()},
+            "confidence": decision.confidence, "reasons": [*gate.reasons, *decision.reasons],
+            "router_version": decision.router_version, "latency_ms": decision.latency_ms,
+        })
         job.current_tier = decision.tier
         store.set_status(job, JobStatus.ROUTED)
     publisher.infer(job_id, decision.tier)
@@ -139,10 +148,14 @@ def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> 
             return None
         store.set_status(job, JobStatus.RUNNING)
         spec = store.job_spec(job)
-        findings = store.rejection_reasons(store.attempts_of(session, job_id),
-                                           store.bad_feedback(session, job_id))
+        # One read of the ledger rows serves the prompt and the next row's number. Feedback is
+        # given on a result, so a job with no row yet has none.
+        attempts = store.attempts_of(session, job_id)
+        feedback = store.bad_feedback(session, job_id) if attempts else []
+        findings = store.rejection_reasons(attempts, feedback)
         chain = rt.chain(tier, spec)
-        reserved = ledger.reserve(session, job, tier, chain[0][0]) if chain else None
+        reserved = (ledger.reserve(session, job, tier, chain[0][0], ledger.next_number(attempts))
+                    if chain else None)
     system, messages = build_prompt(spec, findings)
     request = CompletionRequest(system=system, messages=messages,
                                 metadata={"job_id": job_id, "tier": str(tier)})
@@ -229,23 +242,13 @@ def _best_attempt(attempts: list[Attempt], rejected: set[int]) -> Attempt:
 
 
 def end_on_disagreement(rt: Runtime, session: Any, job: Job, attempt: Attempt, output: Any,
-                        repeated: Disagreement) -> None:
+                        repeated: Disagreement, rows: Sequence[Attempt] | None = None) -> None:
     """End a job whose tiers agree against its checks, as the policy says; no tier is added."""
     attempt.findings = [*(attempt.findings or []),
                         {**repeated.finding().as_dict(), "checks": list(repeated.checks)}]
-    store.upsert_result(session, job, attempt, output, False, attempt.findings)
+    store.upsert_result(session, job, attempt, output, False, attempt.findings, rows)
     accept = rt.settings.disagreement_policy == DisagreementPolicy.ACCEPT.value
     store.set_status(job, JobStatus.DONE if accept else JobStatus.NEEDS_REVIEW, repeated.reason)
-
-
-def _pending(session: Any, job_id: str, attempt_no: int) -> tuple[Job, Attempt] | None:
-    job = session.get(Job, job_id)
-    attempt = session.scalar(select(Attempt).where(Attempt.job_id == job_id,
-                                                   Attempt.attempt_no == attempt_no))
-    if job is None or attempt is None:
-        log.warning("validate: no attempt %s of job %s", attempt_no, job_id)
-        return None
-    return job, attempt
 
 
 def _awaits_validation(job: Job, attempt: Attempt) -> bool:
@@ -254,65 +257,97 @@ def _awaits_validation(job: Job, attempt: Attempt) -> bool:
             and attempt.tier == job.current_tier and attempt.error != SUPERSEDED)
 
 
+@dataclass(frozen=True)
+class _Locked:
+    """The job under its row lock, every ledger row of it, and the attempt to validate."""
+
+    job: Job
+    attempts: list[Attempt]
+    attempt: Attempt
+
+
+def _lock_pending(session: Any, publisher: Publisher, job_id: str,
+                  attempt_no: int) -> _Locked | None:
+    """Lock the job and read its ledger rows; None (after re-publishing what the job's state
+    calls for) unless the attempt still awaits validation."""
+    job = store.lock_job(session, job_id)
+    attempts = store.attempts_of(session, job_id) if job is not None else []
+    attempt = next((a for a in attempts if a.attempt_no == attempt_no), None)
+    if job is None or attempt is None:
+        log.warning("validate: no attempt %s of job %s", attempt_no, job_id)
+        return None
+    if not _awaits_validation(job, attempt):
+        republish(job, publisher, session, attempts)
+        return None
+    return _Locked(job, attempts, attempt)
+
+
 def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no: int) -> None:
-    # First the checks (and the judge's network call), holding no lock.
+    """Check the attempt and record the verdict. Without a judge this is one transaction under
+    the job's lock (the checks are CPU only); a judge is a network call, so then the checks run
+    holding no lock, and the record takes the lock again and checks the state once more."""
+    judge_calls: list[CallRecord] = []
     with rt.db.session() as session:
-        found = _pending(session, job_id, attempt_no)
+        found = _lock_pending(session, publisher, job_id, attempt_no)
         if found is None:
             return
-        job, attempt = found
-        if not _awaits_validation(job, attempt):
-            republish(job, publisher, session)
-            return
-        spec, tier = store.job_spec(job), attempt.tier
-        text, finish = attempt.output_text or "", attempt.finish_reason or "stop"
-    judge_calls: list[CallRecord] = []
-    ask, fraction = judge_for(rt, spec, tier, judge_calls)
-    verdict = validate(spec, text, finish, judge=ask, judge_fraction=fraction)
-    findings = [f.as_dict() for f in verdict.findings]
+        spec, tier = store.job_spec(found.job), found.attempt.tier
+        text, finish = found.attempt.output_text or "", found.attempt.finish_reason or "stop"
+        ask, fraction = judge_for(rt, spec, tier, judge_calls)
+        escalate_to = None if ask is not None else _record_verdict(
+            rt, session, found, spec, validate(spec, text, finish), [])
+    if ask is not None:
+        verdict = validate(spec, text, finish, judge=ask, judge_fraction=fraction)
+        with rt.db.session() as session:
+            found = _lock_pending(session, publisher, job_id, attempt_no)
+            if found is None:
+                # A duplicate delivery got here first, or the job moved on: only the judge's
+                # calls, which were paid for, are kept.
+                job = store.lock_job(session, job_id)
+                if judge_calls and job is not None:
+                    ledger.add_rows(session, job, 1, judge_calls, kind="judge_", superseded=True)
+                return
+            escalate_to = _record_verdict(rt, session, found, spec, verdict, judge_calls)
+    if escalate_to is not None:
+        publisher.infer(job_id, escalate_to)
 
-    # Then the record, under the job's lock; a duplicate delivery that got here first wins.
-    escalate_to: int | None = None
-    with rt.db.session() as session:
-        locked = store.lock_job(session, job_id)
-        assert locked is not None  # jobs are never deleted while they run
-        job = locked
-        attempts = store.attempts_of(session, job_id)
-        attempt = next(a for a in attempts if a.attempt_no == attempt_no)
-        if not _awaits_validation(job, attempt):
-            # A duplicate delivery got here first, or the job moved on: only the judge's
-            # calls, which were paid for, are kept.
-            if judge_calls:
-                ledger.add_rows(session, job, 1, judge_calls, kind="judge_", superseded=True)
-            republish(job, publisher, session)
-            return
-        if judge_calls:
-            ledger.add_rows(session, job, 1, judge_calls, kind="judge_")
-        attempt.validated = verdict.passed
-        attempt.findings = findings
-        if verdict.passed:
-            store.upsert_result(session, job, attempt, verdict.output, True, findings)
-            store.set_status(job, JobStatus.DONE)
-            return
-        repeated = repeated_rejection(spec, tier, text, verdict, [
-            Earlier(a.tier, a.output_text or "", a.findings or []) for a in attempts
-            if a.attempt_no != attempt_no and a.validated is False])
-        if repeated is not None:
-            end_on_disagreement(rt, session, job, attempt, verdict.output, repeated)
-            return
-        reason = "; ".join(verdict.reasons)
-        if tier >= ceiling_tier(rt.tiers, spec):
-            rejected = {f.attempt_no for f in store.bad_feedback(session, job_id)}
-            best = _best_attempt(attempts, rejected)
-            store.upsert_result(session, job, best, best.output_text, False, best.findings or [])
-            store.set_status(job, JobStatus.NEEDS_REVIEW, f"tier {tier} failed: {reason}")
-            metrics.observe_escalation(tier, "review", metrics.failed_checks(findings))
-            return
-        escalate_to = tier + 1
-        metrics.observe_escalation(tier, str(escalate_to), metrics.failed_checks(findings))
-        job.current_tier = escalate_to
-        store.set_status(job, JobStatus.ROUTED, f"escalated from tier {tier}: {reason}")
-    publisher.infer(job_id, escalate_to)
+
+def _record_verdict(rt: Runtime, session: Any, found: _Locked, spec: JobSpec, verdict: Verdict,
+                    judge_calls: list[CallRecord]) -> int | None:
+    """Record the verdict under the job's lock; the tier to escalate to, if any (published by
+    the caller once this commits)."""
+    job, attempts, attempt = found.job, found.attempts, found.attempt
+    tier, text = attempt.tier, attempt.output_text or ""
+    findings = [f.as_dict() for f in verdict.findings]
+    if judge_calls:
+        ledger.add_rows(session, job, 1, judge_calls, kind="judge_")
+    # Without judge rows added, the rows read under the lock are the whole ledger of the job.
+    rows = None if judge_calls else attempts
+    attempt.validated = verdict.passed
+    attempt.findings = findings
+    if verdict.passed:
+        store.upsert_result(session, job, attempt, verdict.output, True, findings, rows)
+        store.set_status(job, JobStatus.DONE)
+        return None
+    repeated = repeated_rejection(spec, tier, text, verdict, [
+        Earlier(a.tier, a.output_text or "", a.findings or []) for a in attempts
+        if a.attempt_no != attempt.attempt_no and a.validated is False])
+    if repeated is not None:
+        end_on_disagreement(rt, session, job, attempt, verdict.output, repeated, rows)
+        return None
+    reason = "; ".join(verdict.reasons)
+    if tier >= ceiling_tier(rt.tiers, spec):
+        rejected = {f.attempt_no for f in store.bad_feedback(session, job.id)}
+        best = _best_attempt(attempts, rejected)
+        store.upsert_result(session, job, best, best.output_text, False, best.findings or [],
+                            rows)
+        store.set_status(job, JobStatus.NEEDS_REVIEW, f"tier {tier} failed: {reason}")
+        metrics.observe_escalation(tier, "review", metrics.failed_checks(findings))
+        return None
+    metrics.observe_escalation(tier, str(tier + 1), metrics.failed_checks(findings))
+    job.current_tier = tier + 1
+    store.set_status(job, JobStatus.ROUTED, f"escalated from tier {tier}: {reason}")
+    return tier + 1
 
 
 def fail_job(rt: Runtime, job_id: str, reason: str) -> None:

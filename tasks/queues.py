@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from tierline.config.tiers import TIER_NUMBERS
+
 ROUTE = "route"
 VALIDATE = "validate"
-TIER_QUEUES = {1: "tier1", 2: "tier2", 3: "tier3"}
+TIER_QUEUES = {tier: f"tier{tier}" for tier in TIER_NUMBERS}
 # Shadow tests of candidate model versions: off the job's path, on their own workers.
 SHADOW = "shadow"
 ALL_QUEUES = (ROUTE, *TIER_QUEUES.values(), VALIDATE, SHADOW)

@@ -22,7 +22,7 @@ from tierline.persistence.bulk import BatchWriter
 from tierline.persistence.db import Database
 from tierline.persistence.store import SubmitReceipt
 from tierline.persistence.tables import utcnow
-from tierline.routing.rules import estimate_tokens
+from tierline.routing.tokens import count_tokens
 from tierline.tasks.pipeline import republish
 from tierline.tasks.publish import CeleryPublisher
 
@@ -36,7 +36,7 @@ def fits_some_tier(tiers: TiersConfig) -> Check:
     largest = max(tiers.tiers, key=lambda t: t.context_window)
 
     def check(spec: JobSpec) -> str | None:
-        tokens = estimate_tokens(spec.input_text())
+        tokens = count_tokens(spec.input_text())
         if tokens <= largest.context_window:
             return None
         return (f"the input is about {tokens} tokens, more than the largest context window "

@@ -16,8 +16,8 @@ Two rules look for those without knowing the format, and they are not equally su
    sentence stating it), so it is evidence to record, not to escalate on. It is strict only when
    decisive: the better place is a "Label: value" line naming every word of the field ("Invoice
    number: ..."), or, for a field of three words or more, a sentence naming them all while the
-   value's own places name at most one. Measured on the real agreements' development half, the
-   decisive form never fired on a right answer; the rest did, often.
+   value's own places name at most one: only that form is specific enough not to flag right
+   answers.
 
 The order of a list's items is recorded too, never strict: agreements list their parties in
 whatever order suits them, and a model listing them otherwise is not wrong.

@@ -142,7 +142,7 @@ def test_job_the_router_sends_above_the_cap_is_routed_at_the_cap_naming_the_budg
     (decision,) = decisions(db, job_id)
     assert decision.tier == 2
     assert decision.reasons[0] == CAPPED_REASON
-    assert "ceiling tier 2" in decision.reasons
+    assert "job ceiling: tier 2" in decision.reasons
     assert (job_row(db, job_id).status, top.requests) == ("done", [])
 
 

@@ -74,7 +74,7 @@ def test_rules_router_raises_for_impact_and_respects_bounds() -> None:
     assert router.decide(capped, tiers).tier == 2
     floored = plain.model_copy(update={"context": JobContext(min_tier=2)})
     decision = router.decide(floored, tiers)
-    assert decision.tier == 2 and "floor tier 2" in decision.reasons
+    assert decision.tier == 2 and "job floor: tier 2" in decision.reasons
 
 
 def _status_error(cls: type[Exception], status: int, headers: dict[str, str] | None = None) -> Exception:

@@ -6,7 +6,7 @@ import pytest
 
 from tierline.config.tiers import Endpoint, Tier, TiersConfig
 from tierline.jobs.models import JobContext, JobSpec, Level, TaskType
-from tierline.routing.features import count_tokens, extract
+from tierline.routing.features import extract
 from tierline.routing.policy import (
     BusinessRule,
     NoEligibleTier,
@@ -15,6 +15,7 @@ from tierline.routing.policy import (
     apply_policy,
     load_policy,
 )
+from tierline.routing.tokens import count_tokens
 
 SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
 
