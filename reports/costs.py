@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
 
-from tierline.persistence.ledger_rollup import ledger_rows, uses_rollup
+from tierline.persistence.ledger_rollup import call_ledger_rows, ledger_rows, uses_rollup
 from tierline.persistence.tables import Attempt, Job
 
 # Job-level dimensions are the same on every row of a job; the others describe one call.
@@ -102,16 +102,39 @@ def _from_rollup(session: Session, by: list[str], batch_id: str | None) -> list[
     return rows
 
 
+def _from_call_rollup(session: Session, by: list[str], batch_id: str | None,
+                      since: datetime | None) -> list[CostRow]:
+    """Grouped by a call's dimensions: summed from the call rollup and the ledger rows it has not
+    counted yet, or reads exactly (see persistence.call_rollup)."""
+    rows_sql, params = call_ledger_rows(by, batch_id, since)
+    groups = ", ".join(by)  # names checked against DIMENSIONS
+    query = text(f"""
+        SELECT {groups}, sum(jobs), sum(calls), sum(failed_calls), sum(input_tokens),
+               sum(output_tokens), sum(cost_usd), sum(rejected_cost_usd)
+        FROM ({rows_sql}) ledger GROUP BY {groups} HAVING sum(calls) <> 0""")
+    rows = []
+    for row in session.execute(query, params):
+        group = tuple(row[:len(by)])
+        jobs, calls, failures, tokens_in, tokens_out, cost, rejected = row[len(by):]
+        rows.append(CostRow(group, int(jobs), int(calls), int(failures), int(tokens_in),
+                            int(tokens_out), money(cost), money(rejected), None))
+    return rows
+
+
 def cost_ledger(session: Session, by: list[str], batch_id: str | None = None,
                 since: datetime | None = None) -> list[CostRow]:
     """Spend grouped `by` the named dimensions, most expensive group first.
 
-    Grouped by job dimensions over whole batches, the figures come from the rollup (see
-    persistence.ledger_rollup); by a call's tier, provider or model, or since a date, from the
-    ledger."""
+    On PostgreSQL, grouped by job dimensions over whole batches, the figures come from the
+    rollup (see persistence.ledger_rollup); by a call's tier, provider or model, whole or since
+    a date, from the call rollup (persistence.call_rollup); mixed groupings, and job dimensions
+    since a date, from the ledger."""
     columns = _dimensions(by)
-    if since is None and all(d in JOB_DIMENSIONS for d in by) and uses_rollup(session):
+    if uses_rollup(session) and (since is None and all(d in JOB_DIMENSIONS for d in by)):
         return sorted(_from_rollup(session, by, batch_id),
+                      key=lambda r: (-r.cost_usd, [str(g) for g in r.group]))
+    if uses_rollup(session) and all(d in CALL_DIMENSIONS for d in by):
+        return sorted(_from_call_rollup(session, by, batch_id, since),
                       key=lambda r: (-r.cost_usd, [str(g) for g in r.group]))
     rejected = case((Attempt.validated.is_(False), Attempt.cost_usd), else_=0)
     failed = case((Attempt.outcome.in_(["ok", "judge_ok"]), 0), else_=1)
