@@ -112,6 +112,17 @@ def next_hour(moment: datetime) -> datetime:
     return hour if hour == moment else hour + timedelta(hours=1)
 
 
+def exact_job_rows(tail: str) -> str:
+    """FROM items of the rows (aliased a) of the jobs read from the ledger since `:since` (see
+    the module's note), `:hour` the first whole hour, `tail` the rows not counted yet."""
+    jobs = ("(SELECT job_id FROM attempts WHERE created_at >= :since AND created_at < :hour "
+            "UNION SELECT job_id FROM ledger_spanning_jobs WHERE last_hour >= :hour "
+            f"UNION SELECT job_id FROM {tail} t)")
+    # Their rows fetched job by job (the planner cannot tell how few jobs there are).
+    return (f"{jobs} x CROSS JOIN LATERAL (SELECT * FROM attempts r "
+            "WHERE r.job_id = x.job_id OFFSET 0) a")
+
+
 def call_rows(by: list[str], batch_id: str | None, since: datetime | None, tail: str
               ) -> tuple[str, dict[str, Any]]:
     """SQL of the ledger's figures grouped `by` call dimensions, exact now: columns the groups,
@@ -129,15 +140,8 @@ def call_rows(by: list[str], batch_id: str | None, since: datetime | None, tail:
                f"UNION ALL SELECT {groups}, {measures} FROM ({call_sums(tail, job_where)}) t")
         return sql, params
     params.update(since=since, hour=next_hour(since))
-    # The jobs read from the ledger (see the module's note).
-    exact_jobs = f"""(SELECT job_id FROM attempts WHERE created_at >= :since
-                      AND created_at < :hour
-                      UNION SELECT job_id FROM ledger_spanning_jobs WHERE last_hour >= :hour
-                      UNION SELECT job_id FROM {tail} t)"""
     negated = ", ".join(f"-{m}" for m in (job_count(by), *SUMS))
-    # Their rows fetched job by job (the planner cannot tell how few jobs there are).
-    rows_of_exact_jobs = (f"{exact_jobs} x CROSS JOIN LATERAL (SELECT * FROM attempts r "
-                          "WHERE r.job_id = x.job_id OFFSET 0) a")
+    rows_of_exact_jobs = exact_job_rows(tail)
     taken_out = (f"(SELECT a.* FROM {rows_of_exact_jobs} "
                  f"WHERE a.created_at >= :hour AND {COUNTED.format(row='a')})")
     exact = f"""

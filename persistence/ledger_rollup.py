@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from tierline.persistence import call_rollup
+from tierline.persistence import call_rollup, hour_rollup
 from tierline.persistence.db import Database
 
 KEYS = ("batch_id", "tenant", "user", "feature", "query_type")
@@ -109,7 +109,7 @@ _COUNT = text(f"""
         ON CONFLICT ({_QUOTED_KEYS}) DO UPDATE SET
         {", ".join(f"{m} = r.{m} + excluded.{m}" for m in MEASURES)}
         RETURNING 1
-    ), {call_rollup.count_statements("counted")}
+    ), {call_rollup.count_statements("counted")}, {hour_rollup.count_statement("counted")}
     SELECT count(*) FROM counted""")
 
 
@@ -165,6 +165,12 @@ def call_ledger_rows(by: list[str], batch_id: str | None = None, since: datetime
     """SQL for the ledger's figures grouped `by` a call's dimensions (tier, provider, model),
     since a date or not, exact now (see persistence.call_rollup)."""
     return call_rollup.call_rows(by, batch_id, since, TAIL)
+
+
+def job_since_rows(dimension: str, since: datetime) -> tuple[str, dict[str, Any]]:
+    """SQL for the ledger's figures per value of one job dimension since a date, across
+    batches, exact now (see persistence.hour_rollup)."""
+    return hour_rollup.since_rows(dimension, since, TAIL)
 
 
 def ledger_rows(batch_id: str | None = None) -> tuple[str, dict[str, Any]]:

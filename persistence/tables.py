@@ -198,6 +198,28 @@ class LedgerCallRollup(Base):
     __table_args__ = (Index("ix_ledger_call_rollup_hour", "hour"),)
 
 
+class LedgerHourRollup(Base):
+    """The cost ledger summed per job dimension (its name and value) and UTC hour of the call,
+    kept with `ledger_rollup` by `persistence.hour_rollup`: reports since a date read these."""
+
+    __tablename__ = "ledger_hour_rollup"
+
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    jobs: Mapped[int] = mapped_column(BigInteger, default=0)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed_calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    rejected_cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    first_input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (Index("ix_ledger_hour_rollup_hour", "hour"),)
+
+
 class LedgerSpanningJob(Base):
     """A job whose counted ledger rows fall in more than one hour, with the last: summed since
     an hour, such a job is read from the ledger (see `persistence.call_rollup`)."""

@@ -1,4 +1,5 @@
-"""Reports by a call's tier, provider or model, and since a date, read from the call rollup give
+"""Reports by a call's tier, provider or model, and since a date, read from the call and hour
+rollups give
 exactly what summing the whole ledger gives, whatever share of it has been counted, on the real
 PostgreSQL."""
 
@@ -15,14 +16,14 @@ from sqlalchemy import func, text
 from tierline import migrations
 from tierline.persistence.db import Database
 from tierline.persistence.ledger_rollup import refresh
-from tierline.persistence.tables import Attempt, Job, LedgerCallRollup
+from tierline.persistence.tables import Attempt, Job, LedgerCallRollup, LedgerHourRollup
 from tierline.reports import costs
 
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 GROUPINGS = [["tier"], ["provider"], ["model"], ["tier", "model"], ["model", "provider", "tier"],
-             ["feature"], ["user", "tier"]]
+             ["feature"], ["user"], ["tenant"], ["query_type"], ["user", "tier"]]
 SINCE = [None, START - timedelta(days=1), START + timedelta(hours=1),
          START + timedelta(minutes=97, seconds=13), START + timedelta(hours=3, minutes=59),
          START + timedelta(days=2)]
@@ -41,7 +42,7 @@ def fill_ledger(db: Database, seed: int) -> list[str]:
             job = Job(id=str(uuid.uuid4()), idempotency_key=f"k{seed}-{n}",
                       batch_id=r.choice(batches), tenant=r.choice(["acme", "globex"]),
                       user=r.choice(["ann", "bob"]), feature=r.choice(["inv", "nda"]),
-                      query_type="q", task="summarize", spec={}, status="done", current_tier=1)
+                      query_type=r.choice(["q1", "q2"]), task="summarize", spec={}, status="done", current_tier=1)
             session.add(job)
             session.flush()
             tier, at = 1, START + timedelta(minutes=r.randint(0, 300), seconds=r.randint(0, 59))
@@ -81,9 +82,10 @@ def test_call_rollup_and_tail_sum_to_the_whole_ledger(db: Database,
     refresh(db, chunk=7, max_rows=counted) if counted != 0 else None
     assert figures(db, batches) == from_ledger(db, batches, monkeypatch)
     with db.session() as session:
-        in_rollup = session.query(func.coalesce(func.sum(LedgerCallRollup.calls), 0)).scalar()
-    # The figures came from the rollup: it holds the rows counted so far.
-    assert (in_rollup > 0) == (counted != 0)
+        in_rollups = [session.query(func.coalesce(func.sum(table.calls), 0)).scalar()
+                      for table in (LedgerCallRollup, LedgerHourRollup)]
+    # The figures came from the rollups: they hold the rows counted so far.
+    assert all((calls > 0) == (counted != 0) for calls in in_rollups)
 
 
 def test_calls_judged_and_recorded_after_a_sweep_are_counted_by_the_next(
@@ -114,6 +116,7 @@ def test_the_migration_back_fills_what_the_rollup_has_counted(
         migrations.upgrade(pg_url)
         with db.session() as session:
             assert session.scalar(text("SELECT count(*) FROM ledger_call_rollup")) > 0
+            assert session.scalar(text("SELECT count(*) FROM ledger_hour_rollup")) > 0
         assert figures(db, batches) == from_ledger(db, batches, monkeypatch)
     finally:
         db.dispose()
