@@ -119,6 +119,8 @@ def sweep(url: str) -> tuple[float, int]:
         conn.execute(text("VACUUM ANALYZE attempts"))
         conn.execute(text("VACUUM ANALYZE ledger_rollup"))
         conn.execute(text("VACUUM ANALYZE ledger_pending"))
+        for table in ("ledger_call_rollup", "ledger_hour_rollup", "ledger_spanning_jobs"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
     db.dispose()
     return seconds, counted
 
