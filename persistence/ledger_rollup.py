@@ -18,6 +18,9 @@ rows until it is recorded, so nothing later changes what was counted):
 - its first answer: the first `ok` row, whose tokens say what the job needed;
 - an escalation: the first `ok` row on a tier other than the first answer's.
 
+The same statement counts the same rows into the rollups per call and hour
+(persistence.call_rollup) and per job dimension and hour (persistence.hour_rollup).
+
 PostgreSQL only; the embedded SQLite file is small enough to be summed live.
 """
 

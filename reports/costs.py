@@ -115,8 +115,8 @@ def _without_jit(session: Session) -> None:
 
 def _from_call_rollup(session: Session, by: list[str], batch_id: str | None,
                       since: datetime | None) -> list[CostRow]:
-    """Grouped by a call's dimensions: summed from the call rollup and the ledger rows it has not
-    counted yet, or reads exactly (see persistence.call_rollup)."""
+    """Grouped by a call's dimensions: summed from the call rollup, the ledger rows it has not
+    counted yet and, since a date, the jobs it cannot answer for (see persistence.call_rollup)."""
     rows_sql, params = call_ledger_rows(by, batch_id, since)
     _without_jit(session)
     groups = ", ".join(by)  # names checked against DIMENSIONS
@@ -134,8 +134,8 @@ def _from_call_rollup(session: Session, by: list[str], batch_id: str | None,
 
 
 def _from_hour_rollup(session: Session, dimension: str, since: datetime) -> list[CostRow]:
-    """By one job dimension since a date, across batches: summed from the hour rollup, or read
-    exactly (see persistence.hour_rollup)."""
+    """By one job dimension since a date, across batches: summed from the hour rollup and the
+    jobs it cannot answer for (see persistence.hour_rollup)."""
     rows_sql, params = job_since_rows(dimension, since)
     _without_jit(session)
     query = text(f"""
