@@ -112,7 +112,7 @@ def test_the_migration_back_fills_what_the_rollup_has_counted(
     try:
         batches = fill_ledger(db, seed=11)
         refresh(db)
-        migrations.downgrade(pg_url, "0005")
+        migrations.downgrade(pg_url, "0006")
         migrations.upgrade(pg_url)
         with db.session() as session:
             assert session.scalar(text("SELECT count(*) FROM ledger_call_rollup")) > 0

@@ -6,8 +6,8 @@ job dimension and UTC hour (`ledger_hour_rollup`), and the jobs whose ledger row
 persistence.call_rollup and persistence.hour_rollup). Back-filled on PostgreSQL with what `ledger_rollup`
 has counted already, so both stand at its watermark.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 00:30:00.000000
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ from alembic import op
 
 from tierline.persistence import call_rollup, hour_rollup
 
-revision: str = '0006'
-down_revision: str | None = '0005'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
