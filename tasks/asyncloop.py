@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections.abc import Coroutine, Iterator, Sequence
-from concurrent.futures import Future, as_completed
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -25,6 +25,7 @@ class BackgroundLoop:
         self.limit = limit
         # Created on the loop's own thread, where it is used.
         self._gate: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._thread = threading.Thread(target=self.loop.run_forever, name="tierline-async",
                                         daemon=True)
         self._thread.start()
@@ -45,13 +46,35 @@ class BackgroundLoop:
         """Run the coroutines together; yield (position, result) as each one finishes, so the
         calling thread works on early results while the others are still waiting. A coroutine
         that raises makes the iterator raise at its turn: callers hand over coroutines that
-        turn their own failures into results."""
-        futures: dict[Future[T], int] = {
-            asyncio.run_coroutine_threadsafe(self._gated(c), self.loop): index
-            for index, c in enumerate(coroutines)}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        turn their own failures into results.
+
+        One hand-over to the loop for them all (not one thread-safe future each): the results
+        come back through a queue the calling thread blocks on."""
+        finished: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
+
+        async def run_one(index: int, coroutine: Coroutine[Any, Any, T]) -> None:
+            try:
+                finished.put((index, await self._gated(coroutine), None))
+            except BaseException as exc:  # handed to the caller, whatever it is
+                finished.put((index, None, exc))
+
+        def start_all() -> None:
+            for index, coroutine in enumerate(coroutines):
+                task = self.loop.create_task(run_one(index, coroutine))
+                # The loop holds only weak references to its tasks.
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+        self.loop.call_soon_threadsafe(start_all)
+        for _ in coroutines:
+            index, result, error = finished.get()
+            if error is not None:
+                raise error
+            yield index, result
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            # Its selector and self-pipe released now, not whenever the loop is collected.
+            self.loop.close()
