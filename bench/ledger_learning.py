@@ -27,6 +27,7 @@ with --json prints one JSON object as the last line.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -34,7 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
@@ -52,7 +53,8 @@ from tierline.reports.batch import result_rows  # noqa: E402
 from tierline.routing.classifier import RouterModel  # noqa: E402
 from tierline.routing.policy import DEFAULT_POLICY_FILE  # noqa: E402
 from tierline.routing.router import model_path  # noqa: E402
-from tierline.simulator.sample import JobDict, generate, matches_reference  # noqa: E402
+from tierline.simulator.answer_key import AnswerKey  # noqa: E402
+from tierline.simulator.sample import JobDict, matches_reference, with_answers  # noqa: E402
 from tierline.simulator.threaded import start_for_runtime  # noqa: E402
 from tierline.tasks import runtime  # noqa: E402
 from tierline.tasks.submit import submit_jobs  # noqa: E402
@@ -62,11 +64,19 @@ REPLAY = ROOT / "data" / "replay"
 TRAIN_SEED, TEST_SEED = 21, 22
 
 
-def workload(n: int, seed: int) -> list[JobDict]:
-    jobs = list(generate(n, seed))
+class Workload(NamedTuple):
+    jobs: list[JobDict]
+    answers: AnswerKey
+
+
+def workload(n: int, seed: int) -> Workload:
+    jobs, sample_answers = with_answers(n, seed)
+    answers: AnswerKey = {}
     for i, job in enumerate(jobs):
-        job["key"] = f"ledger-bench-{seed}-{i}"
-    return jobs
+        key = f"ledger-bench-{seed}-{i}"
+        answers[key] = sample_answers[job["key"]]
+        job["key"] = key
+    return Workload(jobs, answers)
 
 
 def exploring_policy(folder: Path, fraction: float, base: Path = DEFAULT_POLICY_FILE) -> Path:
@@ -79,9 +89,9 @@ def exploring_policy(folder: Path, fraction: float, base: Path = DEFAULT_POLICY_
     return target
 
 
-def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
+def run(work: Workload, router_model: Path, home: Path, time_scale: float,
         learn: bool = False, policy: Path | None = None) -> dict[str, Any]:
-    """Run `jobs` through the embedded fleet with `router_model` (and `policy`, else the
+    """Run the workload's jobs through the embedded fleet with `router_model` (and `policy`, else the
     shipped one); their figures, and with `learn` how many jobs the ledger labels."""
     settings = Settings(broker_url=None, database_url=None, home=home, simulator=True,
                         simulator_url=None, simulator_time_scale=time_scale,
@@ -89,6 +99,7 @@ def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
                         routing_policy_file=policy or DEFAULT_POLICY_FILE)
     ctx = open_context(settings)
     runtime.install_simulator(start_for_runtime)
+    jobs = work.jobs
     specs = parse_records((f"job {i}", job) for i, job in enumerate(jobs))
     started = time.perf_counter()
     try:
@@ -97,7 +108,8 @@ def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
             wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), timeout_s=900)
         seconds = time.perf_counter() - started
         with ctx.db.session() as session:
-            figures = _figures(session, receipt.batch_id, {j["key"]: j for j in jobs})
+            figures = _figures(session, receipt.batch_id, {j["key"]: j for j in jobs},
+                               work.answers)
             labels = sum(1 for _ in training_outcomes(session)) if learn else 0
     finally:
         current = runtime._current
@@ -112,7 +124,14 @@ def run(jobs: list[JobDict], router_model: Path, home: Path, time_scale: float,
     return figures
 
 
-def _figures(session: Any, batch_id: str, by_key: dict[str, JobDict]) -> dict[str, Any]:
+def _text(output: Any) -> str:
+    """A stored output as the model wrote it: text as is, an extraction's object as JSON (its
+    Python repr would never match the answer key)."""
+    return output if isinstance(output, str) else json.dumps(output)
+
+
+def _figures(session: Any, batch_id: str, by_key: dict[str, JobDict],
+             answers: AnswerKey) -> dict[str, Any]:
     rows = list(result_rows(session, batch_id))
     n = len(rows)
     strong = session.scalar(
@@ -122,7 +141,7 @@ def _figures(session: Any, batch_id: str, by_key: dict[str, JobDict]) -> dict[st
         select(Attempt.tier, func.count()).join(Job, Job.id == Attempt.job_id)
         .where(Job.batch_id == batch_id).group_by(Attempt.tier)).all())
     right = sum(1 for r in rows if r["output"] is not None
-                and matches_reference(by_key[r["key"]], str(r["output"])))
+                and matches_reference(by_key[r["key"]], answers[r["key"]], _text(r["output"])))
     return {
         "jobs": n,
         "strong_share": round(strong / n, 4),

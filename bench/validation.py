@@ -5,13 +5,13 @@
 
 1. A sample workload (`simulator.sample`) with known answers is put to the simulated tier-1 model
    (`simulator`, the same pure function the simulator server uses). Each answer is
-   judged right or wrong against the job's reference (`simulator.truth`, which shares no code with
-   the validator), then validated twice:
+   judged right or wrong against its answer in the workload's answer key (`simulator.truth`,
+   which shares no code with the validator), then validated twice:
    - "checks only": `validate(job, text, finish)`, what the fleet runs by default
      (`tasks/pipeline.py` passes no judge);
    - "checks + judge": the same with the optional judge on every tier-1 output
      (`judge_fraction=1.0`), the judge being the simulated tier-1 model `JUDGE_MODEL` reached
-     through the pure `simulate_completion` (it sees the prompt only, never the reference).
+     through the pure `simulate_completion` (it sees the prompt only, never the answer key).
    catch_rate = wrong answers rejected / wrong answers; false_escalation_rate = right answers
    rejected / right answers; a confusion matrix per check (a check "flags" when it fails
    strictly), the judge included. The judge is also run alone on every output, for its own
@@ -48,7 +48,7 @@ from bench.figures import publish  # noqa: E402
 from tierline.config.tiers import load_tiers  # noqa: E402
 from tierline.jobs.models import JobSpec, TaskType  # noqa: E402
 from tierline.prompts.messages import build_prompt  # noqa: E402
-from tierline.simulator.sample import generate  # noqa: E402
+from tierline.simulator.sample import generate_with_answers  # noqa: E402
 from tierline.simulator.truth import is_correct  # noqa: E402
 from tierline.validation import (  # noqa: E402
     dates,
@@ -174,8 +174,10 @@ def run_workload(n: int, seed: int, repeat: int,
     cpu_timings: list[float] = []
     judge, lone_judge = Judge(), Judge()
     cases = []
-    for spec in generate(n, seed):
+    answers: dict[str | None, Any] = {}
+    for spec, answer in generate_with_answers(n, seed):
         job = JobSpec.model_validate(spec)
+        answers[job.key] = answer
         text, finish, failure = _simulate(job)
         cases.append((job, text, finish, failure))
     # Timed first and apart from the judge calls, so the timings measure the checks alone. The
@@ -188,7 +190,7 @@ def run_workload(n: int, seed: int, repeat: int,
         _time_validate(job, text, finish, repeat, timings, cpu_timings)
     gc.unfreeze()
     for job, text, finish, failure in cases:
-        correct = is_correct(job, text)
+        correct = is_correct(job, answers[job.key], text)
         plain = validate(job, text, finish)
         judged = validate(job, text, finish, judge=judge, judge_fraction=1.0)
         lone = judge_check(job, plain.output, lone_judge)

@@ -24,7 +24,12 @@ from tierline.providers.pricing import cost_usd
 from tierline.reports.batch import answer_tokens, batch_status
 from tierline.reports.quality import accepted_on_disagreement, done_per_feature, quality_report
 from tierline.simulator import answer_book
-from tierline.simulator.agreements import DEFAULT_PATH, agreement_jobs, read_agreements
+from tierline.simulator.agreements import (
+    DEFAULT_PATH,
+    agreement_answers,
+    agreement_jobs,
+    read_agreements,
+)
 from tierline.simulator.sample import generate
 from tierline.tasks import runtime
 from tierline.tasks.submit import submit_jobs
@@ -40,8 +45,10 @@ def workload(n: int, seed: int, agreements: int, agreements_file: Path) -> list[
     if agreements and not agreements_file.exists():
         err.print(f"no agreements: {agreements_file} is missing; sample jobs only")
         return jobs
-    for job in agreement_jobs(read_agreements(agreements_file), agreements) if agreements else []:
-        answer_book.register(job["document"], job["reference"])
+    rows = read_agreements(agreements_file) if agreements else []
+    answers = agreement_answers(rows, agreements)
+    for job in agreement_jobs(rows, agreements):
+        answer_book.register(job["document"], answers[job["key"]])
         jobs.append(job)
     return jobs
 

@@ -112,7 +112,7 @@ def jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[tuple[str, Any]
             yield where, InputProblem(where, f"malformed JSON: {exc.msg} (column {exc.colno})")
 
 
-_JSON_COLUMNS = {"schema", "messages", "labels", "reference"}
+_JSON_COLUMNS = {"schema", "messages", "labels"}
 _CONTEXT_COLUMNS = {
     "role", "business_impact", "error_tolerance", "sensitive", "min_tier", "max_tier",
 }

@@ -30,6 +30,13 @@ KEY_LENGTH = 200
 # the costly parts (the output schema against the JSON Schema metaschema) are not redone.
 STORED = {"stored": True}
 
+# Fields a job no longer has, with what to do instead. A new job carrying one is refused (the
+# producer learns at once); a stored row carrying one, written before, loads without it.
+RETIRED_FIELDS = {
+    "reference": "a workload's right answers are kept in a file of their own, apart from its "
+                 "jobs (`tierline sample --answers FILE`); remove the field",
+}
+
 
 class TaskType(enum.StrEnum):
     EXTRACT = "extract"
@@ -153,8 +160,16 @@ class JobSpec(BaseModel):
     user: str = Field(default="anonymous", min_length=1, max_length=NAME_LENGTH)
     feature: str = Field(default="default", min_length=1, max_length=NAME_LENGTH)
     query_type: str | None = Field(default=None, min_length=1, max_length=NAME_LENGTH)
-    # Known right answer, when there is one (sample workloads): kept for evaluation, never sent.
-    reference: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_retired_fields(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or not RETIRED_FIELDS.keys() & data.keys():
+            return data
+        if (info.context or {}).get("stored"):
+            return {k: v for k, v in data.items() if k not in RETIRED_FIELDS}
+        name = min(RETIRED_FIELDS.keys() & data.keys())
+        raise ValueError(f"{name!r} is no longer part of a job: {RETIRED_FIELDS[name]}")
 
     @field_validator("document")
     @classmethod

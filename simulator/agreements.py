@@ -1,8 +1,9 @@
 """Real agreements as extraction jobs: the EDGAR non-disclosure agreements of Kleister NDA.
 
 `agreement_jobs(path, n)` reads the data set's JSON lines (`id`, `document`, `expected`; see its
-README) and yields extraction jobs in the shape `JobSpec.model_validate` takes, with the
-annotation as `reference` (normalised: "Nike Inc.", "2001-04-18", "3 years"). The demo mixes
+README) and yields extraction jobs in the shape `JobSpec.model_validate` takes;
+`agreement_answers(rows, n)` is their answer key, each job's annotation by its key (normalised:
+"Nike Inc.", "2001-04-18", "3 years"). The demo mixes
 them into the sample workload so that the validator meets wording nobody here wrote; the
 simulator answers them from the same annotations (`simulator.answer_book`).
 
@@ -16,6 +17,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from tierline.simulator.answer_key import AnswerKey
 
 ROOT = Path(__file__).resolve().parents[1]
 # A copy of ../shared/data/kleister-nda (the train split), so the demo needs nothing outside.
@@ -46,12 +49,21 @@ def read_agreements(path: Path = DEFAULT_PATH, *, held_out: bool = True) -> list
     return [r for r in rows if not held_out or r["id"][:1] in "89abcdef"]
 
 
+def job_key(row: dict[str, Any]) -> str:
+    return f"agreement-{row['id']}"
+
+
+def agreement_answers(rows: list[dict[str, Any]], n: int) -> AnswerKey:
+    """The answer key of `agreement_jobs(rows, n)`: each job's annotation by its key."""
+    return {job_key(row): annotation(row) for row in rows[:n]}
+
+
 def agreement_jobs(rows: list[dict[str, Any]], n: int) -> Iterator[dict[str, Any]]:
     """Up to `n` extraction jobs, one per agreement, in the file's order."""
     for row in rows[:n]:
         yield {"task": "extract", "document": row["document"], "schema": SCHEMA,
-               "instructions": INSTRUCTIONS, "reference": annotation(row),
-               "key": f"agreement-{row['id']}", "feature": "nda-review",
+               "instructions": INSTRUCTIONS,
+               "key": job_key(row), "feature": "nda-review",
                "query_type": "agreement", "tenant": "acme", "user": "legal01",
                "context": {"role": "legal", "business_impact": "medium",
                            "error_tolerance": "medium"}}

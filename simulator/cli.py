@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tierline.simulator import SimulatorConfig, load_faults, serve
-from tierline.simulator.sample import generate
+from tierline.simulator.answer_key import write_answers
+from tierline.simulator.sample import generate_with_answers
 
 
 @click.group("sim")
@@ -43,7 +45,14 @@ def serve_command(port: int, host: str, time_scale: float, seed: int,
               help="How many jobs to print.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Same seed, same jobs; job i depends only on (seed, i).")
-def sample(n: int, seed: int) -> None:
-    """Print N sample jobs (with their reference answers) as JSONL on stdout."""
-    for job in generate(n, seed):
+@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the jobs' answer key to this file (JSON lines: key, answer).")
+def sample(n: int, seed: int, answers_file: Path | None) -> None:
+    """Print N sample jobs as JSONL on stdout (their right answers, with --answers, to a file
+    of their own: they are no part of a job)."""
+    answers: dict[str, Any] = {}
+    for job, answer in generate_with_answers(n, seed):
         click.echo(json.dumps(job, ensure_ascii=False, sort_keys=True))
+        answers[job["key"]] = answer
+    if answers_file is not None:
+        write_answers(answers_file, answers)

@@ -1,12 +1,14 @@
 """A deterministic workload of document-processing jobs with known answers, mostly easy.
 
-`generate(n, seed)` yields job dicts (as `JobSpec.model_validate` takes them) whose `reference`
-holds the ground truth. Difficulty is real, not a label: hard jobs are longer, carry OCR-like
-noise, distractor numbers and dates next to the right ones (a balance carried forward, a
-payment date, an earlier agreement's date, each worded in one of several ways), European number
-formats and dates written out in words. Contracts name their two sides with varying role words.
-Job `i` depends only on `(seed, i)`, so `generate(10)` is a prefix of `generate(1000)`.
-`matches_reference(job, text)` scores a raw model output against the job's reference.
+`generate(n, seed)` yields job dicts (as `JobSpec.model_validate` takes them);
+`with_answers(n, seed)` also gives their answer key (`simulator.answer_key`): each job's ground
+truth by its key, never inside the job. Difficulty is real, not a label: hard jobs are longer,
+carry OCR-like noise, distractor numbers and dates next to the right ones (a balance carried
+forward, a payment date, an earlier agreement's date, each worded in one of several ways),
+European number formats and dates written out in words. Contracts name their two sides with
+varying role words. Job `i` depends only on `(seed, i)`, so `generate(10)` is a prefix of
+`generate(1000)`. `matches_reference(job, reference, text)` scores a raw model output against
+the job's answer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from tierline.simulator.answer_key import AnswerKey
 from tierline.simulator.sample_parts import (
     ASIDES,
     CITIES,
@@ -317,24 +320,43 @@ def _context(r: random.Random, job: JobDict, level: int) -> dict[str, Any]:
             "sensitive": bool(hint.get("sensitive")) or r.random() < 0.04}
 
 
-def generate(n: int, seed: int = 0) -> Iterator[JobDict]:
-    """`n` sample jobs; each is a dict `JobSpec.model_validate` accepts, with its `reference`."""
+def generate_with_answers(n: int, seed: int = 0) -> Iterator[tuple[JobDict, Any]]:
+    """`n` sample jobs, each with its right answer."""
     builders, weights = zip(*MIX, strict=True)
     for i in range(n):
         r = random.Random(f"tierline-sample:{seed}:{i}")
         builder, level = r.choices(builders, weights)[0], pick_level(r)
         job = builder(r, level)
+        # Each builder states its job's answer next to it; the answer leaves the job here.
+        answer = job.pop("reference")
         job["context"] = _context(r, job, level)
         job.update(key=f"sample-{seed}-{i:06d}", tenant=r.choice(["acme", "globex", "initech"]),
                    user=f"user{r.randint(1, 40):02d}")
+        yield job, answer
+
+
+def generate(n: int, seed: int = 0) -> Iterator[JobDict]:
+    """`n` sample jobs; each is a dict `JobSpec.model_validate` accepts."""
+    for job, _ in generate_with_answers(n, seed):
         yield job
 
 
-def matches_reference(job: JobDict, text: str) -> bool:
-    """Whether a model's raw output `text` is right for sample job `job` (strictly: extraction
-    must be exactly the reference JSON, classification exactly the label, math a final
-    "#### N" line, answers and summaries must state every key fact)."""
-    ref, task = job["reference"], job["task"]
+def with_answers(n: int, seed: int = 0) -> tuple[list[JobDict], AnswerKey]:
+    """`n` sample jobs, and their answer key (each job's right answer by its key)."""
+    jobs: list[JobDict] = []
+    answers: AnswerKey = {}
+    for job, answer in generate_with_answers(n, seed):
+        jobs.append(job)
+        answers[job["key"]] = answer
+    return jobs, answers
+
+
+def matches_reference(job: JobDict, reference: Any, text: str) -> bool:
+    """Whether a model's raw output `text` is right for sample job `job` whose right answer is
+    `reference` (strictly: extraction must be exactly the reference JSON, classification
+    exactly the label, math a final "#### N" line, answers and summaries must state every key
+    fact)."""
+    ref, task = reference, job["task"]
     if task == "extract":
         try:
             return bool(json.loads(text) == ref)

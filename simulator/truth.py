@@ -1,4 +1,5 @@
-"""The answer key of the benchmarks: is a model's answer actually right, given the job's reference?
+"""The answer key of the benchmarks: is a model's answer actually right, given the job's reference
+(its right answer, kept apart from the job in the workload's answer key, `simulator.answer_key`)?
 
 Written apart from the validator on purpose, and importing nothing from `validation/`: a
 benchmark whose answer key reads values with the validator's own normalisers cannot show the
@@ -176,9 +177,9 @@ def _label(text: str) -> str:
     return " ".join(text.strip().strip("\"'`*_").rstrip(".").strip("\"'`*_").split()).casefold()
 
 
-def is_correct(job: JobSpec, text: str) -> bool:
-    """Whether `text` is a right answer to `job` according to `job.reference`."""
-    ref = job.reference
+def is_correct(job: JobSpec, reference: Any, text: str) -> bool:
+    """Whether `text` is a right answer to `job` whose right answer is `reference`."""
+    ref = reference
     if job.task is TaskType.EXTRACT or job.output_schema is not None:
         ok, value = parse_answer_json(text)
         return ok and same_value(value, ref)

@@ -115,14 +115,14 @@ def test_folder_names_the_undecodable_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('{"task": "summarize", "document": "x", "reference": NaN}', "NaN is not a JSON number"),
-        ('{"task": "summarize", "document": "x", "reference": -Infinity}', "-Infinity is not"),
+        ('{"task": "summarize", "document": "x", "schema": NaN}', "NaN is not a JSON number"),
+        ('{"task": "summarize", "document": "x", "schema": -Infinity}', "-Infinity is not"),
         ('{"task": "summarize", "document": "x", "task": "math"}', "key 'task' appears twice"),
         ('{"task": "summarize", "document": "x\\u0000y"}', "NUL character"),
-        ('{"task": "summarize", "document": "x", "reference": {"a\\u0000": 1}}', "NUL character in a key"),
-        ('{"task": "summarize", "document": "x", "reference": ' + "[" * 10_000 + "]" * 10_000 + "}",
+        ('{"task": "summarize", "document": "x", "schema": {"a\\u0000": 1}}', "NUL character in a key"),
+        ('{"task": "summarize", "document": "x", "schema": ' + "[" * 10_000 + "]" * 10_000 + "}",
          "nested deeper than"),
-        ('{"task": "summarize", "document": "x", "reference": ' + "[" * 70 + "]" * 70 + "}",
+        ('{"task": "summarize", "document": "x", "schema": ' + "[" * 70 + "]" * 70 + "}",
          "nested deeper than 64 levels"),
         ('{"task": "summarize", "document": "x", "tenant": "' + "t" * 101 + '"}', "tenant"),
         ('{"task": "summarize", "document": "x", "key": "' + "k" * 201 + '"}', "key"),
@@ -138,9 +138,30 @@ def test_refuses_json_a_job_must_not_carry(tmp_path: Path, line: str, expected: 
 
 
 def test_moderate_nesting_and_escaped_backslashes_are_fine(tmp_path: Path) -> None:
-    nested = {"task": "summarize", "document": "a \\u0000 in prose", "reference": [[[[1]]]]}
+    nested = {"task": "summarize", "document": "a \\u0000 in prose", "schema": {"examples": [[[[1]]]]}}
     (job,) = read_jobs(_write_jsonl(tmp_path / "jobs.jsonl", [nested]))
     assert job.document == "a \\u0000 in prose"
+
+
+def test_a_line_carrying_a_reference_answer_is_refused_with_why(tmp_path: Path) -> None:
+    path = _write_jsonl(tmp_path / "jobs.jsonl", [
+        {"task": "summarize", "document": "fine"},
+        {"task": "classify", "document": "x", "labels": ["a"], "reference": "a"}])
+    with pytest.raises(InvalidInput) as info:
+        read_jobs(path)
+    assert [str(p) for p in info.value.problems] == [
+        "jobs.jsonl line 2: 'reference' is no longer part of a job: a workload's right answers "
+        "are kept in a file of their own, apart from its jobs (`tierline sample --answers FILE`); "
+        "remove the field"]
+
+
+def test_a_csv_reference_column_is_refused_with_why(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_text('task,document,reference\nsummarize,ok,\nsummarize,ok,"[""7""]"\n')
+    with pytest.raises(InvalidInput) as info:
+        read_jobs(path)
+    assert [p.where for p in info.value.problems] == ["jobs.csv line 3"]
+    assert "'reference' is no longer part of a job" in str(info.value)
 
 
 def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from tierline.jobs.intake import parse_records
 from tierline.jobs.models import JobSpec, TaskType
+from tierline.simulator.answer_key import AnswerKeyError, read_answers
 from tierline.simulator.cli import sample
-from tierline.simulator.sample import generate
+from tierline.simulator.sample import generate, with_answers
 from tierline.simulator.sample_parts import WORDING, fmt_amount, fmt_date
 
 
@@ -26,11 +30,13 @@ def test_a_shorter_run_is_a_prefix_of_a_longer_one() -> None:
     assert list(generate(10)) == list(generate(40))[:10]
 
 
-def test_every_job_validates_as_a_jobspec_with_a_unique_key() -> None:
-    jobs = list(generate(400))
+def test_every_job_validates_as_a_jobspec_with_a_unique_key_and_an_answer() -> None:
+    jobs, answers = with_answers(400)
     specs = [JobSpec.model_validate(j) for j in jobs]
     assert len({s.key for s in specs}) == len(specs)
-    assert all(s.reference is not None for s in specs)
+    assert set(answers) == {s.key for s in specs}
+    assert all(answer is not None for answer in answers.values())
+    assert jobs == list(generate(400))
 
 
 def test_the_mix_covers_every_task_and_is_mostly_extraction_and_triage() -> None:
@@ -43,9 +49,10 @@ def test_the_mix_covers_every_task_and_is_mostly_extraction_and_triage() -> None
 def test_extraction_references_validate_against_their_own_schema() -> None:
     import jsonschema
 
-    for job in generate(300):
+    jobs, answers = with_answers(300)
+    for job in jobs:
         if job["task"] == "extract":
-            jsonschema.validate(job["reference"], job["schema"])
+            jsonschema.validate(answers[job["key"]], job["schema"])
 
 
 def test_hard_inputs_exist_but_are_the_minority() -> None:
@@ -82,3 +89,26 @@ def test_sample_command_prints_jsonl() -> None:
     lines = result.output.strip().splitlines()
     assert len(lines) == 5
     assert [json.loads(line) for line in lines] == list(generate(5, seed=2))
+
+
+def test_sample_command_writes_the_answer_key_apart_from_the_jobs(tmp_path: Path) -> None:
+    answers_file = tmp_path / "answers.jsonl"
+    result = CliRunner().invoke(sample, ["--n", "5", "--seed", "2",
+                                         "--answers", str(answers_file)])
+    assert result.exit_code == 0
+    jobs = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert not any("reference" in job for job in jobs)
+    assert read_answers(answers_file) == with_answers(5, seed=2)[1]
+    # What the command prints is a file submit takes as it is.
+    lines = [(f"line {i}", job) for i, job in enumerate(jobs, start=1)]
+    assert [spec.key for spec in parse_records(lines)] == [job["key"] for job in jobs]
+
+
+def test_an_answer_key_file_names_a_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "answers.jsonl"
+    path.write_text('{"key": "a", "answer": 1}\n{"answer": 2}\n')
+    with pytest.raises(AnswerKeyError, match="line 2: not an answer"):
+        read_answers(path)
+    path.write_text('{"key": "a", "answer": 1}\n{"key": "a", "answer": 2}\n')
+    with pytest.raises(AnswerKeyError, match="line 2: key 'a' answered twice"):
+        read_answers(path)

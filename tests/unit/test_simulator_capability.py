@@ -17,16 +17,20 @@ from tierline.simulator import (
     simulate_completion,
 )
 from tierline.simulator.prompt import find_amounts, find_dates, parse_prompt
-from tierline.simulator.sample import generate, matches_reference
+from tierline.simulator.sample import matches_reference, with_answers
 from tierline.simulator.tokens import truncate_to_tokens
 
 WEAK, MIDDLE, STRONG = "llama-3.1-8b-instant", "claude-3-5-haiku-20241022", "claude-3-opus-20240229"
-JOBS = list(generate(300))
+JOBS, ANSWERS = with_answers(300)
 
 
 def _prompt(job: dict[str, Any], findings: tuple[str, ...] = ()) -> tuple[str, list[dict[str, str]]]:
     system, messages = build_prompt(JobSpec.model_validate(job), findings)
     return system, [m.model_dump() for m in messages]
+
+
+def _right(job: dict[str, Any], text: str) -> bool:
+    return matches_reference(job, ANSWERS[job["key"]], text)
 
 
 @functools.cache
@@ -52,7 +56,7 @@ def test_dates_and_amounts_in_every_written_form() -> None:
 
 def test_the_strongest_model_is_right_on_a_clear_majority() -> None:
     outputs = _outputs(STRONG)
-    right = sum(matches_reference(j, o.text) for j, o in zip(JOBS, outputs, strict=True))
+    right = sum(_right(j, o.text) for j, o in zip(JOBS, outputs, strict=True))
     assert right / len(JOBS) > 0.95
 
 
@@ -60,7 +64,7 @@ def test_weak_models_fail_more_than_strong_ones_and_most_on_hard_inputs() -> Non
     rates = {}
     for model in (WEAK, MIDDLE, STRONG):
         outputs = _outputs(model)
-        wrong = [not matches_reference(j, o.text) for j, o in zip(JOBS, outputs, strict=True)]
+        wrong = [not _right(j, o.text) for j, o in zip(JOBS, outputs, strict=True)]
         rates[model] = sum(wrong) / len(JOBS)
         if model == WEAK:
             hard = [w for w, o in zip(wrong, outputs, strict=True) if o.difficulty >= 0.25]
@@ -73,8 +77,8 @@ def test_weak_models_fail_more_than_strong_ones_and_most_on_hard_inputs() -> Non
 
 
 def test_a_stronger_model_usually_fixes_a_rejected_answer() -> None:
-    failed = [j for j, o in zip(JOBS, _outputs(WEAK), strict=True) if not matches_reference(j, o.text)]
-    fixed = sum(matches_reference(j, simulate_completion(
+    failed = [j for j, o in zip(JOBS, _outputs(WEAK), strict=True) if not _right(j, o.text)]
+    fixed = sum(_right(j, simulate_completion(
         MIDDLE, *_prompt(j, ("the total does not match the document",))).text) for j in failed)
     assert fixed / len(failed) > 0.85
 
@@ -92,7 +96,7 @@ def test_failures_include_broken_json_distractors_and_inventions() -> None:
 def test_math_answers_end_with_a_final_line() -> None:
     job = next(j for j in JOBS if j["task"] == "math")
     out = simulate_completion(STRONG, *_prompt(job))
-    assert out.text.splitlines()[-1] == f"#### {job['reference']}"
+    assert out.text.splitlines()[-1] == f"#### {ANSWERS[job['key']]}"
 
 
 def test_max_tokens_cuts_the_answer_and_says_length() -> None:

@@ -26,6 +26,16 @@ def test_a_stored_spec_is_not_checked_again() -> None:
     assert spec.output_schema == BAD_SCHEMA
 
 
+def test_a_stored_spec_written_with_a_reference_answer_loads_without_it() -> None:
+    # Rows submitted while a job could carry its right answer: a worker loads them as they are.
+    row = {"task": "classify", "document": "x", "labels": ["a", "b"], "reference": "a"}
+    spec = JobSpec.from_row(row)
+    assert "reference" not in spec.model_dump(by_alias=True)
+    assert spec.labels == ["a", "b"]
+    with pytest.raises(ValidationError, match="'reference' is no longer part of a job"):
+        JobSpec.model_validate(row)
+
+
 def test_a_repeated_schema_is_checked_once() -> None:
     schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 3}}}
     before = schema_problem.cache_info()

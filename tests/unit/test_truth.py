@@ -1,23 +1,37 @@
-"""The benchmarks' answer key (simulator.truth): whether an answer is right given the job's reference."""
+"""The benchmarks' answer key (simulator.truth): whether an answer is right given the job's
+reference, which the job itself does not carry."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tierline.jobs.models import JobSpec
-from tierline.simulator.truth import is_correct
+from tierline.simulator.truth import is_correct as answer_key_says_right
 
 SCHEMA = {"type": "object", "properties": {"date": {"type": "string"},
                                            "total": {"type": "number"},
                                            "parties": {"type": "array"}}}
 
 
-def job(task: str, reference: Any, **extra: Any) -> JobSpec:
-    return JobSpec.model_validate({"task": task, "document": "Revenue was EUR 12.5 million in "
-                                   "Lisbon; order A-1 placed 3 March 2025.",
-                                   "reference": reference, **extra})
+@dataclass(frozen=True)
+class Keyed:
+    """A job with its right answer from the answer key."""
+
+    spec: JobSpec
+    reference: Any
+
+
+def job(task: str, reference: Any, **extra: Any) -> Keyed:
+    return Keyed(JobSpec.model_validate({"task": task, "document": "Revenue was EUR 12.5 million "
+                                         "in Lisbon; order A-1 placed 3 March 2025.", **extra}),
+                 reference)
+
+
+def is_correct(keyed: Keyed, text: str) -> bool:
+    return answer_key_says_right(keyed.spec, keyed.reference, text)
 
 
 @pytest.mark.parametrize(("text", "right"), [

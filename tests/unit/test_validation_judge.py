@@ -8,8 +8,9 @@ from typing import Any
 
 from tierline.jobs.models import JobSpec, TaskType
 from tierline.simulator import simulate_completion
+from tierline.simulator.answer_key import AnswerKey
 from tierline.simulator.judge import Problem, parse_judge_call, verdict
-from tierline.simulator.sample import generate
+from tierline.simulator.sample import with_answers
 from tierline.validation.judge import (
     JUDGE_MARKER,
     JUDGE_SYSTEM,
@@ -29,8 +30,18 @@ def ask(system: str, user: str, model: str = JUDGE_MODEL) -> str:
 
 
 @functools.cache
-def sample_jobs(task: str, n: int = 1200) -> list[JobSpec]:
-    return [j for j in (JobSpec.model_validate(s) for s in generate(n, 7)) if j.task.value == task]
+def _sample(n: int = 1200) -> tuple[list[JobSpec], AnswerKey]:
+    jobs, answers = with_answers(n, 7)
+    return [JobSpec.model_validate(j) for j in jobs], answers
+
+
+def sample_jobs(task: str) -> list[JobSpec]:
+    return [j for j in _sample()[0] if j.task.value == task]
+
+
+def reference(job: JobSpec) -> Any:
+    """The job's right answer, from the sample's answer key."""
+    return _sample()[1][str(job.key)]
 
 
 def _bump(value: Any) -> Any:
@@ -59,11 +70,8 @@ def test_judge_prompt_is_marked_and_carries_the_job_document_and_output() -> Non
     assert call.instructions == "Read the total."
 
 
-def test_judge_prompt_never_carries_the_reference_answer() -> None:
-    job = JobSpec(task=TaskType.CLASSIFY, document="Please refund me.", labels=["billing", "other"],
-                  reference="billing")
-    other = job.model_copy(update={"reference": "other"})
-    assert judge_prompt(job, "billing") == judge_prompt(other, "billing")
+def test_judge_prompt_carries_the_labels_to_choose_from() -> None:
+    job = JobSpec(task=TaskType.CLASSIFY, document="Please refund me.", labels=["billing", "other"])
     call = parse_judge_call(judge_prompt(job, "billing"))
     assert call is not None and call.labels == ["billing", "other"]
 
@@ -100,10 +108,10 @@ def test_judge_verdict_model_misses_subtle_errors_more_often_than_obvious_ones()
 # --- the simulated judge on real sample jobs --------------------------------------------------
 
 def test_simulated_judge_catches_most_invented_values_and_passes_most_right_outputs() -> None:
-    jobs = [j for j in sample_jobs("extract") if isinstance(j.reference, dict)][:120]
+    jobs = [j for j in sample_jobs("extract") if isinstance(reference(j), dict)][:120]
     caught = passed = 0
     for job in jobs:
-        ref = dict(job.reference)
+        ref = dict(reference(job))
         name = sorted(ref)[len(ref) // 2]
         wrong = ref | {name: _bump(ref[name])}
         caught += parse_verdict(ask(JUDGE_SYSTEM, judge_prompt(job, wrong))) is False
@@ -117,7 +125,7 @@ def test_simulated_judge_flags_most_neighbouring_labels_and_a_weaker_judge_misse
     jobs = [j for j in sample_jobs("classify") if j.labels][:150]
     flagged = 0
     for job in jobs:
-        wrong = next(label for label in job.labels if label != job.reference)
+        wrong = next(label for label in job.labels if label != reference(job))
         flagged += parse_verdict(ask(JUDGE_SYSTEM, judge_prompt(job, wrong))) is False
     assert 0.6 * len(jobs) <= flagged < len(jobs)
     # Same input, same subtle error: the chance of a miss follows the judge's skill.
@@ -135,7 +143,7 @@ def test_simulated_judge_flags_most_neighbouring_labels_and_a_weaker_judge_misse
 
 def test_simulated_judge_is_deterministic_and_costs_tokens() -> None:
     job = sample_jobs("summarize")[0]
-    user = judge_prompt(job, " ".join(map(str, job.reference or [])))
+    user = judge_prompt(job, " ".join(map(str, reference(job) or [])))
     messages = [{"role": "user", "content": user}]
     first = simulate_completion(JUDGE_MODEL, JUDGE_SYSTEM, messages, 64)
     assert first == simulate_completion(JUDGE_MODEL, JUDGE_SYSTEM, messages, 64)
@@ -144,8 +152,8 @@ def test_simulated_judge_is_deterministic_and_costs_tokens() -> None:
 
 
 def test_validate_records_the_simulated_judges_verdict() -> None:
-    job = next(j for j in sample_jobs("extract") if isinstance(j.reference, dict))
-    verdict_ = validate(job, json.dumps(job.reference), judge=ask, judge_fraction=1.0)
+    job = next(j for j in sample_jobs("extract") if isinstance(reference(j), dict))
+    verdict_ = validate(job, json.dumps(reference(job)), judge=ask, judge_fraction=1.0)
     judged = [f for f in verdict_.findings if f.check == "judge"]
     assert len(judged) == 1 and judged[0].message.startswith("judge:")
-    assert judge_check(job, job.reference, ask).check == "judge"
+    assert judge_check(job, reference(job), ask).check == "judge"
