@@ -72,7 +72,7 @@ class ClassifierRouter:
                                        tiers.top)
             return features, probabilities, (
                 f"model {self.model.version} has no {features.task} jobs: task prior",)
-        return features, self.model.probabilities(features, top=tiers.top), ()
+        return features, self.model.probabilities(features, top=tiers.top, prior=prior), ()
 
     def score(self, job: JobSpec) -> float:
         """How much `job` needs the strong model (for offline evaluation)."""
