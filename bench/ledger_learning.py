@@ -1,9 +1,9 @@
 """Learning from the ledger, shown: route, retrain on what validation found, route better.
 
     python bench/ledger_learning.py [--n 240] [--explore 0.2] [--time-scale 0.02]
-                                    [--policy FILE] [--json]
+                                    [--policy FILE] [--train-seed 21] [--test-seed 22] [--json]
 
-1. Workload A (`n` sample jobs, seed 21) runs through the whole fleet in this process (the
+1. Workload A (`n` sample jobs, `--train-seed`, 21) runs through the whole fleet in this process (the
    embedded broker, a SQLite ledger, the built-in simulator of the LLM APIs) with the shipped
    router, which was trained on MMLU and GSM8K only and falls back on the policy's task priors
    for every other kind of job, and a policy that explores: `--explore` of the jobs it routes
@@ -12,7 +12,7 @@
 2. The router is retrained by `tierline router train data/replay/*.jsonl --from-db` on
    workload A's ledger: the replay rows plus the ledger's exact labels (per job, the lowest tier
    whose output passed validation, when the tier below it was tried too).
-3. A fresh workload B (`n` jobs, seed 22: other documents) runs twice, in two fresh ledgers:
+3. A fresh workload B (`n` jobs, `--test-seed`, 22: other documents) runs twice, in two fresh ledgers:
    once with the shipped router, once with the retrained one. For each: the share of jobs that
    called the strong tier (3), the share finished there, the validated share, the share right by
    the workload's answer key, and the cost.
@@ -162,13 +162,17 @@ def main() -> None:
                         help="explore_fraction of the policy during workload A")
     parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY_FILE,
                         help="routing policy file for every run (default: the shipped one)")
+    parser.add_argument("--train-seed", type=int, default=TRAIN_SEED,
+                        help="sample seed of workload A (the ledger learned from)")
+    parser.add_argument("--test-seed", type=int, default=TEST_SEED,
+                        help="sample seed of the fresh workload B")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tierline-ledger-bench-"))
     shipped = model_path()
     print(f"workload A: {args.n} jobs with the shipped router, exploring "
           f"{args.explore:.0%}", flush=True)
-    first = run(workload(args.n, TRAIN_SEED), shipped, folder / "a", args.time_scale,
+    first = run(workload(args.n, args.train_seed), shipped, folder / "a", args.time_scale,
                 learn=True, policy=exploring_policy(folder, args.explore, args.policy))
     retrained = folder / "router-ledger.json"
     # The command itself, on workload A's ledger.
@@ -181,12 +185,13 @@ def main() -> None:
     print(f"$ tierline {' '.join(command[3:])}\n{trained.stderr.strip()}\n"
           f"{trained.stdout.strip()}", flush=True)
     model = RouterModel.load(retrained)
-    fresh = workload(args.n, TEST_SEED)
+    fresh = workload(args.n, args.test_seed)
     print(f"workload B: {args.n} fresh jobs with the shipped router", flush=True)
     before = run(fresh, shipped, folder / "b-before", args.time_scale, policy=args.policy)
     print(f"workload B: the same {args.n} jobs with the retrained router", flush=True)
     after = run(fresh, retrained, folder / "b-after", args.time_scale, policy=args.policy)
     out = {"n": args.n, "explore_fraction": args.explore, "policy": args.policy.name,
+           "train_seed": args.train_seed, "test_seed": args.test_seed,
            "workload_a": first,
            "before": before, "after": after,
            "retrained_setting": model.metadata.get("setting")}

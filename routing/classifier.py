@@ -37,6 +37,9 @@ from tierline.routing.features import Features, hash_terms
 
 FORMAT = "tierline-router/1"
 DEFAULT_DIM = 1 << 13
+# The pseudo-count of the policy's task prior in a model `fit` writes (chosen on a workload of
+# sample jobs other than the one reported, bench/ledger_learning.py).
+TASK_PRIOR_STRENGTH = 400.0
 
 
 class ModelFileError(ValueError):
@@ -64,6 +67,10 @@ class RouterModel:
     good: dict[int, np.ndarray]
     alpha: float = 0.5
     prior_strength: float = 5.0
+    # The naive-Bayes log-posterior is divided by this before normalising: its independence
+    # assumption makes it far too sure of one category, and a wrongly sure category brings that
+    # category's rates; a softer posterior mixes the rates of the categories the text resembles.
+    temperature: float = 1.0
     # Per tier, a logistic correction on the standardised dense features (bias last), applied to
     # the category rate's logit: what varies in difficulty within one kind of job.
     # Keyed "task:tier" (a task with enough examples of its own) or "*:tier" (all the rest).
@@ -77,6 +84,10 @@ class RouterModel:
     # the tier's overall rate (a new kind of extraction job starts from what extraction jobs
     # do, not from what multiple-choice questions do). Empty: towards the overall rate.
     category_tasks: list[str] = field(default_factory=list)
+    # Pseudo-count of the policy's task prior (`probabilities(prior=...)`): a task's fitted
+    # probabilities move away from the prior only as its labelled jobs outnumber this. A task
+    # learned from a few dozen ledger labels is otherwise judged by them alone (0: not at all).
+    task_prior_strength: float = 0.0
 
     def knows_task(self, task: str) -> bool:
         return not self.tasks or task in self.tasks
@@ -90,6 +101,10 @@ class RouterModel:
         self._index = {c: i for i, c in enumerate(self.categories)}
         self.tiers = sorted(self.seen)
         self._rates = {t: self._smoothed_rate(t) for t in self.tiers}
+        tasks = np.array(self.category_tasks if len(self.category_tasks) == len(self.categories)
+                         else [""] * len(self.categories))
+        self._task_seen = {str(task): {t: float(self.seen[t][tasks == task].sum())
+                                       for t in self.tiers} for task in set(tasks.tolist())}
 
     def _smoothed_rate(self, tier: int) -> np.ndarray:
         seen, good, k = self.seen[tier], self.good[tier], self.prior_strength
@@ -110,12 +125,40 @@ class RouterModel:
             return posterior
         columns = hash_terms(features.terms, self.dim)
         scores = self._log_prior + self._log_likelihood[columns].sum(axis=0, dtype=np.float64)
-        scores = np.exp(scores - scores.max())
+        scores = np.exp((scores - scores.max()) / self.temperature)
         return np.asarray(scores / scores.sum())
 
-    def probabilities(self, features: Features, top: int = TIER_COUNT) -> dict[int, float]:
-        """P(answer good enough) for tiers 1..top; tiers without data are interpolated."""
-        return fill_tiers(self.known_probabilities(features), top)
+    def probabilities(self, features: Features, top: int = TIER_COUNT,
+                      prior: dict[int, float] | None = None) -> dict[int, float]:
+        """P(answer good enough) for tiers 1..top; tiers without data are interpolated.
+
+        A tier's estimate for the job's task moves away from a reference only as the task's
+        labelled jobs at that tier outnumber `task_prior_strength`: the reference is the
+        policy's `prior` for the task when there is one, else what the tiers with that many
+        labels say (a tier seen only in a few dozen ledger jobs, tier 2 of a task the replay
+        data labels at tiers 1 and 3, is otherwise judged by those jobs alone)."""
+        known = self.known_probabilities(features)
+        if self.task_prior_strength > 0:
+            labels = self.task_labels(features.task)
+            reference = prior or self._well_labelled(known, labels)
+            if reference:
+                known = shrink_to_prior(known, labels, reference, self.task_prior_strength)
+        return fill_tiers(known, top)
+
+    def _well_labelled(self, known: dict[int, float],
+                       labels: dict[int, float]) -> dict[int, float]:
+        """Every known tier as the tiers with at least `task_prior_strength` labels give it
+        (interpolated between them); empty when none has that many."""
+        trusted = {t: p for t, p in known.items()
+                   if labels.get(t, 0.0) >= self.task_prior_strength}
+        if not trusted:
+            return {}
+        filled = fill_tiers(trusted, max(known))
+        return {t: filled[t] for t in known}
+
+    def task_labels(self, task: str) -> dict[int, float]:
+        """Per tier, how many labelled jobs of `task` the model was fitted on."""
+        return dict(self._task_seen.get(task, {}))
 
     def known_probabilities(self, features: Features) -> dict[int, float]:
         """P(answer good enough) for the tiers the model has outcomes of, as fitted (a stronger
@@ -152,6 +195,7 @@ class RouterModel:
             "dim": self.dim,
             "alpha": self.alpha,
             "prior_strength": self.prior_strength,
+            "temperature": self.temperature,
             "categories": self.categories,
             "category_counts": self.category_counts.astype(int).tolist(),
             "term_counts": _pack(self.term_counts),
@@ -162,6 +206,7 @@ class RouterModel:
             "dense_std": self.dense_std.round(6).tolist(),
             "tasks": list(self.tasks),
             "category_tasks": self.category_tasks,
+            "task_prior_strength": self.task_prior_strength,
             "metadata": self.metadata,
         }
 
@@ -187,6 +232,7 @@ class RouterModel:
             good={int(t): np.asarray(a, dtype=np.float64) for t, a in raw["good"].items()},
             alpha=float(raw["alpha"]),
             prior_strength=float(raw["prior_strength"]),
+            temperature=float(raw.get("temperature", 1.0)),
             residual={str(k): np.asarray(w, dtype=np.float64)
                       for k, w in raw.get("residual", {}).items()},
             dense_mean=np.asarray(raw.get("dense_mean", []), dtype=np.float64),
@@ -194,6 +240,7 @@ class RouterModel:
             tasks=tuple(raw.get("tasks", ())),
             metadata=dict(raw.get("metadata", {})),
             category_tasks=[str(t) for t in raw.get("category_tasks", [])],
+            task_prior_strength=float(raw.get("task_prior_strength", 0.0)),
         )
 
     @classmethod
@@ -233,6 +280,18 @@ def fit_logistic(
         if float(np.abs(step).max()) < 1e-8:
             break
     return weights
+
+
+def shrink_to_prior(known: dict[int, float], labels: dict[int, float],
+                    prior: dict[int, float], strength: float) -> dict[int, float]:
+    """Per tier, (n p + k prior) / (n + k) with n the tier's labelled jobs of the task and k
+    `strength`; a tier only the prior gives is taken from it."""
+    out = dict(known)
+    for tier, p0 in prior.items():
+        n = labels.get(tier, 0.0) if tier in known else 0.0
+        p = known.get(tier, p0)
+        out[tier] = (n * p + strength * p0) / (n + strength) if n + strength > 0 else p
+    return out
 
 
 def fill_tiers(known: dict[int, float], top: int) -> dict[int, float]:
@@ -279,6 +338,8 @@ def fit(
     prior_strength: float = 5.0,
     metadata: dict[str, Any] | None = None,
     residual_l2: float | None = 10.0,
+    temperature: float = 1.0,
+    task_prior_strength: float = TASK_PRIOR_STRENGTH,
 ) -> RouterModel:
     """Count terms and outcomes per category; nothing iterative, so training takes seconds."""
     rows: Sequence[Example] = list(examples)
@@ -302,7 +363,8 @@ def fit(
     model = RouterModel(
         version=version, dim=dim, categories=categories, term_counts=term_counts,
         category_counts=category_counts, seen=seen, good=good, alpha=alpha,
-        prior_strength=prior_strength, metadata=dict(metadata or {}),
+        prior_strength=prior_strength, temperature=temperature, metadata=dict(metadata or {}),
+        task_prior_strength=task_prior_strength,
         tasks=tuple(sorted({e.features.task for e in rows})),
         category_tasks=[task_of[c] for c in categories],
     )

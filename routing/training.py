@@ -73,7 +73,8 @@ def train(
             [k for _, k in answered], np.array([r.weak for r, _ in answered]))
     return fit(examples, version=version, dim=dim, metadata=metadata,
                alpha=float(chosen.params.get("alpha") or 0.5),
-               residual_l2=chosen.params.get("residual_l2"))
+               residual_l2=chosen.params.get("residual_l2"),
+               temperature=float(chosen.params.get("temperature") or 1.0))
 
 
 def _digest(path: Path | str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +12,14 @@ import pytest
 from tierline.config.settings import Settings
 from tierline.config.tiers import load_tiers
 from tierline.jobs.models import JobContext, JobSpec, Message, TaskType
-from tierline.routing.classifier import Example, ModelFileError, RouterModel, fill_tiers, fit
+from tierline.routing.classifier import (
+    Example,
+    ModelFileError,
+    RouterModel,
+    fill_tiers,
+    fit,
+    shrink_to_prior,
+)
 from tierline.routing.factory import build_router
 from tierline.routing.features import extract, schema_size
 from tierline.routing.replay import ledger_examples, parse_row, row_example, row_job
@@ -230,3 +238,60 @@ def test_train_chooses_its_setting_inside_the_rows_and_ships_the_cascade_levels(
     # Routing does not import the validator: without its check, no cascade levels.
     assert "cascade_levels" not in train([sample], version="router-unchecked",
                                          choose_setting=False).metadata
+
+
+def test_a_softer_posterior_mixes_the_categories_the_text_resembles(tmp_path: Path) -> None:
+    model = train([_replay_file(tmp_path)], dim=1 << 10, choose_setting=False)
+    assert model.temperature == 4.0
+    features = extract(JobSpec(task=TaskType.ANSWER, document="A ball of mass 3 kg falls."))
+    sharp = dataclasses.replace(model, temperature=1.0).category_posterior(features)
+    soft = model
+    softened = soft.category_posterior(features)
+    assert softened.argmax() == sharp.argmax()
+    assert 0.5 < softened.max() < sharp.max()
+    loaded = RouterModel.from_json(json.loads(json.dumps(soft.to_json())))
+    assert loaded.category_posterior(features) == pytest.approx(softened)
+
+
+def test_shrink_to_prior_weighs_the_labels_against_the_prior_s_pseudo_count() -> None:
+    prior = {1: 0.8, 2: 0.9, 3: 0.95}
+    shrunk = shrink_to_prior({1: 0.2, 3: 0.9}, {1: 50.0, 3: 50.0}, prior, 50.0)
+    assert shrunk[1] == pytest.approx(0.5)
+    assert shrunk[2] == pytest.approx(0.9)  # only the prior knows tier 2
+    assert shrunk[3] == pytest.approx(0.925)
+    assert shrink_to_prior({1: 0.2}, {1: 1e6}, prior, 50.0)[1] == pytest.approx(0.2, abs=1e-3)
+
+
+def test_a_task_learned_from_a_few_ledger_labels_stays_near_the_policy_s_prior() -> None:
+    from tierline.routing.policy import load_policy
+
+    contract = JobSpec(task=TaskType.EXTRACT, document="Parties to the lease: A and B",
+                       schema=SCHEMA, query_type="contract")
+    model = train(ledger=[(contract, 2)] * 10, version="few-labels")
+    router = ClassifierRouter(model, load_policy())
+    own = model.probabilities(extract(contract))
+    assert own[1] < 0.2  # ten failures at tier 1 alone say tier 1 never does
+    shrunk = router.decide(contract, load_tiers()).probabilities
+    assert shrunk[1] > 0.6  # against the prior's 0.8 with a pseudo-count of 50
+    without = dataclasses.replace(model, task_prior_strength=0.0)
+    assert ClassifierRouter(without, load_policy()).decide(
+        contract, load_tiers()).probabilities[1] == pytest.approx(own[1], abs=1e-4)
+    loaded = RouterModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert loaded.task_prior_strength == model.task_prior_strength > 0
+    assert loaded.task_labels("extract") == {1: 10.0, 2: 10.0, 3: 10.0}
+
+
+def test_a_tier_only_a_few_ledger_jobs_label_leans_on_the_well_labelled_tiers(
+        tmp_path: Path) -> None:
+    question = JobSpec(task=TaskType.ANSWER, document="Which slogan sells shoes best?")
+    trained = train([_replay_file(tmp_path)], ledger=[(question, 1)] * 5, dim=1 << 10,
+                    choose_setting=False)
+    assert trained.task_labels("answer") == {1: 45.0, 2: 5.0, 3: 45.0}
+    features = extract(question)
+    alone = dataclasses.replace(trained, task_prior_strength=0.0).probabilities(features)
+    assert alone[2] > 0.9  # five jobs good at tier 2 and nothing else known of it
+    model = dataclasses.replace(trained, task_prior_strength=20.0)
+    shrunk = model.probabilities(features)
+    between = (alone[1] + alone[3]) / 2
+    assert shrunk[1] == pytest.approx(alone[1]) and shrunk[3] == pytest.approx(alone[3])
+    assert shrunk[2] == pytest.approx((5 * alone[2] + 20 * between) / 25)

@@ -14,7 +14,7 @@ from tierline.routing.candidates import (
     embedding_ridge,
     hashed,
 )
-from tierline.routing.classifier import Example
+from tierline.routing.classifier import Example, fit
 from tierline.routing.features import extract
 from tierline.routing.protocol import (
     check_figures,
@@ -129,3 +129,25 @@ def test_protocol_reports_every_figure_with_its_spread_and_the_families() -> Non
     assert out["check_precision_median"] == 1.0
     assert out["check_recall_median"] == 1.0
     assert out["check_false_flags_median"] == 0.0
+
+
+def test_settings_apart_only_in_temperature_share_one_fit_and_score_apart() -> None:
+    corpus = _corpus()
+    rows = np.arange(0, len(corpus.weak), 2)
+    held = np.arange(1, len(corpus.weak), 2)
+    sharp, soft = hashed(0.1, 10.0, 1.0), hashed(0.1, 10.0, 4.0)
+    assert soft.params["temperature"] == 4.0 and soft.name.endswith("T=4)")
+    sharp_scores = sharp.fit(corpus, rows)(held, True)
+    soft_scores = soft.fit(corpus, rows)(held, True)
+    assert not np.allclose(sharp_scores, soft_scores)
+    # Each is what a fit at its own temperature gives, shared fit or not.
+    own = fit([corpus.examples[i] for i in rows], version="t", alpha=0.1, residual_l2=10.0,
+              temperature=4.0)
+    expected = [own.score(f) for f in corpus.features(held, True)]
+    assert soft_scores == pytest.approx(expected)
+    # Another corpus with the same rows is never served the first one's fit.
+    other = _corpus(seed=1)
+    other_scores = soft.fit(other, rows)(held, True)
+    refit = fit([other.examples[i] for i in rows], version="t", alpha=0.1, residual_l2=10.0,
+                temperature=4.0)
+    assert other_scores == pytest.approx([refit.score(f) for f in other.features(held, True)])
