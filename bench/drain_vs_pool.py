@@ -7,9 +7,13 @@ process at `--time-scale` (1.0: the models' realistic latencies), made three way
 fresh process of its own so that its memory is its own:
 
 - one at a time: one thread calling `call_chain`, as a plain worker thread would;
-- the drain as the tier-1 worker runs it (workers.tier1): `--flushes` flushes at a time (its
-  pool's threads), each of `--concurrency / --flushes` requests whose calls are awaited together
-  (`acall_chain`) on the one event loop of the process, a flush waiting for its slowest call;
+- the drain as the tier-1 worker runs it (workers.tier1, tasks.batch): flushes of
+  `--concurrency / --flushes` requests on `--flush-threads` threads (its pool), each flush's
+  calls (`acall_chain`) on the process's one event loop, taken as each completes
+  (`BackgroundLoop.as_completed`); the loop's gate holds the calls in flight to `--concurrency`,
+  so a flush starts while earlier ones wait for their slowest call;
+- `drain_no_overlap`: the same with only `--flushes` threads, so a flush's slots stay idle
+  while it waits for its slowest call;
 - the drain with one flush at a time of `--concurrency` requests (`drain_one_flush`);
 - a thread pool: `--concurrency` threads, each calling `call_chain` for the next request.
 
@@ -40,7 +44,7 @@ from bench.figures import publish  # noqa: E402
 from bench.services import free_port  # noqa: E402
 from tests.e2e.fleet import stop_processes, wait_http  # noqa: E402
 
-MODES = ("one_at_a_time", "drain_one_flush", "drain", "thread_pool")
+MODES = ("one_at_a_time", "drain_one_flush", "drain_no_overlap", "drain", "thread_pool")
 
 
 def _memory_mb() -> tuple[float, float]:
@@ -67,7 +71,7 @@ def _requests(n: int) -> list[Any]:
 
 
 def _run(mode: str, requests: list[Any], chain: list[Any], concurrency: int,
-         flushes: int = 1) -> list[Any]:
+         flushes: int = 1, flush_threads: int = 1) -> list[Any]:
     from tierline.tasks.calls import acall_chain, call_chain
 
     if mode == "one_at_a_time":
@@ -77,28 +81,37 @@ def _run(mode: str, requests: list[Any], chain: list[Any], concurrency: int,
 
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             return list(pool.map(lambda r: call_chain(chain, r), requests))
-    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from tierline.tasks.asyncloop import BackgroundLoop
 
-    async def flush(batch: list[Any]) -> list[Any]:
-        return list(await asyncio.gather(*(acall_chain(chain, r) for r in batch)))
+    # The drain as tasks.batch.run_batch runs it: each flush's calls on the process's one loop,
+    # answers taken as each call completes; the loop's gate bounds the calls in flight across
+    # flushes to the concurrency, whatever the number of flushes under way.
+    if mode == "drain_one_flush":
+        parallel, size = 1, concurrency
+    elif mode == "drain_no_overlap":
+        parallel, size = flushes, max(1, concurrency // flushes)
+    else:
+        parallel, size = flush_threads, max(1, concurrency // flushes)
+    loop = BackgroundLoop(limit=concurrency)
 
-    from concurrent.futures import ThreadPoolExecutor
+    def flush(batch: list[Any]) -> list[Any]:
+        answers: list[Any] = [None] * len(batch)
+        for index, records in loop.as_completed([acall_chain(chain, r) for r in batch]):
+            answers[index] = records
+        return answers
 
-    parallel = 1 if mode == "drain_one_flush" else flushes
-    size = max(1, concurrency // parallel)
-    loop = BackgroundLoop()
     try:
         chunks = [requests[start:start + size] for start in range(0, len(requests), size)]
         with ThreadPoolExecutor(max_workers=parallel) as pool:
-            return [r for records in pool.map(lambda c: loop.run(flush(c)), chunks)
-                    for r in records]
+            return [r for records in pool.map(flush, chunks) for r in records]
     finally:
         loop.stop()
 
 
-def child(mode: str, url: str, calls: int, concurrency: int, flushes: int) -> dict[str, Any]:
+def child(mode: str, url: str, calls: int, concurrency: int, flushes: int,
+          flush_threads: int) -> dict[str, Any]:
     """One mode in this process: its figures."""
     from tierline.config.tiers import load_tiers
     from tierline.providers.factory import build_provider
@@ -111,7 +124,7 @@ def child(mode: str, url: str, calls: int, concurrency: int, flushes: int) -> di
     rss_before, _ = _memory_mb()
     cpu_before = time.process_time()
     started = time.perf_counter()
-    records = _run(mode, requests, chain, concurrency, flushes)
+    records = _run(mode, requests, chain, concurrency, flushes, flush_threads)
     seconds = time.perf_counter() - started
     cpu_s = time.process_time() - cpu_before
     rss_after, peak = _memory_mb()
@@ -124,10 +137,10 @@ def child(mode: str, url: str, calls: int, concurrency: int, flushes: int) -> di
 
 
 def _child_process(mode: str, url: str, calls: int, concurrency: int,
-                   flushes: int) -> dict[str, Any]:
+                   flushes: int, flush_threads: int) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--child", mode, "--url", url,
                           "--calls", str(calls), "--concurrency", str(concurrency),
-                          "--flushes", str(flushes)],
+                          "--flushes", str(flushes), "--flush-threads", str(flush_threads)],
                          cwd=ROOT, capture_output=True, text=True, timeout=1800, check=True)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -138,7 +151,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=320)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--flushes", type=int, default=4,
-                        help="flushes at a time (the tier-1 worker's pool threads)")
+                        help="flushes that together make the concurrency (flush size: "
+                        "concurrency / flushes)")
+    parser.add_argument("--flush-threads", type=int, default=None,
+                        help="the drain's pool threads, flushes under way at once with the "
+                        "calls in flight bounded by the concurrency (default: 2 x --flushes)")
     parser.add_argument("--sequential-calls", type=int, default=None,
                         help="calls made one at a time (default: --calls / 4, at least 20)")
     parser.add_argument("--time-scale", type=float, default=1.0)
@@ -148,7 +165,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.url, args.calls, args.concurrency,
-                               args.flushes)))
+                               args.flushes, args.flush_threads or 2 * args.flushes)))
         return
 
     port = free_port()
@@ -160,9 +177,11 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/_sim/stats")
+        flush_threads = args.flush_threads or 2 * args.flushes
         sequential_calls = args.sequential_calls or max(20, args.calls // 4)
         results = {mode: _child_process(mode, url, sequential_calls if mode == "one_at_a_time"
-                                         else args.calls, args.concurrency, args.flushes)
+                                         else args.calls, args.concurrency, args.flushes,
+                                         flush_threads)
                    for mode in MODES}
     finally:
         stop_processes([sim])
@@ -171,7 +190,8 @@ def main() -> None:
     speedup = drain["calls_per_s"] / one["calls_per_s"]
     per_mb = drain["calls_per_s_per_mb"] / pool["calls_per_s_per_mb"]
     print(f"tier-1 calls to {drain['model']}, simulator time scale {args.time_scale}, "
-          f"concurrency {args.concurrency}, the drain in {args.flushes} flushes at a time:")
+          f"concurrency {args.concurrency} (calls in flight at most), flushes of "
+          f"{args.concurrency // args.flushes}, the drain on {flush_threads} threads:")
     for mode, r in results.items():
         print(f"  {mode:16s} {r['calls']:5d} calls {r['calls_per_s']:8.2f} calls/s  "
               f"CPU {r['cpu_ms_per_call']:6.2f} ms/call  RSS peak {r['rss_peak_mb']:6.1f} MB "
@@ -180,7 +200,7 @@ def main() -> None:
           f"calls/s per MB: {per_mb:.2f}x, calls/s: "
           f"{drain['calls_per_s'] / pool['calls_per_s']:.2f}x")
     figures = {"time_scale": args.time_scale, "concurrency": args.concurrency,
-               "flushes": args.flushes,
+               "flushes": args.flushes, "flush_threads": flush_threads,
                "drain_vs_one_at_a_time": round(speedup, 2),
                "drain_vs_pool_per_mb": round(per_mb, 3),
                "drain_vs_pool_calls_per_s": round(drain["calls_per_s"] / pool["calls_per_s"], 3),

@@ -5,7 +5,9 @@
 Fills a fresh PostgreSQL database (migrated) in a few server-side statements: `--ledger` ledger
 rows over jobs in many batches, one of which has `--batch` jobs (most finished, some in flight,
 a result row for each finished one), then times what `tierline costs --json` (by feature),
-`tierline costs --by user,feature --json` and `tierline status BATCH --json` run: the library
+`tierline costs --by user,feature --json`, `--by tier`, `--by provider`, `--by model`,
+`tierline costs --since DATE --json` (a day back, mid-hour) and `tierline status BATCH --json`
+run: the library
 calls behind them, each the median of `--repeat` runs after one warm run, and, apart, each
 whole command in its own process (its start-up included). Before timing, the janitor's sweep
 counts the ledger into its rollup (persistence.ledger_rollup), timed apart: what the reports read is
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,8 @@ from bench.services import fresh_database  # noqa: E402
 
 BATCH = "00000000-0000-4000-8000-000000000001"
 CALLS_PER_JOB = 2.5  # 1 to 4 calls a job
+# `--since`: a day back (the ledger spans a week), off the hour so a partial hour is read too.
+SINCE = (datetime.now(UTC) - timedelta(days=1)).replace(minute=17, second=0, microsecond=0)
 
 
 def fill(url: str, ledger_rows: int, batch_jobs: int) -> dict[str, float]:
@@ -114,6 +119,8 @@ def sweep(url: str) -> tuple[float, int]:
         conn.execute(text("VACUUM ANALYZE attempts"))
         conn.execute(text("VACUUM ANALYZE ledger_rollup"))
         conn.execute(text("VACUUM ANALYZE ledger_pending"))
+        for table in ("ledger_call_rollup", "ledger_hour_rollup", "ledger_spanning_jobs"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
     db.dispose()
     return seconds, counted
 
@@ -135,10 +142,10 @@ def time_library(url: str, repeat: int) -> dict[str, float]:
 
     db = Database(url)
 
-    def costs(by: list[str]) -> Callable[[], Any]:
+    def costs(by: list[str], since: datetime | None = None) -> Callable[[], Any]:
         def run() -> Any:
             with db.session() as session:
-                return cost_ledger(session, by)
+                return cost_ledger(session, by, since=since)
         return run
 
     def status() -> Any:
@@ -148,6 +155,11 @@ def time_library(url: str, repeat: int) -> dict[str, float]:
     figures = {"costs_by_feature_s": _median_s(costs(["feature"]), repeat),
                "costs_by_user_feature_s": _median_s(costs(["user", "feature"]), repeat),
                "costs_by_tier_s": _median_s(costs(["tier"]), repeat),
+               "costs_by_provider_s": _median_s(costs(["provider"]), repeat),
+               "costs_by_model_s": _median_s(costs(["model"]), repeat),
+               "costs_by_tier_model_s": _median_s(costs(["tier", "model"]), repeat),
+               "costs_since_by_feature_s": _median_s(costs(["feature"], SINCE), repeat),
+               "costs_since_by_tier_s": _median_s(costs(["tier"], SINCE), repeat),
                "status_batch_s": _median_s(status, repeat)}
     db.dispose()
     return figures
@@ -158,6 +170,14 @@ def time_commands(url: str) -> dict[str, float]:
     env.update(TIERLINE_DATABASE_URL=url, TIERLINE_BROKER_URL="redis://127.0.0.1:1/0")
     commands = {"cli_costs_json_s": ["costs", "--json"],
                 "cli_costs_by_user_feature_json_s": ["costs", "--by", "user,feature", "--json"],
+                "cli_costs_by_tier_json_s": ["costs", "--by", "tier", "--json"],
+                "cli_costs_by_provider_json_s": ["costs", "--by", "provider", "--json"],
+                "cli_costs_by_model_json_s": ["costs", "--by", "model", "--json"],
+                "cli_costs_since_json_s": ["costs", "--since", SINCE.strftime("%Y-%m-%d %H:%M:%S"),
+                                           "--json"],
+                "cli_costs_since_by_tier_json_s": ["costs", "--since",
+                                                   SINCE.strftime("%Y-%m-%d %H:%M:%S"),
+                                                   "--by", "tier", "--json"],
                 "cli_status_json_s": ["status", BATCH, "--json"],
                 "cli_help_s": ["--help"]}
     figures = {}

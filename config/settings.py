@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     task_events: bool = True
     tier1_flush_interval_s: float = 0.1
     tier1_flush_every: int = 32
+    # Tier-1 calls in flight at once in one worker process, across its flushes: with more pool
+    # threads than this over the flush size, a flush starts while an earlier one is still
+    # waiting for its slowest call, so the calls in flight stay near this bound.
+    tier1_calls_in_flight: int = Field(default=128, ge=1)
     # Each worker serves Prometheus metrics on this port (none: no endpoint), on this address.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_address: str = "0.0.0.0"

@@ -18,17 +18,22 @@ rows until it is recorded, so nothing later changes what was counted):
 - its first answer: the first `ok` row, whose tokens say what the job needed;
 - an escalation: the first `ok` row on a tier other than the first answer's.
 
+The same statement counts the same rows into the rollups per call and hour
+(persistence.call_rollup) and per job dimension and hour (persistence.hour_rollup).
+
 PostgreSQL only; the embedded SQLite file is small enough to be summed live.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tierline.persistence import call_rollup, hour_rollup
 from tierline.persistence.db import Database
 
 KEYS = ("batch_id", "tenant", "user", "feature", "query_type")
@@ -73,8 +78,9 @@ def _sums(rows: str) -> str:
 
 _QUOTED_KEYS = ", ".join(f'"{k}"' for k in KEYS)
 # What the sums read of a ledger row.
-_ATTEMPT_COLUMNS = ("id, job_id, attempt_no, tier, tenant, \"user\", feature, query_type, "
-                    "input_tokens, output_tokens, cost_usd, outcome, validated")
+_ATTEMPT_COLUMNS = ("id, job_id, attempt_no, tier, provider, model, tenant, \"user\", feature, "
+                    "query_type, input_tokens, output_tokens, cost_usd, outcome, validated, "
+                    "created_at")
 
 
 def _awaiting(row: str) -> str:
@@ -106,7 +112,7 @@ _COUNT = text(f"""
         ON CONFLICT ({_QUOTED_KEYS}) DO UPDATE SET
         {", ".join(f"{m} = r.{m} + excluded.{m}" for m in MEASURES)}
         RETURNING 1
-    )
+    ), {call_rollup.count_statements("counted")}, {hour_rollup.count_statement("counted")}
     SELECT count(*) FROM counted""")
 
 
@@ -148,6 +154,28 @@ def refresh(db: Database, chunk: int = REFRESH_CHUNK, max_rows: int | None = Non
     return total
 
 
+# The ledger rows not counted yet. The planner cannot know the watermark: a bounded range makes
+# it expect few rows and walk the primary key; OFFSET 0 keeps the pending rows fetched one by one
+# by their ids.
+TAIL = ("(SELECT * FROM attempts WHERE id > (SELECT watermark FROM ledger_rollup_state "
+        "WHERE id = 1) AND id <= (SELECT 9223372036854775807) "
+        "UNION ALL SELECT a.* FROM ledger_pending p CROSS JOIN LATERAL "
+        "(SELECT * FROM attempts WHERE attempts.id = p.attempt_id OFFSET 0) a)")
+
+
+def call_ledger_rows(by: list[str], batch_id: str | None = None, since: datetime | None = None
+                     ) -> tuple[str, dict[str, Any]]:
+    """SQL for the ledger's figures grouped `by` a call's dimensions (tier, provider, model),
+    since a date or not, exact now (see persistence.call_rollup)."""
+    return call_rollup.call_rows(by, batch_id, since, TAIL)
+
+
+def job_since_rows(dimension: str, since: datetime) -> tuple[str, dict[str, Any]]:
+    """SQL for the ledger's figures per value of one job dimension since a date, across
+    batches, exact now (see persistence.hour_rollup)."""
+    return hour_rollup.since_rows(dimension, since, TAIL)
+
+
 def ledger_rows(batch_id: str | None = None) -> tuple[str, dict[str, Any]]:
     """SQL for the ledger's sums per batch and job dimensions, exact now: the rollup's rows and
     those of the ledger rows it has not counted yet (with `KEYS` and `MEASURES` columns)."""
@@ -157,12 +185,7 @@ def ledger_rows(batch_id: str | None = None) -> tuple[str, dict[str, Any]]:
         params["batch_id"] = batch_id
         rollup_where = "batch_id = :batch_id"
         tail_where = "j.batch_id = :batch_id"
-    # The planner cannot know the watermark: a bounded range makes it expect few rows and walk
-    # the primary key; OFFSET 0 keeps the pending rows fetched one by one by their ids.
-    tail = ("(SELECT * FROM attempts WHERE id > (SELECT watermark FROM ledger_rollup_state "
-            "WHERE id = 1) AND id <= (SELECT 9223372036854775807) "
-            "UNION ALL SELECT a.* FROM ledger_pending p CROSS JOIN LATERAL "
-            "(SELECT * FROM attempts WHERE attempts.id = p.attempt_id OFFSET 0) a)")
+    tail = TAIL
     columns = f"{_QUOTED_KEYS}, {', '.join(MEASURES)}"
     sums = _sums(tail).replace("GROUP BY", f"WHERE {tail_where} GROUP BY")
     sql = (f"SELECT {columns} FROM ledger_rollup WHERE {rollup_where} UNION ALL "

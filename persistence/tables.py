@@ -167,6 +167,69 @@ class LedgerRollup(Base):
     first_output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class LedgerCallRollup(Base):
+    """The cost ledger summed per batch, call (tier, provider, model) and hour of the call, kept
+    with `ledger_rollup` by `persistence.call_rollup`: reports by a call's dimensions, and since
+    a date, read these rows."""
+
+    __tablename__ = "ledger_call_rollup"
+
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(50), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # The UTC hour the calls were made in.
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed_calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    rejected_cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    # Jobs, per grouping: calls that are their job's first with the same tier, provider, ...
+    jobs_tier: Mapped[int] = mapped_column(BigInteger, default=0)
+    jobs_provider: Mapped[int] = mapped_column(BigInteger, default=0)
+    jobs_model: Mapped[int] = mapped_column(BigInteger, default=0)
+    jobs_tier_provider: Mapped[int] = mapped_column(BigInteger, default=0)
+    jobs_tier_model: Mapped[int] = mapped_column(BigInteger, default=0)
+    jobs_provider_model: Mapped[int] = mapped_column(BigInteger, default=0)
+    jobs_tier_provider_model: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (Index("ix_ledger_call_rollup_hour", "hour"),)
+
+
+class LedgerHourRollup(Base):
+    """The cost ledger summed per job dimension (its name and value) and UTC hour of the call,
+    kept with `ledger_rollup` by `persistence.hour_rollup`: reports since a date read these."""
+
+    __tablename__ = "ledger_hour_rollup"
+
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    jobs: Mapped[int] = mapped_column(BigInteger, default=0)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed_calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    rejected_cost_usd: Mapped[Any] = mapped_column(Money, default=0)
+    first_input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (Index("ix_ledger_hour_rollup_hour", "hour"),)
+
+
+class LedgerSpanningJob(Base):
+    """A job whose counted ledger rows fall in more than one hour, with the last: summed since
+    an hour, such a job is read from the ledger (see `persistence.call_rollup`)."""
+
+    __tablename__ = "ledger_spanning_jobs"
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class LedgerRollupState(Base):
     """How far the rollup has counted: every ledger row up to `watermark` is in it, or waits in
     `ledger_pending` for its validation."""

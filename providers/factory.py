@@ -17,6 +17,8 @@ from tierline.providers.errors import AuthenticationFailed, ProviderError
 from tierline.providers.openai_like import ChatCompletionsProvider
 
 SIMULATOR_KEY = "simulated"
+# Calls in flight from one process to one Groq endpoint, and idle connections kept for them.
+GROQ_MAX_CONNECTIONS = 256
 
 
 class UnavailableProvider:
@@ -76,11 +78,19 @@ def build_provider(
     if endpoint.provider == "groq":
         # The Groq SDK appends /openai/v1 itself; the simulator serves that prefix too.
         import groq
+        import httpx
 
         base = simulator_url or endpoint.base_url
+        # Groq's SDK keeps only 20 idle connections (OpenAI's and Anthropic's keep 100): past 20
+        # calls at a time, every call would close its connection and the next would open one.
+        limits = httpx.Limits(max_connections=GROQ_MAX_CONNECTIONS,
+                              max_keepalive_connections=GROQ_MAX_CONNECTIONS)
         return ChatCompletionsProvider(
-            endpoint, groq, groq.Groq(base_url=base, **common),
-            groq.AsyncGroq(base_url=base, **common),
+            endpoint, groq,
+            groq.Groq(base_url=base, http_client=groq.DefaultHttpxClient(limits=limits),
+                      **common),
+            groq.AsyncGroq(base_url=base,
+                           http_client=groq.DefaultAsyncHttpxClient(limits=limits), **common),
         )
     import openai
 

@@ -17,7 +17,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
 
-from tierline.persistence.ledger_rollup import ledger_rows, uses_rollup
+from tierline.persistence.ledger_rollup import (
+    call_ledger_rows,
+    job_since_rows,
+    ledger_rows,
+    uses_rollup,
+)
 from tierline.persistence.tables import Attempt, Job
 
 # Job-level dimensions are the same on every row of a job; the others describe one call.
@@ -102,16 +107,71 @@ def _from_rollup(session: Session, by: list[str], batch_id: str | None) -> list[
     return rows
 
 
+def _without_jit(session: Session) -> None:
+    """The rollup statements read a few thousand rows, but the planner prices their job-by-job
+    ledger reads far above JIT's threshold: compiling them costs more than running them."""
+    session.execute(text("SET LOCAL jit = off"))
+
+
+def _from_call_rollup(session: Session, by: list[str], batch_id: str | None,
+                      since: datetime | None) -> list[CostRow]:
+    """Grouped by a call's dimensions: summed from the call rollup, the ledger rows it has not
+    counted yet and, since a date, the jobs it cannot answer for (see persistence.call_rollup)."""
+    rows_sql, params = call_ledger_rows(by, batch_id, since)
+    _without_jit(session)
+    groups = ", ".join(by)  # names checked against DIMENSIONS
+    query = text(f"""
+        SELECT {groups}, sum(jobs), sum(calls), sum(failed_calls), sum(input_tokens),
+               sum(output_tokens), sum(cost_usd), sum(rejected_cost_usd)
+        FROM ({rows_sql}) ledger GROUP BY {groups} HAVING sum(calls) <> 0""")
+    rows = []
+    for row in session.execute(query, params):
+        group = tuple(row[:len(by)])
+        jobs, calls, failures, tokens_in, tokens_out, cost, rejected = row[len(by):]
+        rows.append(CostRow(group, int(jobs), int(calls), int(failures), int(tokens_in),
+                            int(tokens_out), money(cost), money(rejected), None))
+    return rows
+
+
+def _from_hour_rollup(session: Session, dimension: str, since: datetime) -> list[CostRow]:
+    """By one job dimension since a date, across batches: summed from the hour rollup and the
+    jobs it cannot answer for (see persistence.hour_rollup)."""
+    rows_sql, params = job_since_rows(dimension, since)
+    _without_jit(session)
+    query = text(f"""
+        SELECT value, sum(jobs), sum(calls), sum(failed_calls), sum(input_tokens),
+               sum(output_tokens), sum(cost_usd), sum(rejected_cost_usd),
+               sum(first_input_tokens), sum(first_output_tokens)
+        FROM ({rows_sql}) ledger GROUP BY value HAVING sum(calls) <> 0""")
+    rows = []
+    for row in session.execute(query, params):
+        value, jobs, calls, failures, tokens_in, tokens_out, cost, rejected, first_in, first_out = (
+            row)
+        rows.append(CostRow((value,), int(jobs), int(calls), int(failures), int(tokens_in),
+                            int(tokens_out), money(cost), money(rejected),
+                            (int(first_in), int(first_out))))
+    return rows
+
+
 def cost_ledger(session: Session, by: list[str], batch_id: str | None = None,
                 since: datetime | None = None) -> list[CostRow]:
     """Spend grouped `by` the named dimensions, most expensive group first.
 
-    Grouped by job dimensions over whole batches, the figures come from the rollup (see
-    persistence.ledger_rollup); by a call's tier, provider or model, or since a date, from the
+    On PostgreSQL, grouped by job dimensions over whole batches, the figures come from the
+    rollup (see persistence.ledger_rollup); by a call's tier, provider or model, whole or since
+    a date, from the call rollup (persistence.call_rollup); by one job dimension since a date
+    across batches, from the hour rollup (persistence.hour_rollup); other groupings from the
     ledger."""
     columns = _dimensions(by)
-    if since is None and all(d in JOB_DIMENSIONS for d in by) and uses_rollup(session):
+    if uses_rollup(session) and (since is None and all(d in JOB_DIMENSIONS for d in by)):
         return sorted(_from_rollup(session, by, batch_id),
+                      key=lambda r: (-r.cost_usd, [str(g) for g in r.group]))
+    if uses_rollup(session) and since is not None and batch_id is None and len(by) == 1 and (
+            by[0] in JOB_DIMENSIONS):
+        return sorted(_from_hour_rollup(session, by[0], since),
+                      key=lambda r: (-r.cost_usd, [str(g) for g in r.group]))
+    if uses_rollup(session) and all(d in CALL_DIMENSIONS for d in by):
+        return sorted(_from_call_rollup(session, by, batch_id, since),
                       key=lambda r: (-r.cost_usd, [str(g) for g in r.group]))
     rejected = case((Attempt.validated.is_(False), Attempt.cost_usd), else_=0)
     failed = case((Attempt.outcome.in_(["ok", "judge_ok"]), 0), else_=1)

@@ -8,7 +8,6 @@ and the decision says so.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -16,7 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec, Message
 from tierline.prompts.completion import Completion, CompletionRequest
-from tierline.routing.base import Decision
+from tierline.routing.base import Decision, Stopwatch
 from tierline.routing.features import extract
 from tierline.routing.router import ClassifierRouter, decide_with
 
@@ -70,7 +69,7 @@ class LLMRouter:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def decide(self, job: JobSpec, tiers: TiersConfig) -> Decision:
-        started = time.perf_counter()
+        started = Stopwatch.start()
         try:
             future = self._pool.submit(self.complete, routing_request(job))
             answer = future.result(timeout=self.timeout_s)
@@ -84,7 +83,8 @@ class LLMRouter:
         return decide_with(job, extract(job), probabilities, tiers, self.fallback.policy,
                            self.version, started, (f"LLM router chose tier {label}",))
 
-    def _fall_back(self, job: JobSpec, tiers: TiersConfig, started: float, why: str) -> Decision:
+    def _fall_back(self, job: JobSpec, tiers: TiersConfig, started: Stopwatch,
+                   why: str) -> Decision:
         features, probabilities, prior = self.fallback.probabilities(job, tiers)
         return decide_with(job, features, probabilities, tiers, self.fallback.policy,
                            self.fallback.version, started,

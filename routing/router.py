@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec
-from tierline.routing.base import Decision
+from tierline.routing.base import Decision, Stopwatch
 from tierline.routing.classifier import RouterModel, fill_tiers
 from tierline.routing.features import Features, extract
 from tierline.routing.policy import PolicyConfig, apply_policy
@@ -38,10 +37,10 @@ def decide_with(
     tiers: TiersConfig,
     policy: PolicyConfig,
     version: str,
-    started: float,
+    started: Stopwatch,
     reasons_before: tuple[str, ...] = (),
 ) -> Decision:
-    """The policy's decision on given probabilities, timed from `started` (perf_counter)."""
+    """The policy's decision on given probabilities, timed from `started`."""
     result = apply_policy(job, features, probabilities, tiers, policy)
     return Decision(
         tier=result.tier,
@@ -49,7 +48,8 @@ def decide_with(
         confidence=round(probabilities.get(result.tier, 0.0), 4),
         reasons=reasons_before + result.reasons,
         router_version=version,
-        latency_ms=(time.perf_counter() - started) * 1000,
+        latency_ms=started.wall_ms(),
+        cpu_ms=started.cpu_ms(),
     )
 
 
@@ -79,7 +79,7 @@ class ClassifierRouter:
         return self.model.score(extract(job))
 
     def decide(self, job: JobSpec, tiers: TiersConfig) -> Decision:
-        started = time.perf_counter()
+        started = Stopwatch.start()
         features, probabilities, why = self.probabilities(job, tiers)
         return decide_with(job, features, probabilities, tiers, self.policy, self.version,
                            started, why)

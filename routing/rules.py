@@ -8,11 +8,9 @@ nothing to act on here.
 
 from __future__ import annotations
 
-import time
-
 from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec, Level, TaskType
-from tierline.routing.base import Decision
+from tierline.routing.base import Decision, Stopwatch
 from tierline.routing.features import extract
 from tierline.routing.policy import PolicyConfig, bound_tier, load_policy
 from tierline.routing.tokens import count_tokens
@@ -40,7 +38,7 @@ class RulesRouter:
         self.policy = policy or load_policy()
 
     def decide(self, job: JobSpec, tiers: TiersConfig) -> Decision:
-        started = time.perf_counter()
+        started = Stopwatch.start()
         reasons = [f"task {job.task.value} starts at tier {_BASE_TIER[job.task]}"]
         tier = _BASE_TIER[job.task]
         tokens = count_tokens(job.input_text())
@@ -63,5 +61,6 @@ class RulesRouter:
             tier=result.tier,
             reasons=result.reasons,
             router_version=VERSION,
-            latency_ms=(time.perf_counter() - started) * 1000,
+            latency_ms=started.wall_ms(),
+            cpu_ms=started.cpu_ms(),
         )

@@ -5,13 +5,13 @@ overlap, on one long-lived event loop per process so the async SDK clients keep 
 connection pools between flushes.
 
 Every item stands alone: whatever one item raises (a malformed answer, a bug, the database
-gone) becomes that item's outcome, never the flush's. And every answer is ledgered before any
-item publishes anything, so a broker failure while publishing loses no call.
+gone) becomes that item's outcome, never the flush's. Each item is ledgered and publishes as
+soon as its own call is answered, not when the flush's slowest call is: its answer is in the
+ledger before it publishes anything, so a broker failure while publishing loses no call.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +21,6 @@ from tierline.routing.limiter import Limiter
 from tierline.tasks.calls import CallRecord, acall_chain
 from tierline.tasks.deliveries import delivery_key
 from tierline.tasks.guard import Again, after_failure, quarantine
-from tierline.tasks.ledger import Recorded
 from tierline.tasks.pipeline import (
     PreparedCall,
     Publisher,
@@ -60,12 +59,21 @@ async def _call_one(call: PreparedCall, breakers: Breakers,
         return [CallRecord(endpoint, None, error, 0.0)]
 
 
-async def _call_all(calls: Sequence[PreparedCall], breakers: Breakers,
-                    limiter: Limiter) -> list[list[CallRecord]]:
-    return list(await asyncio.gather(*(_call_one(c, breakers, limiter) for c in calls)))
-
-
 Outcome = RetryLater | Again | None
+
+
+def _finish_item(rt: Runtime, publisher: Publisher, item: BatchItem, count: int,
+                 call: PreparedCall, calls: list[CallRecord]) -> Outcome:
+    """Ledger one item's calls, then act on them (publish its next step); whatever raises
+    is this item's failure alone."""
+    try:
+        done = record_infer(rt, call, calls)
+    except Exception as exc:
+        return after_failure(rt, STEP, item.key, call.job_id, exc, count, item.outage_since)
+    try:
+        return act_on_calls(rt, publisher, call, calls, done)
+    except Exception as exc:
+        return after_failure(rt, STEP, item.key, item.job_id, exc, count, item.outage_since)
 
 
 def run_batch(rt: Runtime, publisher: Publisher,
@@ -91,26 +99,12 @@ def run_batch(rt: Runtime, publisher: Publisher,
             outcomes[index] = None
         else:
             prepared.append((index, call))
-    records = (rt.async_loop().run(
-        _call_all([call for _, call in prepared], rt.breakers, rt.limiter))
-               if prepared else [])
-
-    # The ledger first, for every item, then whatever each item publishes.
-    recorded: list[tuple[int, PreparedCall, list[CallRecord], Recorded]] = []
-    for (index, call), calls in zip(prepared, records, strict=True):
-        try:
-            recorded.append((index, call, calls, record_infer(rt, call, calls)))
-        except Exception as exc:
-            outcomes[index] = after_failure(rt, STEP, items[index].key, call.job_id, exc,
-                                            counts[index], items[index].outage_since)
-    for index, call, calls, done in recorded:
-        item = items[index]
-        try:
-            outcome = act_on_calls(rt, publisher, call, calls, done)
-            outcomes[index] = outcome
-        except Exception as exc:
-            outcomes[index] = after_failure(rt, STEP, item.key, item.job_id, exc,
-                                            counts[index], item.outage_since)
+    # Each item is ledgered, then publishes, as soon as its own call is answered, while the
+    # flush's other calls are still waiting on the network.
+    coroutines = [_call_one(call, rt.breakers, rt.limiter) for _, call in prepared]
+    for position, calls in (rt.async_loop().as_completed(coroutines) if prepared else ()):
+        index, call = prepared[position]
+        outcomes[index] = _finish_item(rt, publisher, items[index], counts[index], call, calls)
     finished = [items[i].key for i, o in outcomes.items() if not isinstance(o, Again)]
     rt.deliveries.finish(finished)
     return [(items[i], o) for i, o in sorted(outcomes.items()) if o is not None]

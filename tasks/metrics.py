@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 _LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160)
 _FLUSH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 _WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+# A decision costs a fraction of a millisecond of CPU; waiting for the GIL can add tens.
+_DECISION_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
 
 STEP_SECONDS = Histogram(
     "tierline_step_seconds", "Duration of one pipeline step (one Celery task, or one tier-1 "
@@ -47,6 +49,12 @@ TOKENS = Counter(
 COST = Counter(
     "tierline_cost_usd_total", "Spend in USD from the ledger's rows, by tier, tenant and feature",
     ["tier", "tenant", "feature"])
+DECISION_SECONDS = Histogram(
+    "tierline_router_decision_seconds", "Wall time of one routing decision in its worker, "
+    "waits for the GIL included", buckets=_DECISION_BUCKETS)
+DECISION_CPU_SECONDS = Histogram(
+    "tierline_router_decision_cpu_seconds", "CPU time of the thread making one routing "
+    "decision: what the router itself costs", buckets=_DECISION_BUCKETS)
 FLUSH_SIZE = Histogram(
     "tierline_tier1_flush_size", "Messages per tier-1 flush", buckets=_FLUSH_SIZE_BUCKETS)
 FLUSH_WAIT = Histogram(
@@ -98,6 +106,14 @@ def observe_escalation(from_tier: int, to: str, reasons: Iterable[str]) -> None:
 def failed_checks(findings: Iterable[dict[str, Any]]) -> list[str]:
     """The checks whose strict finding failed: what an escalation is counted by."""
     return [f["check"] for f in findings if not f.get("passed") and f.get("strict", True)]
+
+
+def observe_decision(latency_ms: float, cpu_ms: float) -> None:
+    try:
+        DECISION_SECONDS.observe(latency_ms / 1000)
+        DECISION_CPU_SECONDS.observe(cpu_ms / 1000)
+    except Exception as exc:
+        _safe("decision", exc)
 
 
 def observe_flush(size: int, waits_s: Sequence[float]) -> None:

@@ -99,6 +99,7 @@ def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
         except NoEligibleTier as exc:
             store.set_status(job, JobStatus.FAILED, f"no tier may take this job: {exc}")
             return
+        metrics.observe_decision(decision.latency_ms, decision.cpu_ms)
         if gate.max_tier is not None:
             if decision.tier > gate.max_tier:
                 # Only a hard limit (context window, allowed hosts) lifts a tier over a ceiling.

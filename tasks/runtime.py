@@ -62,7 +62,7 @@ class Runtime:
         """The process's event loop for async provider calls, started on first use."""
         with self._lock:
             if self._loop is None:
-                self._loop = BackgroundLoop()
+                self._loop = BackgroundLoop(limit=self.settings.tier1_calls_in_flight)
                 self._on_close.append(self._loop.stop)
             return self._loop
 

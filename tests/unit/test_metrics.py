@@ -123,3 +123,13 @@ def test_the_dashboard_queries_only_metrics_the_fleet_serves() -> None:
     queried = {m for panel in dashboard["panels"] for target in panel["targets"]
                for m in re.findall(r"\btierline_\w+", target["expr"])}
     assert queried and queried <= names, queried - names
+
+
+def test_a_routing_decision_records_its_wall_and_cpu_time_apart() -> None:
+    before = (sample("tierline_router_decision_seconds_count"),
+              sample("tierline_router_decision_cpu_seconds_sum"),
+              sample("tierline_router_decision_seconds_sum"))
+    metrics.observe_decision(latency_ms=30.0, cpu_ms=0.5)
+    assert sample("tierline_router_decision_seconds_count") == before[0] + 1
+    assert sample("tierline_router_decision_cpu_seconds_sum") == pytest.approx(before[1] + 0.0005)
+    assert sample("tierline_router_decision_seconds_sum") == pytest.approx(before[2] + 0.03)

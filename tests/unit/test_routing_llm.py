@@ -105,3 +105,16 @@ def test_factory_builds_the_llm_router_with_an_injected_call() -> None:
     decision = router.decide(JOB, load_tiers())
     router.close()
     assert decision.tier == 1
+
+
+def test_a_decision_counts_its_wait_in_wall_time_but_not_in_cpu_time(
+        classifier: ClassifierRouter) -> None:
+    def complete(request: CompletionRequest) -> Completion:
+        threading.Event().wait(0.2)  # the model's answer, not the router's work
+        return _answer("1")
+
+    router = LLMRouter(complete, classifier)
+    decision = router.decide(JOB, load_tiers())
+    router.close()
+    assert decision.latency_ms >= 200
+    assert 0 < decision.cpu_ms < 100
