@@ -28,13 +28,13 @@ from datetime import datetime, timedelta
 from itertools import combinations
 from typing import Any
 
+from tierline.persistence.rollup_sql import CALL_SUMS, CALL_SUMS_SQL, add_to
+
 CALL_KEYS = ("tier", "provider", "model")
-SUMS = ("calls", "failed_calls", "input_tokens", "output_tokens", "cost_usd",
-        "rejected_cost_usd")
 # One job count per non-empty grouping of a call's dimensions, named after them.
 GROUPINGS = [combo for size in (1, 2, 3) for combo in combinations(CALL_KEYS, size)]
 JOB_COUNTS = tuple("jobs_" + "_".join(combo) for combo in GROUPINGS)
-MEASURES = SUMS + JOB_COUNTS
+MEASURES = CALL_SUMS + JOB_COUNTS
 
 HOUR = "date_trunc('hour', {row}.created_at, 'UTC')"
 # A ledger row already counted into the rollups.
@@ -60,13 +60,7 @@ def call_sums(rows: str, where: str = "true") -> str:
                        for name in JOB_COUNTS)
     return f"""
         SELECT j.batch_id, a.tier, a.provider, a.model, {HOUR.format(row="a")} AS hour,
-               count(*) AS calls,
-               count(*) FILTER (WHERE a.outcome NOT IN ('ok', 'judge_ok')) AS failed_calls,
-               coalesce(sum(a.input_tokens), 0) AS input_tokens,
-               coalesce(sum(a.output_tokens), 0) AS output_tokens,
-               coalesce(sum(a.cost_usd), 0) AS cost_usd,
-               coalesce(sum(a.cost_usd) FILTER (WHERE a.validated IS FALSE), 0)
-                   AS rejected_cost_usd,
+               {CALL_SUMS_SQL},
                {firsts}
         FROM {rows} a
         JOIN jobs j ON j.id = a.job_id
@@ -81,12 +75,7 @@ def count_statements(counted: str) -> str:
     and note their jobs that span hours."""
     keys = "batch_id, tier, provider, model, hour"
     return f"""
-    call_upserted AS (
-        INSERT INTO ledger_call_rollup AS r ({keys}, {", ".join(MEASURES)})
-        {call_sums(counted)}
-        ON CONFLICT ({keys}) DO UPDATE SET
-        {", ".join(f"{m} = r.{m} + excluded.{m}" for m in MEASURES)}
-        RETURNING 1
+    call_upserted AS ({add_to("ledger_call_rollup", keys, MEASURES, call_sums(counted))}
     ), spanning AS (
         INSERT INTO ledger_spanning_jobs (job_id, last_hour)
         SELECT h.job_id, h.last_hour FROM (SELECT DISTINCT job_id FROM {counted}) c
@@ -126,7 +115,7 @@ def exact_job_rows(tail: str) -> str:
 def call_rows(by: list[str], batch_id: str | None, since: datetime | None, tail: str
               ) -> tuple[str, dict[str, Any]]:
     """SQL of the ledger's figures grouped `by` call dimensions, exact now: columns the groups,
-    then jobs and `SUMS`. `tail` is the SQL of the ledger rows not counted yet."""
+    then jobs and `CALL_SUMS`. `tail` is the SQL of the ledger rows not counted yet."""
     params: dict[str, Any] = {}
     groups = ", ".join(by)  # names checked against CALL_KEYS by the caller
     rollup_where = job_where = "true"
@@ -134,13 +123,13 @@ def call_rows(by: list[str], batch_id: str | None, since: datetime | None, tail:
         params["batch_id"] = batch_id
         rollup_where = "batch_id = :batch_id"
         job_where = "j.batch_id = :batch_id"
-    measures = f"{job_count(by)} AS jobs, {', '.join(SUMS)}"
+    measures = f"{job_count(by)} AS jobs, {', '.join(CALL_SUMS)}"
     if since is None:
         sql = (f"SELECT {groups}, {measures} FROM ledger_call_rollup WHERE {rollup_where} "
                f"UNION ALL SELECT {groups}, {measures} FROM ({call_sums(tail, job_where)}) t")
         return sql, params
     params.update(since=since, hour=next_hour(since))
-    negated = ", ".join(f"-{m}" for m in (job_count(by), *SUMS))
+    negated = ", ".join(f"-{m}" for m in (job_count(by), *CALL_SUMS))
     rows_of_exact_jobs = exact_job_rows(tail)
     taken_out = (f"(SELECT a.* FROM {rows_of_exact_jobs} "
                  f"WHERE a.created_at >= :hour AND {COUNTED.format(row='a')})")

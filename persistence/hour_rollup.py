@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from tierline.persistence.call_rollup import COUNTED, HOUR, exact_job_rows, next_hour
+from tierline.persistence.rollup_sql import CALL_SUMS, CALL_SUMS_SQL, add_to
 
 JOB_KEYS = ("tenant", "user", "feature", "query_type")
-SUMS = ("jobs", "calls", "failed_calls", "input_tokens", "output_tokens", "cost_usd",
-        "rejected_cost_usd", "first_input_tokens", "first_output_tokens")
+SUMS = ("jobs", *CALL_SUMS, "first_input_tokens", "first_output_tokens")
 
 
 def hour_sums(rows: str) -> str:
@@ -33,13 +33,7 @@ def hour_sums(rows: str) -> str:
     return f"""
         SELECT d.dimension, d.value, {HOUR.format(row="a")} AS hour,
                count(*) FILTER (WHERE e.any_before IS NOT TRUE) AS jobs,
-               count(*) AS calls,
-               count(*) FILTER (WHERE a.outcome NOT IN ('ok', 'judge_ok')) AS failed_calls,
-               coalesce(sum(a.input_tokens), 0) AS input_tokens,
-               coalesce(sum(a.output_tokens), 0) AS output_tokens,
-               coalesce(sum(a.cost_usd), 0) AS cost_usd,
-               coalesce(sum(a.cost_usd) FILTER (WHERE a.validated IS FALSE), 0)
-                   AS rejected_cost_usd,
+               {CALL_SUMS_SQL},
                coalesce(sum(a.input_tokens) FILTER (WHERE {first}), 0) AS first_input_tokens,
                coalesce(sum(a.output_tokens) FILTER (WHERE {first}), 0) AS first_output_tokens
         FROM {rows} a
@@ -55,12 +49,7 @@ def count_statement(counted: str) -> str:
     """A CTE of the sweep's statement that counts the rows of CTE `counted` into the rollup."""
     keys = "dimension, value, hour"
     return f"""
-    hour_upserted AS (
-        INSERT INTO ledger_hour_rollup AS r ({keys}, {", ".join(SUMS)})
-        {hour_sums(counted)}
-        ON CONFLICT ({keys}) DO UPDATE SET
-        {", ".join(f"{m} = r.{m} + excluded.{m}" for m in SUMS)}
-        RETURNING 1
+    hour_upserted AS ({add_to("ledger_hour_rollup", keys, SUMS, hour_sums(counted))}
     )"""
 
 

@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session
 
 from tierline.persistence import call_rollup, hour_rollup
 from tierline.persistence.db import Database
+from tierline.persistence.rollup_sql import CALL_SUMS, CALL_SUMS_SQL, add_to
 
 KEYS = ("batch_id", "tenant", "user", "feature", "query_type")
-MEASURES = ("jobs", "calls", "failed_calls", "input_tokens", "output_tokens", "cost_usd",
-            "rejected_cost_usd", "validation_failures", "escalated_jobs",
+MEASURES = ("jobs", *CALL_SUMS, "validation_failures", "escalated_jobs",
             "first_input_tokens", "first_output_tokens")
 # Rows counted per transaction by `refresh`: a first sweep over a long ledger commits as it goes.
 REFRESH_CHUNK = 100_000
@@ -55,13 +55,7 @@ def _sums(rows: str) -> str:
     return f"""
         SELECT j.batch_id, a.tenant, a."user", a.feature, a.query_type,
                count(*) FILTER (WHERE a.attempt_no = 1) AS jobs,
-               count(*) AS calls,
-               count(*) FILTER (WHERE a.outcome NOT IN ('ok', 'judge_ok')) AS failed_calls,
-               coalesce(sum(a.input_tokens), 0) AS input_tokens,
-               coalesce(sum(a.output_tokens), 0) AS output_tokens,
-               coalesce(sum(a.cost_usd), 0) AS cost_usd,
-               coalesce(sum(a.cost_usd) FILTER (WHERE a.validated IS FALSE), 0)
-                   AS rejected_cost_usd,
+               {CALL_SUMS_SQL},
                count(*) FILTER (WHERE a.validated IS FALSE) AS validation_failures,
                count(*) FILTER (WHERE {_ESCALATION}) AS escalated_jobs,
                coalesce(sum(a.input_tokens) FILTER (WHERE {_FIRST_ANSWER}), 0)
@@ -106,12 +100,7 @@ _COUNT = text(f"""
     ), counted AS (
         SELECT {_ATTEMPT_COLUMNS} FROM fresh WHERE NOT awaiting
         UNION ALL SELECT {_ATTEMPT_COLUMNS} FROM released
-    ), upserted AS (
-        INSERT INTO ledger_rollup AS r ({_QUOTED_KEYS}, {", ".join(MEASURES)})
-        {_sums("counted")}
-        ON CONFLICT ({_QUOTED_KEYS}) DO UPDATE SET
-        {", ".join(f"{m} = r.{m} + excluded.{m}" for m in MEASURES)}
-        RETURNING 1
+    ), upserted AS ({add_to("ledger_rollup", _QUOTED_KEYS, MEASURES, _sums("counted"))}
     ), {call_rollup.count_statements("counted")}, {hour_rollup.count_statement("counted")}
     SELECT count(*) FROM counted""")
 
