@@ -51,11 +51,9 @@ def next_number(attempts: Sequence[Attempt]) -> int:
     return max((a.attempt_no for a in attempts), default=0) + 1
 
 
-def reserve(session: Any, job: Job, tier: int, endpoint: Endpoint,
-            number: int | None = None) -> int:
-    """The row of the call about to be made to `endpoint`, written before the call; `number`
-    when the caller already read the job's rows under its lock (`next_number`)."""
-    number = number if number is not None else store.next_attempt_no(session, job.id)
+def reserve(session: Any, job: Job, tier: int, endpoint: Endpoint, number: int) -> int:
+    """The row numbered `number` (`next_number` of the rows read under the job's lock) of the
+    call about to be made to `endpoint`, written before the call."""
     session.add(Attempt(
         job_id=job.id, attempt_no=number, tier=tier, provider=endpoint.host_name,
         model=endpoint.model, tenant=job.tenant, user=job.user, feature=job.feature,
