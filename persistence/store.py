@@ -52,6 +52,15 @@ def lock_job(session: Session, job_id: str) -> Job | None:
     return session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
 
 
+def lock_jobs(session: Session, job_ids: Sequence[str]) -> list[Job]:
+    """The jobs' rows, locked in one statement in the order of their ids: two transactions
+    locking overlapping sets take the rows in the same order, so one waits, neither deadlocks."""
+    if not job_ids:
+        return []
+    return list(session.scalars(select(Job).where(Job.id.in_(set(job_ids))).order_by(Job.id)
+                                .with_for_update()))
+
+
 def set_status(job: Job, status: JobStatus, reason: str | None = None, *,
                by_feedback: bool = False) -> None:
     """Move the job, or raise `IllegalTransition` (the table in `jobs.models`)."""
@@ -75,6 +84,16 @@ def attempts_of(session: Session, job_id: str) -> list[Attempt]:
     )
 
 
+def attempts_of_jobs(session: Session, job_ids: Sequence[str]) -> dict[str, list[Attempt]]:
+    """Every ledger row of each job, in one query; a job with none is absent."""
+    rows: dict[str, list[Attempt]] = {}
+    if job_ids:
+        for attempt in session.scalars(select(Attempt).where(Attempt.job_id.in_(set(job_ids)))
+                                       .order_by(Attempt.job_id, Attempt.attempt_no)):
+            rows.setdefault(attempt.job_id, []).append(attempt)
+    return rows
+
+
 def bad_feedback(session: Session, job_id: str) -> list[Feedback]:
     return list(session.scalars(
         select(Feedback).where(Feedback.job_id == job_id, Feedback.verdict == "bad")
@@ -95,9 +114,11 @@ def rejection_reasons(attempts: Sequence[Attempt], feedback: Sequence[Feedback] 
 
 
 def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, validated: bool,
-                  findings: list[dict[str, Any]], rows: Sequence[Attempt] | None = None) -> None:
+                  findings: list[dict[str, Any]], rows: Sequence[Attempt] | None = None,
+                  into: list[dict[str, Any]] | None = None) -> None:
     """The job's one result row: inserted, or replaced when the job is run again. `rows`: every
-    ledger row of the job, when the caller read them under the job's lock and added none."""
+    ledger row of the job, when the caller read them under the job's lock and added none.
+    `into`: add the row's values there, for `upsert_results` to write with others."""
     if rows is not None:
         calls, spent = len(rows), sum((Decimal(r.cost_usd or 0) for r in rows), Decimal(0))
     else:
@@ -119,9 +140,19 @@ def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, val
         "findings": findings,
         "finished_at": utcnow(),
     }
+    if into is not None:
+        into.append(values)
+        return
+    upsert_results(session, [values])
+
+
+def upsert_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write result rows (`upsert_result`'s values) in one statement."""
+    if not rows:
+        return
     # On the connection, not through the session: the ORM's bulk-insert path and the autoflush
     # before it cost more than the statement, and nothing pending changes what it writes.
-    session.connection().execute(_result_upsert(session.get_bind().dialect.name), values)
+    session.connection().execute(_result_upsert(session.get_bind().dialect.name), list(rows))
 
 
 _RESULT_VALUES = ("batch_id", "output", "tier", "attempt_no", "provider", "model",

@@ -37,6 +37,7 @@ from tierline.tasks.queues import (
     VALIDATE_TASK,
 )
 from tierline.workers import events
+from tierline.workers.set_steps import register_set_steps
 from tierline.workers.tier1 import register_tier1_drain
 
 
@@ -125,6 +126,7 @@ def create_app(settings: Settings) -> Celery:
         _start_heartbeat(settings)
     events.install(app)
     register_tier1_drain(app, settings)
+    register_set_steps(app, settings)
     runtime.install_factory(lambda: runtime.build_runtime(settings, _worker_concurrency.get(app)))
     return app
 
