@@ -18,12 +18,15 @@ from tests.integration.pipeline_helpers import (
     RecordingPublisher,
     job_row,
     make_runtime,
+    submit_one,
 )
 from tests.integration.test_step_statements_pg import Census
+from tierline.config.settings import Settings
 from tierline.jobs.models import JobSpec, TaskType
 from tierline.persistence import store
 from tierline.persistence.db import Database
 from tierline.persistence.tables import Attempt, Job, Result, RoutingDecision
+from tierline.prompts.completion import CompletionRequest
 from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
 from tierline.tasks.deliveries import delivery_key
@@ -181,3 +184,27 @@ def test_a_validate_flush_is_one_transaction_of_five_statements(
     assert (census.transactions, census.total()) == (1, 5), census.statements
     assert census.statements["INSERT results"] == 1
     assert all(job_row(db, j).status == "done" for j in job_ids)
+
+
+def test_an_attempt_whose_tier_asks_a_judge_is_validated_alone_after_the_sets_commit(
+        db: Database) -> None:
+    def tier1(request: CompletionRequest) -> str:
+        return ("UNSUPPORTED: the invoice number is not the one in the document"
+                if "Task: judge" in request.system else GOOD)
+
+    rt = make_runtime(db, {1: [StubProvider(tier1)]})
+    publisher = RecordingPublisher()
+    # Only the first job's feature asks the judge.
+    judged, [plain] = submit_one(db, feature="judged"), submit(db, 1)
+    answered(db, rt, publisher, [judged, plain])
+    rt.settings = Settings(database_url=db.url, simulator=False,
+                           judge_fraction_by_feature={"judged": 1.0})
+
+    assert run_validate_batch(rt, publisher, [StepItem(judged, 1), StepItem(plain, 1)]) == []
+
+    assert job_row(db, plain).status == "done"
+    # The judge said no: the judged job escalates, and the judge's call is on its ledger.
+    assert publisher.sent == [("infer", judged, 2)]
+    with db.session() as session:
+        outcomes = [a.outcome for a in store.attempts_of(session, judged)]
+    assert outcomes == ["ok", "judge_ok"]
