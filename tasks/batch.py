@@ -2,7 +2,9 @@
 
 Database work stays synchronous (claim and prompt before, ledger after); only the network waits
 overlap, on one long-lived event loop per process so the async SDK clients keep their
-connection pools between flushes.
+connection pools between flushes. The whole flush is claimed in one transaction
+(`pipeline.prepare_infers`); if that raises, each item is claimed in its own, as a lone
+message would be, so one job that cannot be claimed fails alone.
 
 Every item stands alone: whatever one item raises (a malformed answer, a bug, the database
 gone) becomes that item's outcome, never the flush's. Each item is ledgered and publishes as
@@ -12,6 +14,7 @@ ledger before it publishes anything, so a broker failure while publishing loses 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,12 +30,14 @@ from tierline.tasks.pipeline import (
     RetryLater,
     act_on_calls,
     prepare_infer,
+    prepare_infers,
     record_infer,
     retry_or_give_up,
 )
 from tierline.tasks.runtime import Runtime
 
 STEP = "infer"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,29 +81,53 @@ def _finish_item(rt: Runtime, publisher: Publisher, item: BatchItem, count: int,
         return after_failure(rt, STEP, item.key, item.job_id, exc, count, item.outage_since)
 
 
+def _claim(rt: Runtime, publisher: Publisher, items: Sequence[BatchItem], counts: Sequence[int],
+           due: list[int]) -> tuple[dict[int, Outcome], list[tuple[int, PreparedCall]]]:
+    """Claim the items at positions `due`: all in one transaction, or, when that raises (one
+    poison job, the database going away), each in its own, so that each item's failure is its
+    own and the guard's outage and poison handling applies per job."""
+    outcomes: dict[int, Outcome] = {}
+    prepared: list[tuple[int, PreparedCall]] = []
+    try:
+        calls = prepare_infers(rt, publisher, [(items[i].job_id, items[i].tier) for i in due])
+    except Exception:
+        log.warning("tier-1 claim of %d jobs together failed; claiming each alone", len(due),
+                    exc_info=True)
+        calls = None
+    for position, index in enumerate(due):
+        item = items[index]
+        if calls is not None:
+            call = calls[position]
+        else:
+            try:
+                call = prepare_infer(rt, publisher, item.job_id, item.tier)
+            except Exception as exc:
+                outcomes[index] = after_failure(rt, STEP, item.key, item.job_id, exc,
+                                                counts[index], item.outage_since)
+                continue
+        if call is None:
+            outcomes[index] = None
+        else:
+            prepared.append((index, call))
+    return outcomes, prepared
+
+
 def run_batch(rt: Runtime, publisher: Publisher,
               items: Sequence[BatchItem]) -> list[tuple[BatchItem, RetryLater | Again]]:
     """Run one flush; returns the items to send again: a tier that failed retryably
     (`RetryLater`), or a step that raised (`Again`: an outage waited out, a crash retried)."""
     counts = rt.deliveries.begin([item.key for item in items])
     outcomes: dict[int, Outcome] = {}
-    prepared: list[tuple[int, PreparedCall]] = []
+    due: list[int] = []
     for index, (item, count) in enumerate(zip(items, counts, strict=True)):
         if count > rt.settings.poison_deliveries:
             outcomes[index] = quarantine(rt, STEP, item.key, item.job_id, f"started {count - 1} "
                                          "times without finishing (its worker died)",
                                          item.outage_since)
-            continue
-        try:
-            call = prepare_infer(rt, publisher, item.job_id, item.tier)
-        except Exception as exc:
-            outcomes[index] = after_failure(rt, STEP, item.key, item.job_id, exc, count,
-                                            item.outage_since)
-            continue
-        if call is None:
-            outcomes[index] = None
         else:
-            prepared.append((index, call))
+            due.append(index)
+    claimed, prepared = _claim(rt, publisher, items, counts, due) if due else ({}, [])
+    outcomes.update(claimed)
     # Each item is ledgered, then publishes, as soon as its own call is answered, while the
     # flush's other calls are still waiting on the network.
     coroutines = [_call_one(call, rt.breakers, rt.limiter) for _, call in prepared]
