@@ -9,7 +9,9 @@ message would be, so one job that cannot be claimed fails alone.
 Every item stands alone: whatever one item raises (a malformed answer, a bug, the database
 gone) becomes that item's outcome, never the flush's. Each item is ledgered and publishes as
 soon as its own call is answered, not when the flush's slowest call is: its answer is in the
-ledger before it publishes anything, so a broker failure while publishing loses no call.
+ledger before it publishes anything, so a broker failure while publishing loses no call. The
+answers that came in while earlier ones were being ledgered are ledgered together, in one
+transaction; if that raises, each alone.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from tierline.tasks.pipeline import (
     prepare_infer,
     prepare_infers,
     record_infer,
+    record_infers,
     retry_or_give_up,
 )
 from tierline.tasks.runtime import Runtime
@@ -112,6 +115,33 @@ def _claim(rt: Runtime, publisher: Publisher, items: Sequence[BatchItem], counts
     return outcomes, prepared
 
 
+def _finish_group(rt: Runtime, publisher: Publisher, items: Sequence[BatchItem],
+                  counts: Sequence[int],
+                  answered: list[tuple[int, PreparedCall, list[CallRecord]]]
+                  ) -> dict[int, Outcome]:
+    """Ledger the items whose calls answered together in one transaction, then act on each;
+    if that transaction raises, each item is ledgered alone (`_finish_item`), so that one
+    item's failure stays its own."""
+    if len(answered) > 1:
+        try:
+            recorded = record_infers(rt, [(call, calls) for _, call, calls in answered])
+        except Exception:
+            log.warning("ledger of %d tier-1 answers together failed; ledgering each alone",
+                        len(answered), exc_info=True)
+        else:
+            outcomes: dict[int, Outcome] = {}
+            for (index, call, calls), done in zip(answered, recorded, strict=True):
+                item = items[index]
+                try:
+                    outcomes[index] = act_on_calls(rt, publisher, call, calls, done)
+                except Exception as exc:
+                    outcomes[index] = after_failure(rt, STEP, item.key, item.job_id, exc,
+                                                    counts[index], item.outage_since)
+            return outcomes
+    return {index: _finish_item(rt, publisher, items[index], counts[index], call, calls)
+            for index, call, calls in answered}
+
+
 def run_batch(rt: Runtime, publisher: Publisher,
               items: Sequence[BatchItem]) -> list[tuple[BatchItem, RetryLater | Again]]:
     """Run one flush; returns the items to send again: a tier that failed retryably
@@ -129,11 +159,12 @@ def run_batch(rt: Runtime, publisher: Publisher,
     claimed, prepared = _claim(rt, publisher, items, counts, due) if due else ({}, [])
     outcomes.update(claimed)
     # Each item is ledgered, then publishes, as soon as its own call is answered, while the
-    # flush's other calls are still waiting on the network.
+    # flush's other calls are still waiting on the network; the answers that came in together
+    # are ledgered in one transaction.
     coroutines = [_call_one(call, rt.breakers, rt.limiter) for _, call in prepared]
-    for position, calls in (rt.async_loop().as_completed(coroutines) if prepared else ()):
-        index, call = prepared[position]
-        outcomes[index] = _finish_item(rt, publisher, items[index], counts[index], call, calls)
+    for group in (rt.async_loop().as_completed_groups(coroutines) if prepared else ()):
+        outcomes.update(_finish_group(rt, publisher, items, counts,
+                                      [(*prepared[position], calls) for position, calls in group]))
     finished = [items[i].key for i, o in outcomes.items() if not isinstance(o, Again)]
     rt.deliveries.finish(finished)
     return [(items[i], o) for i, o in sorted(outcomes.items()) if o is not None]

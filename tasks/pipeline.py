@@ -216,6 +216,13 @@ def record_infer(rt: Runtime, call: PreparedCall, records: list[CallRecord]) -> 
     return ledger.record_calls(rt, call.job_id, call.tier, records, call.reserved)
 
 
+def record_infers(rt: Runtime,
+                  answered: Sequence[tuple[PreparedCall, list[CallRecord]]]) -> list[Recorded]:
+    """`record_infer` for several calls that answered together, in one transaction."""
+    return ledger.record_many(rt, [ledger.Answered(call.job_id, call.tier, records, call.reserved)
+                                   for call, records in answered])
+
+
 def act_on_calls(rt: Runtime, publisher: Publisher, call: PreparedCall,
                  records: list[CallRecord], recorded: Recorded) -> RetryLater | None:
     """After the ledger: validate the answer, retry later, or give the tier up. A delivery

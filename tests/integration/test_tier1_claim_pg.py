@@ -1,6 +1,7 @@
 """The tier-1 drain claims its whole flush in one transaction on the real PostgreSQL: fresh,
 stale, missing and repeated items each get what a lone message would, in a fixed number of
-statements whatever the flush's size; a job that cannot be claimed fails alone."""
+statements whatever the flush's size; a job that cannot be claimed fails alone. Answers that
+arrive together are ledgered in one transaction, each keeping its own compare-and-set."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from tierline.persistence.db import Database
 from tierline.persistence.tables import Job
 from tierline.simulator.stub import StubProvider
 from tierline.tasks import batch, ledger, pipeline
+from tierline.tasks.calls import CallRecord, call_chain
 from tierline.tasks.guard import Again
 from tierline.tasks.runtime import Runtime
 
@@ -132,3 +134,69 @@ def test_a_job_that_cannot_be_claimed_fails_alone(rt: Runtime, db: Database) -> 
     with db.session() as session:
         assert store.attempts_of(session, poison) == []
         assert [a.outcome for a in store.attempts_of(session, good_first)] == ["ok"]
+
+
+def answered_together(rt: Runtime, job_ids: list[str]
+                      ) -> list[tuple[int, pipeline.PreparedCall, list[CallRecord]]]:
+    """The flush's calls, claimed together and answered (by the stubs), as one group."""
+    calls = pipeline.prepare_infers(rt, RecordingPublisher(), [(j, 1) for j in job_ids])
+    return [(index, call, call_chain(call.chain, call.request))
+            for index, call in enumerate(calls) if call is not None]
+
+
+def test_answers_that_arrive_together_are_ledgered_in_one_transaction(
+        rt: Runtime, census: Census) -> None:  # noqa: F811
+    job_ids = routed(rt, 3)
+    group = answered_together(rt, job_ids)
+    publisher = RecordingPublisher()
+    census.reset()
+
+    outcomes = batch._finish_group(rt, publisher, [batch.BatchItem(j, 1) for j in job_ids],
+                                   [1, 1, 1], group)
+
+    assert outcomes == {0: None, 1: None, 2: None}
+    assert [m for m in publisher.sent if m[0] == "validate"] == [
+        ("validate", j, 1) for j in job_ids]
+    # Lock the jobs together, fill each reserved row in place, set them validating.
+    assert census.transactions == 1, census.statements
+    assert dict(census.statements) == {"SELECT jobs": 1, "UPDATE attempts": 3,
+                                       "UPDATE jobs": 1}
+    for job_id in job_ids:
+        assert job_row(rt.db, job_id).status == "validating"
+
+
+def test_a_group_keeps_each_answers_compare_and_set(rt: Runtime) -> None:
+    moved_on, twice = routed(rt, 2)
+    calls = pipeline.prepare_infers(rt, RecordingPublisher(),
+                                    [(moved_on, 1), (twice, 1), (twice, 1)])
+    pipeline.fail_job(rt, moved_on, "cancelled")
+    answered = [(call, call_chain(call.chain, call.request)) for call in calls if call]
+
+    recorded = pipeline.record_infers(rt, answered)
+
+    # The job that moved on and the second answer of a job are ledgered, superseded.
+    assert [(r.answered, r.current) for r in recorded] == [(1, False), (1, True), (2, False)]
+    with rt.db.session() as session:
+        rows = store.attempts_of(session, twice)
+    assert [(a.outcome, a.error) for a in rows] == [("ok", None), ("ok", ledger.SUPERSEDED)]
+    assert job_row(rt.db, moved_on).status == "failed"
+
+
+def test_a_group_whose_ledger_raises_is_ledgered_item_by_item(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    job_ids = routed(rt, 3)
+    group = answered_together(rt, job_ids)
+    publisher = RecordingPublisher()
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("the group's transaction failed")
+
+    monkeypatch.setattr(batch, "record_infers", broken)
+    outcomes = batch._finish_group(rt, publisher, [batch.BatchItem(j, 1) for j in job_ids],
+                                   [1, 1, 1], group)
+
+    assert outcomes == {0: None, 1: None, 2: None}
+    assert sorted(m[1] for m in publisher.sent if m[0] == "validate") == sorted(job_ids)
+    with rt.db.session() as session:
+        for job_id in job_ids:
+            assert [a.outcome for a in store.attempts_of(session, job_id)] == ["ok"]
