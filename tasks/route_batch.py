@@ -30,7 +30,7 @@ def route_together(rt: Runtime, publisher: Publisher, items: Sequence[StepItem])
     plan = SetPlan()
     decisions = []
     with rt.db.session() as session:
-        jobs = {job.id: job for job in store.lock_jobs(session, [i.job_id for i in items])}
+        jobs = store.lock_jobs(session, [i.job_id for i in items])
         routed: set[str] = set()
         for position, item in enumerate(items):
             job = jobs.get(item.job_id)

@@ -37,7 +37,7 @@ def validate_together(rt: Runtime, publisher: Publisher, items: Sequence[StepIte
     results: list[dict[str, Any]] = []
     with rt.db.session() as session:
         ids = [item.job_id for item in items]
-        jobs = {job.id: job for job in store.lock_jobs(session, ids)}
+        jobs = store.lock_jobs(session, ids)
         ledgers = store.attempts_of_jobs(session, ids)
         seen: set[tuple[str, int]] = set()
         for position, item in enumerate(items):
