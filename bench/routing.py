@@ -2,26 +2,23 @@
 
     python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--dense-families] [--json]
 
-1. Latency: `ClassifierRouter.decide` (features and embedding the prompt included) with the
-   shipped model and the default policy, over `n` sample jobs (`simulator.sample`) and the replay
-   prompts; p50/p99/max in ms. Also what embedding a prompt alone costs.
+1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
+   policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
+   what embedding a prompt would cost (the embedding candidates).
 2. Quality (`routing.protocol`): `splits` random 50/50 splits of data/replay (each dataset halved
    on its own). In each, the classifier's setting is chosen by 3-fold cross-validation inside the
    fitting half, the cascade's use of the arithmetic check from its precision on the fitting
-   half; the model is fitted on the fitting half and scored on the other. The router is the
-   shipped one: the hashed words' classifier blended with the outcomes of the 150 labelled
-   prompts nearest in the static text embedding (`routing.dense.neighbour_blend`), its setting
-   and the blend's share chosen together; without the embedding, the hashed words alone. RouteLLM's figures
+   half; the model is fitted on the fitting half and scored on the other. RouteLLM's figures
    (APGR, CPT(50%), CPT(80%), strong-call share at 95% of GPT-4's quality) for MMLU with its
    subject field, MMLU from the text only and GSM8K routing; the GSM8K cascade (every job on the
    weak model, escalated on a finding) and the check's precision, recall and false flags on
    right answers. Every figure as `<figure>_median`, `_p10`, `_p90` over the splits.
 3. Candidates (`routing.candidates`, `routing.dense`), each family with its setting chosen inside
-   the fitting half, on the same splits: the shipped blend, the hashed words alone, a ridge
-   regression on a static text embedding, nearest labelled neighbours in that embedding; with
-   --dense-families also (slow: minutes a split) a logistic regression on the embedding, the same
-   stacked on the hashed classifier's logits, and a subject classifier on the embedding whose
-   posterior is blended with the words'. Under `candidates`.
+   the fitting half, on the same splits: the hashed words (shipped), a ridge regression on a
+   static text embedding, nearest labelled neighbours in that embedding, the hashed score blended
+   with those neighbours' gain; with --dense-families also (slow: minutes a split) a subject
+   classifier on the embedding whose posterior is blended with the words', a logistic regression
+   on the embedding, and the same stacked on the hashed classifier's logits. Under `candidates`.
 
 Prints figures, writes bench/out/routing.json, and with --json prints one JSON object as the
 last line.
@@ -154,18 +151,18 @@ def protocol(splits: int, with_candidates: bool, seed: int,
     corpus = build_corpus(rows, vectors)
     kinds = [answer_kinds(r, finding_kinds) for r in rows]
     families: dict[str, Sequence[Candidate]] | None = None
-    router = neighbour_blend_candidates() if vectors is not None else shipped_candidates()
     if vectors is not None and with_candidates:
         embedded = embedding_candidates()
-        families = {"neighbour-blend": router, "hashed": shipped_candidates(),
+        families = {"hashed": shipped_candidates(),
                     "embedding-ridge": [c for c in embedded if c.family == "embedding-ridge"],
                     "embedding-neighbours": [c for c in embedded
-                                             if c.family == "embedding-neighbours"]}
+                                             if c.family == "embedding-neighbours"],
+                    "neighbour-blend": neighbour_blend_candidates()}
         if with_dense:
-            families.update({f: c for f, c in dense_families().items() if f not in families})
+            families.update(dense_families())
     started = time.perf_counter()
-    out = run_protocol(corpus, router, kinds, splits=splits, seed=seed,
-                       families=families, shipped_family=router[0].family,
+    out = run_protocol(corpus, shipped_candidates(), kinds, splits=splits, seed=seed,
+                       families=families,
                        progress=lambda i: print(f"  split {i + 1}/{splits} "
                                                 f"({time.perf_counter() - started:.0f} s)",
                                                 flush=True))
@@ -219,8 +216,8 @@ def main() -> None:
         print(_line(out, name))
     print(f"{'settings chosen':>40}: {out['chosen']}")
     candidates = out.get("candidates", {})
-    for family in dict.fromkeys(("neighbour-blend", "hashed", "embedding-ridge",
-                                 "embedding-neighbours", *dense_families())):
+    for family in ("hashed", "embedding-ridge", "embedding-neighbours", "neighbour-blend",
+                   *dense_families()):
         for view in ("mmlu_text_only_strong_share_at_95", "mmlu_text_only_apgr",
                      "gsm8k_apgr"):
             if f"{family}_{view}_median" in candidates:

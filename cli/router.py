@@ -77,7 +77,7 @@ def _ledger_from_database() -> list[tuple[JobSpec, int | None]]:
 @click.option("--scores-out", type=click.Path(dir_okay=False, path_type=Path),
               help="write each prompt's id and router score, one JSON object a line")
 @click.option("--model", "model_name", default=None,
-              help="model file or shipped version (default: the shipped router-v2)")
+              help="model file or shipped version (default: the shipped router-v1)")
 @click.option("--cv", "cv_folds", type=int, default=0,
               help="score by K-fold cross-validation on FILE instead of the model")
 @click.option("--cv-extra", type=click.Path(exists=True, dir_okay=False, path_type=Path),

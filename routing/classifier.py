@@ -34,7 +34,6 @@ import numpy as np
 
 from tierline.config.tiers import TIER_COUNT
 from tierline.routing.features import Features, hash_terms
-from tierline.routing.neighbours import LabelledNeighbours
 
 FORMAT = "tierline-router/1"
 DEFAULT_DIM = 1 << 13
@@ -89,10 +88,6 @@ class RouterModel:
     # probabilities move away from the prior only as its labelled jobs outnumber this. A task
     # learned from a few dozen ledger labels is otherwise judged by them alone (0: not at all).
     task_prior_strength: float = 0.0
-    # Labelled prompts in a text embedding, whose outcomes are mixed into the weakest and
-    # strongest tiers' probabilities of a job of their tasks (`routing.neighbours`); None: the
-    # hashed words alone. A model with them needs the job's text vector to say more.
-    neighbours: LabelledNeighbours | None = None
 
     def knows_task(self, task: str) -> bool:
         return not self.tasks or task in self.tasks
@@ -134,17 +129,15 @@ class RouterModel:
         return np.asarray(scores / scores.sum())
 
     def probabilities(self, features: Features, top: int = TIER_COUNT,
-                      prior: dict[int, float] | None = None,
-                      vector: np.ndarray | None = None) -> dict[int, float]:
+                      prior: dict[int, float] | None = None) -> dict[int, float]:
         """P(answer good enough) for tiers 1..top; tiers without data are interpolated.
 
         A tier's estimate for the job's task moves away from a reference only as the task's
         labelled jobs at that tier outnumber `task_prior_strength`: the reference is the
         policy's `prior` for the task when there is one, else what the tiers with that many
         labels say (a tier seen only in a few dozen ledger jobs, tier 2 of a task the replay
-        data labels at tiers 1 and 3, is otherwise judged by those jobs alone). `vector`: the
-        job's text in the neighbours' embedding, when the model has neighbours."""
-        known = self.known_probabilities(features, vector=vector)
+        data labels at tiers 1 and 3, is otherwise judged by those jobs alone)."""
+        known = self.known_probabilities(features)
         if self.task_prior_strength > 0:
             labels = self.task_labels(features.task)
             reference = prior or self._well_labelled(known, labels)
@@ -167,12 +160,12 @@ class RouterModel:
         """Per tier, how many labelled jobs of `task` the model was fitted on."""
         return dict(self._task_seen.get(task, {}))
 
-    def known_probabilities(self, features: Features, posterior: np.ndarray | None = None,
-                            vector: np.ndarray | None = None) -> dict[int, float]:
+    def known_probabilities(self, features: Features,
+                            posterior: np.ndarray | None = None) -> dict[int, float]:
         """P(answer good enough) for the tiers the model has outcomes of, as fitted (a stronger
         tier may come out below a weaker one here; `probabilities` does not allow that).
         `posterior`: the job's category posterior when it comes from elsewhere (default: this
-        model's own, `category_posterior`); `vector`: its text embedded, for the neighbours."""
+        model's own, `category_posterior`)."""
         if posterior is None:
             posterior = self.category_posterior(features)
         known = {t: float(posterior @ self._rates[t]) for t in self.tiers}
@@ -186,19 +179,16 @@ class RouterModel:
                     continue
                 logit = _logit(known[tier]) + float(z @ weights[:-1]) + float(weights[-1])
                 known[tier] = float(1.0 / (1.0 + np.exp(-logit)))
-        if (vector is not None and self.neighbours is not None
-                and self.neighbours.applies_to(features.task)):
-            known = self.neighbours.blend(known, vector)
         return known
 
     def category_rates(self, tier: int) -> np.ndarray:
         return self._rates[tier]
 
-    def score(self, features: Features, posterior: np.ndarray | None = None,
-              vector: np.ndarray | None = None) -> float:
+    def score(self, features: Features, posterior: np.ndarray | None = None) -> float:
         """How much the strong model is needed: P(top good) - P(tier 1 good), as fitted (not
-        floored at 0, which would tie every job the weak tier is expected to do as well)."""
-        known = self.known_probabilities(features, posterior, vector)
+        floored at 0, which would tie every job the weak tier is expected to do as well).
+        `posterior`: as in `known_probabilities`."""
+        known = self.known_probabilities(features, posterior)
         return known[max(known)] - known[min(known)]
 
     # -- files -------------------------------------------------------------------------------
@@ -223,7 +213,6 @@ class RouterModel:
             "category_tasks": self.category_tasks,
             "task_prior_strength": self.task_prior_strength,
             "metadata": self.metadata,
-            **({"neighbours": self.neighbours.to_json()} if self.neighbours else {}),
         }
 
     def save(self, path: Path | str) -> Path:
@@ -257,8 +246,6 @@ class RouterModel:
             metadata=dict(raw.get("metadata", {})),
             category_tasks=[str(t) for t in raw.get("category_tasks", [])],
             task_prior_strength=float(raw.get("task_prior_strength", 0.0)),
-            neighbours=(LabelledNeighbours.from_json(raw["neighbours"])
-                        if raw.get("neighbours") else None),
         )
 
     @classmethod

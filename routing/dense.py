@@ -15,6 +15,8 @@ nearest-neighbour candidates, `routing.candidates`); these families ask whether 
 
 Each family's settings (the blend weight w and the hashed classifier's own setting among them)
 are chosen by `routing.candidates.choose`, cross-validation inside the fitting rows only.
+`bench/routing.py` measures them (the last three with --dense-families); none routes better than
+the hashed words alone on the held-out halves, so none is shipped (README, Routing).
 """
 
 from __future__ import annotations
@@ -145,45 +147,25 @@ def posterior_blend(weight: float, alpha: float, residual_l2: float | None,
                      fit_blend)
 
 
-# Rows of this dataset (labels from the fleet's own ledger) are no neighbours: their outcomes
-# are known for the tiers a job went through, and the blend was measured on replay rows only.
-LEDGER_DATASET = "ledger"
-
-
-def neighbour_rows(corpus: Corpus, rows: np.ndarray) -> np.ndarray:
-    """The rows that serve as labelled neighbours: those of the replay datasets."""
-    return np.asarray(rows[corpus.dataset[rows] != LEDGER_DATASET])
-
-
 def neighbour_blend(weight: float, k: int, alpha: float, residual_l2: float | None,
                     temperature: float = 4.0) -> Candidate:
     def fit_neighbours(corpus: Corpus, rows: np.ndarray) -> Scorer:
         model = _hashed_model(corpus, rows, alpha, residual_l2, temperature)
         x = _vectors(corpus)
         unit = (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
-        labelled = neighbour_rows(corpus, rows)
-        reference, gain = unit[labelled], corpus.gain[labelled]
-        tasks = {corpus.examples[i].features.task for i in labelled}
+        reference, gain = unit[rows], corpus.gain[rows]
 
         def score(index: np.ndarray, text_only: bool) -> np.ndarray:
-            features = corpus.features(index, text_only)
-            out = np.array([model.score(f) for f in features])
-            blended = np.array([f.task in tasks for f in features], dtype=bool)
-            if not blended.any() or len(labelled) == 0:
-                return out
-            among = index[blended]
-            similarity = unit[among] @ reference.T
+            words = np.array([model.score(f) for f in corpus.features(index, text_only)])
+            similarity = unit[index] @ reference.T
             # A row scored on the rows it was fitted on must not be its own neighbour.
-            similarity[labelled[None, :] == among[:, None]] = -2.0
-            nearest = np.argpartition(-similarity, min(k, len(labelled) - 1),
-                                      axis=1)[:, :k]
-            out[blended] = (1 - weight) * out[blended] + weight * gain[nearest].mean(axis=1)
-            return out
+            similarity[rows[None, :] == index[:, None]] = -2.0
+            nearest = np.argpartition(-similarity, min(k, len(rows) - 1), axis=1)[:, :k]
+            return np.asarray((1 - weight) * words + weight * gain[nearest].mean(axis=1))
         return score
     return Candidate("neighbour-blend",
                      f"w={weight:g},k={k},alpha={alpha:g},l2={residual_l2},T={temperature:g}",
-                     fit_neighbours, {"alpha": alpha, "residual_l2": residual_l2,
-                                      "temperature": temperature, "weight": weight, "k": k})
+                     fit_neighbours)
 
 
 def _standardise(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,25 +236,26 @@ def embedding_stacked(l2: float, alpha: float, residual_l2: float | None,
 # -- the families bench/routing.py measures --------------------------------------------------
 
 BLEND_WEIGHTS: tuple[float, ...] = (0.25, 0.5, 0.75)
-# The shipped router's settings: the hashed classifier's (as `shipped_candidates`) with the
-# neighbours' share w; k is fixed (150 did as well as more or fewer in the first measurements).
 NEIGHBOUR_WEIGHTS: tuple[float, ...] = (0.25, 0.5)
+# k is fixed at the 150 of the first measurement of the mixed-in neighbours (README, Routing).
 NEIGHBOURS_K = 150
 
 
 def neighbour_blend_candidates() -> list[Candidate]:
-    """Ordered so that settings sharing one hashed fit follow each other (its fit is cached)."""
+    """The hashed classifier's settings (as `shipped_candidates`), each with the neighbours'
+    share w; ordered so that settings sharing one hashed fit follow each other (it is cached)."""
     return [neighbour_blend(w, NEIGHBOURS_K, a, r, t) for a, r in HASHED_SETTINGS
             for t in TEMPERATURES for w in NEIGHBOUR_WEIGHTS]
 
 
 def dense_families() -> dict[str, list[Candidate]]:
+    """The slow families (a subject classifier or logistic regressions fitted per fold, a
+    few minutes a split on two cores); `neighbour_blend_candidates` is quick."""
     hashed = [(a, l2, t) for a, l2 in HASHED_SETTINGS for t in TEMPERATURES]
     return {
+        "posterior-blend": [posterior_blend(w, a, r, t) for a, r, t in hashed
+                            for w in BLEND_WEIGHTS],
         "embedding-logistic": [embedding_logistic(l2) for l2 in (30.0, 300.0, 3000.0)],
         "embedding-stacked": [embedding_stacked(l2, a, r, t) for a, r, t in hashed
                               for l2 in (300.0, 3000.0)],
-        "posterior-blend": [posterior_blend(w, a, r, t) for a, r, t in hashed
-                            for w in BLEND_WEIGHTS],
-        "neighbour-blend": neighbour_blend_candidates(),
     }

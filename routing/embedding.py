@@ -7,9 +7,7 @@ are read here directly. A text's vector is the mean of its tokens' vectors (what
 one lookup per token, cheap enough to run at routing time.
 
 The router's candidates that use it (`routing.candidates`) are measured against the hashed words
-by `bench/routing.py`. The shipped router mixes in the outcomes of the labelled prompts nearest
-a job in it (`routing.neighbours`), so the package is a dependency of the fleet: each process
-loads the embedding once, when its router is built (about 0.7 s).
+by `bench/routing.py`; the package is a development dependency (`pip install -e '.[dev]'`).
 """
 
 from __future__ import annotations
@@ -59,14 +57,14 @@ def wordllama_embedding() -> StaticEmbedding:
         from tokenizers import Tokenizer
     except ImportError as exc:
         raise EmbeddingUnavailable(
-            f"the text embedding needs the wordllama package ({exc}): pip install -e ."
+            f"the text embedding needs the wordllama package ({exc}): pip install -e '.[dev]'"
         ) from None
     # The package's folder, without importing it: its own imports (its config models, an
     # HTTP client) take a second and none of it is used here.
     spec = importlib.util.find_spec("wordllama")
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddingUnavailable("the text embedding needs the wordllama package: "
-                                   "pip install -e .")
+                                   "pip install -e '.[dev]'")
     root = Path(next(iter(spec.submodule_search_locations)))
     tokenizer_file = root / "tokenizers" / "l2_supercat_tokenizer_config.json"
     weights_file = root / "weights" / "l2_supercat_256.safetensors"
@@ -76,14 +74,4 @@ def wordllama_embedding() -> StaticEmbedding:
     tokenizer.no_padding()
     tokenizer.no_truncation()
     vectors = load_file(str(weights_file))["embedding.weight"]
-    return StaticEmbedding(tokenizer, vectors, WORDLLAMA)
-
-
-WORDLLAMA = "wordllama-l2_supercat-256"
-
-
-def embedding_named(name: str) -> StaticEmbedding:
-    """The embedding a model file names; EmbeddingUnavailable for one this fleet cannot load."""
-    if name == WORDLLAMA:
-        return wordllama_embedding()
-    raise EmbeddingUnavailable(f"unknown text embedding {name!r} (known: {WORDLLAMA})")
+    return StaticEmbedding(tokenizer, vectors, "wordllama-l2_supercat-256")

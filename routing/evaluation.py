@@ -14,8 +14,7 @@ import numpy as np
 
 from tierline.config.tiers import TiersConfig, load_tiers
 from tierline.routing.classifier import Example, RouterModel
-from tierline.routing.embedding import embedding_named
-from tierline.routing.features import extract, routing_text
+from tierline.routing.features import extract
 from tierline.routing.metrics import (
     Curve,
     cost_per_job,
@@ -41,17 +40,7 @@ class EvalResult:
 
 
 def model_scores(model: RouterModel, rows: Sequence[ReplayRow]) -> np.ndarray:
-    """The model's score of each row as the router would give it (its text embedded for a
-    model with labelled neighbours)."""
-    embedding = embedding_named(model.neighbours.embedding) if model.neighbours else None
-    scores = []
-    for row in rows:
-        job = row_job(row)
-        features = extract(job)
-        vector = (embedding.embed_one(routing_text(job)) if embedding is not None
-                  else None)
-        scores.append(model.score(features, vector=vector))
-    return np.array(scores)
+    return np.array([model.score(extract(row_job(r))) for r in rows])
 
 
 def _price(tiers: TiersConfig, tier: int, tokens_in: float, tokens_out: float) -> float:

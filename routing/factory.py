@@ -22,7 +22,7 @@ def build_router(
     policy: PolicyConfig | Path | str | None = None,
 ) -> Router:
     """`settings.router`: "rules", "classifier" (model `settings.router_model`, a path or a
-    shipped version name, default router-v2) or "llm" (needs `complete`, a tier-1 call; the
+    shipped version name, default router-v1) or "llm" (needs `complete`, a tier-1 call; the
     classifier is its fallback). `policy` is a PolicyConfig or a policy file, else
     `settings.routing_policy_file`, else the shipped default: every router reads it, and it is
     the one source of the routing settings. `tiers` is not read yet (routers get the tiers with

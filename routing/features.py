@@ -144,15 +144,11 @@ def _length_bucket(tokens: int) -> int:
     return min(int(np.log2(tokens + 1)), 17)
 
 
-def routing_text(job: JobSpec) -> str:
-    """The text the router reads: the job's instructions, then its input."""
-    text = job.input_text()
-    return f"{job.instructions}\n{text}" if job.instructions else text
-
-
 def extract(job: JobSpec) -> Features:
     """The router's view of `job`."""
-    text = routing_text(job)
+    text = job.input_text()
+    if job.instructions:
+        text = f"{job.instructions}\n{text}"
     words = _words(text)
     vocabulary = set(words)
     signals = content_signals(text[:_HASH_CHARS], vocabulary)

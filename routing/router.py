@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from tierline.config.tiers import TiersConfig
 from tierline.jobs.models import JobSpec
 from tierline.routing.base import Decision, Stopwatch
 from tierline.routing.classifier import RouterModel, fill_tiers
-from tierline.routing.embedding import StaticEmbedding, embedding_named
-from tierline.routing.features import Features, extract, routing_text
+from tierline.routing.features import Features, extract
 from tierline.routing.policy import PolicyConfig, apply_policy
 
 MODELS_DIR = Path(__file__).with_name("models")
-DEFAULT_MODEL_VERSION = "router-v2"
+DEFAULT_MODEL_VERSION = "router-v1"
 
 
 def model_path(version: str = DEFAULT_MODEL_VERSION) -> Path:
@@ -24,7 +21,7 @@ def model_path(version: str = DEFAULT_MODEL_VERSION) -> Path:
 
 
 def load_model(path: Path | str | None = None) -> RouterModel:
-    """A model file by path, or by shipped version name ("router-v2"); the default if None."""
+    """A model file by path, or by shipped version name ("router-v1"); the default if None."""
     if path is None:
         return RouterModel.load(model_path())
     candidate = Path(path)
@@ -63,17 +60,6 @@ class ClassifierRouter:
         self.model = model
         self.policy = policy or PolicyConfig()
         self.version = f"classifier:{model.version}"
-        # A model with labelled neighbours reads the job's text embedded: the embedding is
-        # loaded here, once per router (per worker process), not on the first decision.
-        self._embedding: StaticEmbedding | None = (
-            embedding_named(model.neighbours.embedding) if model.neighbours else None)
-
-    def _vector(self, job: JobSpec, features: Features) -> np.ndarray | None:
-        neighbours = self.model.neighbours
-        if self._embedding is None or neighbours is None or not neighbours.applies_to(
-                features.task):
-            return None
-        return self._embedding.embed_one(routing_text(job))
 
     def probabilities(
         self, job: JobSpec, tiers: TiersConfig
@@ -86,13 +72,11 @@ class ClassifierRouter:
                                        tiers.top)
             return features, probabilities, (
                 f"model {self.model.version} has no {features.task} jobs: task prior",)
-        return features, self.model.probabilities(
-            features, top=tiers.top, prior=prior, vector=self._vector(job, features)), ()
+        return features, self.model.probabilities(features, top=tiers.top, prior=prior), ()
 
     def score(self, job: JobSpec) -> float:
         """How much `job` needs the strong model (for offline evaluation)."""
-        features = extract(job)
-        return self.model.score(features, vector=self._vector(job, features))
+        return self.model.score(extract(job))
 
     def decide(self, job: JobSpec, tiers: TiersConfig) -> Decision:
         started = Stopwatch.start()

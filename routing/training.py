@@ -15,12 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from tierline.jobs.models import JobSpec
-from tierline.routing.candidates import Candidate, Corpus, choose, shipped_candidates
+from tierline.routing.candidates import Corpus, choose, shipped_candidates
 from tierline.routing.classifier import DEFAULT_DIM, Example, RouterModel, fit
-from tierline.routing.dense import LEDGER_DATASET, neighbour_blend_candidates, neighbour_rows
-from tierline.routing.embedding import EmbeddingUnavailable, StaticEmbedding, wordllama_embedding
-from tierline.routing.features import routing_text
-from tierline.routing.neighbours import LabelledNeighbours
 from tierline.routing.protocol import AnswerCheck, answer_kinds, choose_levels
 from tierline.routing.replay import ReplayRow, ledger_examples, read_replay, row_example
 
@@ -32,23 +28,18 @@ MIN_ROWS_TO_CHOOSE = 150
 def train(
     replay_files: Sequence[Path | str] = (),
     ledger: Iterable[tuple[JobSpec, int | None]] = (),
-    version: str = "router-v2",
+    version: str = "router-v1",
     dim: int = DEFAULT_DIM,
     score_threshold: float | None = None,
     choose_setting: bool = True,
     check: AnswerCheck | None = None,
-    neighbours: bool = True,
 ) -> RouterModel:
     """A model from replay files and/or ledger outcomes (job, lowest good tier or None), by the
     procedure `bench/routing.py` measures: the classifier's setting chosen by 3-fold
     cross-validation on these rows, then fitted on all of them; the cascade's use of the
     arithmetic check (`check`, the validator's) chosen from the replay rows that carry weak
-    answers; without `check` the model carries no cascade levels. With `neighbours` (and the
-    text embedding installed), the settings are those of the neighbour blend
-    (`routing.dense`), and the model keeps each replay row's vector and outcomes (ledger rows
-    teach the hashed words only)."""
+    answers; without `check` the model carries no cascade levels."""
     examples: list[Example] = []
-    texts: list[str] = []
     datasets: list[str] = []
     sources: list[str] = []
     replay_rows: list[ReplayRow] = []
@@ -56,26 +47,21 @@ def train(
         rows = read_replay(path)
         replay_rows.extend(rows)
         examples.extend(row_example(r, score_threshold) for r in rows)
-        texts.extend(r.prompt for r in rows)
         datasets.extend(r.dataset or Path(path).stem for r in rows)
         sources.append(f"{Path(path).name}:{len(rows)}:{_digest(path)}")
     before = len(examples)
-    ledger = list(ledger)
     examples.extend(ledger_examples(ledger))
-    texts.extend(routing_text(job) for job, _ in ledger)
-    datasets.extend(LEDGER_DATASET for _ in range(len(examples) - before))
+    datasets.extend("ledger" for _ in range(len(examples) - before))
     if len(examples) > before:
         sources.append(f"ledger:{len(examples) - before}")
     if not examples:
         raise ValueError("no training examples")
-    embedding = _embedding() if neighbours else None
-    corpus = Corpus.of_examples(examples, datasets, embedding.embed(texts) if embedding else None)
-    candidates: list[Candidate] = (neighbour_blend_candidates() if embedding
-                                   else shipped_candidates())
+    candidates = shipped_candidates()
     chosen = candidates[0]
     scores: dict[str, float] = {}
     if choose_setting and len(examples) >= MIN_ROWS_TO_CHOOSE:
-        chosen, scores = choose(candidates, corpus, np.arange(len(examples)))
+        chosen, scores = choose(candidates, Corpus.of_examples(examples, datasets),
+                                np.arange(len(examples)))
     metadata: dict[str, object] = {
         "trained_on": sources, "setting": chosen.name,
         "setting_scores": {k: round(v, 4) for k, v in scores.items()},
@@ -85,28 +71,10 @@ def train(
     if answered:
         metadata["cascade_levels"] = choose_levels(
             [k for _, k in answered], np.array([r.weak for r, _ in answered]))
-    model = fit(examples, version=version, dim=dim, metadata=metadata,
-                alpha=float(chosen.params.get("alpha") or 0.5),
-                residual_l2=chosen.params.get("residual_l2"),
-                temperature=float(chosen.params.get("temperature") or 1.0))
-    labelled = neighbour_rows(corpus, np.arange(len(examples)))
-    if embedding is not None and corpus.vectors is not None and len(labelled):
-        model.neighbours = LabelledNeighbours(
-            vectors=corpus.vectors[labelled], weak=corpus.weak[labelled],
-            strong=corpus.strong[labelled],
-            tasks=tuple(sorted({examples[i].features.task for i in labelled})),
-            k=int(chosen.params.get("k") or 150), weight=float(chosen.params.get("weight") or 0),
-            embedding=embedding.name)
-    return model
-
-
-def _embedding() -> StaticEmbedding | None:
-    """The text embedding for the neighbours; None where the package is missing (a model
-    without neighbours is still a router)."""
-    try:
-        return wordllama_embedding()
-    except EmbeddingUnavailable:
-        return None
+    return fit(examples, version=version, dim=dim, metadata=metadata,
+               alpha=float(chosen.params.get("alpha") or 0.5),
+               residual_l2=chosen.params.get("residual_l2"),
+               temperature=float(chosen.params.get("temperature") or 1.0))
 
 
 def _digest(path: Path | str) -> str:

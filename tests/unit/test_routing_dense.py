@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from tierline.jobs.models import JobSpec, TaskType
 from tierline.routing.candidates import Corpus, embedding_neighbours, hashed
-from tierline.routing.classifier import Example, RouterModel, fit
+from tierline.routing.classifier import Example, fit
 from tierline.routing.dense import (
     embedding_logistic,
     embedding_stacked,
@@ -19,7 +17,6 @@ from tierline.routing.dense import (
 )
 from tierline.routing.features import extract
 from tierline.routing.metrics import evaluate
-from tierline.routing.neighbours import LabelledNeighbours, quantised, unit_rows
 
 
 def _corpus(n: int = 240, seed: int = 0) -> Corpus:
@@ -111,44 +108,3 @@ def test_the_posterior_blend_uses_the_subject_when_the_job_names_it() -> None:
     blind = posterior_blend(0.75, 0.5, 10.0, 4.0).fit(corpus, rows)(held, True)
     assert not np.allclose(blind, typed)
 
-
-def test_int8_vectors_keep_the_cosines() -> None:
-    x = np.random.default_rng(2).normal(size=(50, 256)).astype(np.float32)
-    unit, again = unit_rows(x), unit_rows(quantised(x).astype(np.float32))
-    assert np.abs(unit @ unit.T - again @ again.T).max() < 5e-3
-
-
-def test_neighbours_rate_the_k_nearest_prompts_and_blend_the_outer_tiers() -> None:
-    vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
-    neighbours = LabelledNeighbours(vectors=vectors, weak=np.array([1.0, 1.0, 0.0, 0.0]),
-                                    strong=np.array([1.0, 1.0, 1.0, 0.0]), tasks=("answer",),
-                                    k=2, weight=0.5, embedding="test")
-    assert neighbours.rates(np.array([2.0, 0.1])) == (1.0, 1.0)
-    assert neighbours.rates(np.array([0.0, 3.0])) == (0.0, 0.5)
-    blended = neighbours.blend({1: 0.6, 2: 0.7, 3: 0.8}, np.array([0.0, 3.0]))
-    assert blended == pytest.approx({1: 0.3, 2: 0.7, 3: 0.65})
-    assert neighbours.applies_to("answer") and not neighbours.applies_to("extract")
-    again = LabelledNeighbours.from_json(neighbours.to_json())
-    assert again.rates(np.array([0.0, 3.0])) == (0.0, 0.5)
-    assert (again.k, again.weight, again.tasks, again.embedding) == (2, 0.5, ("answer",), "test")
-
-
-def test_a_model_with_neighbours_scores_as_the_measured_blend() -> None:
-    corpus = _corpus()
-    rows, held = _halves(corpus)
-    assert corpus.vectors is not None
-    # The model file keeps the vectors as int8: measured on the same vectors, the same scores.
-    corpus.vectors = quantised(corpus.vectors).astype(np.float32)
-    measured = neighbour_blend(0.25, 15, 0.5, 10.0, 4.0).fit(corpus, rows)(held, True)
-    model = fit([corpus.examples[i] for i in rows], version="t", alpha=0.5, residual_l2=10.0,
-                temperature=4.0)
-    model.neighbours = LabelledNeighbours(
-        vectors=corpus.vectors[rows], weak=corpus.weak[rows], strong=corpus.strong[rows],
-        tasks=("answer", "math"), k=15, weight=0.25, embedding="test")
-    loaded = RouterModel.from_json(json.loads(json.dumps(model.to_json())))
-    shipped = [loaded.score(f, vector=corpus.vectors[i])
-               for i, f in zip(held, corpus.features(held, True), strict=True)]
-    assert shipped == pytest.approx(measured, abs=1e-5)
-    # Without the job's vector, the hashed words alone.
-    words = hashed(0.5, 10.0, 4.0).fit(corpus, rows)(held, True)
-    assert [loaded.score(f) for f in corpus.features(held, True)] == pytest.approx(words)

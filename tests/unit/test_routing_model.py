@@ -165,7 +165,7 @@ def test_shipped_default_model_is_small_and_decides() -> None:
     job = JobSpec(task=TaskType.ANSWER, document="Find the degree of Q(sqrt(2)) over Q.\n"
                   "A. 0\nB. 2\nC. 4\nD. 6\nAnswer:", query_type="abstract_algebra")
     decision = router.decide(job, tiers)
-    assert decision.router_version == "classifier:router-v2"
+    assert decision.router_version == "classifier:router-v1"
     assert set(decision.probabilities) == {1, 2, 3}
     assert decision.reasons
 
@@ -197,7 +197,7 @@ def test_a_task_the_model_never_saw_uses_the_policys_prior(tmp_path: Path) -> No
     job = JobSpec(task=TaskType.EXTRACT, document="Total: 12.50", schema=SCHEMA)
     decision = router.decide(job, load_tiers())
     assert decision.probabilities[1] == 0.8
-    assert decision.reasons[0] == "model router-v2 has no extract jobs: task prior"
+    assert decision.reasons[0] == "model router-v1 has no extract jobs: task prior"
     assert decision.tier == 1
 
 
@@ -295,31 +295,3 @@ def test_a_tier_only_a_few_ledger_jobs_label_leans_on_the_well_labelled_tiers(
     between = (alone[1] + alone[3]) / 2
     assert shrunk[1] == pytest.approx(alone[1]) and shrunk[3] == pytest.approx(alone[3])
     assert shrunk[2] == pytest.approx((5 * alone[2] + 20 * between) / 25)
-
-
-def test_trained_with_the_embedding_the_model_keeps_the_replay_rows_as_neighbours(
-        tmp_path: Path) -> None:
-    pytest.importorskip("wordllama")
-    contract = JobSpec(task=TaskType.EXTRACT, document="Party A pays Party B.", schema=SCHEMA)
-    model = train([_replay_file(tmp_path)], ledger=[(contract, 2)] * 5, dim=1 << 10,
-                  choose_setting=False)
-    neighbours = model.neighbours
-    assert neighbours is not None and neighbours.embedding == "wordllama-l2_supercat-256"
-    # The 40 replay rows, not the ledger's jobs; and only their task is blended.
-    assert neighbours.vectors.shape == (40, 256)
-    assert neighbours.tasks == ("answer",) and neighbours.weight > 0
-    loaded = RouterModel.load(model.save(tmp_path / "m.json"))
-    assert loaded.neighbours is not None and loaded.neighbours.vectors.shape == (40, 256)
-    loaded.neighbours.k = 10  # of 40 rows (the shipped 150 would take them all)
-    router = ClassifierRouter(loaded)
-    physics = JobSpec(task=TaskType.ANSWER, document="A ball of mass 7 kg falls; its momentum?")
-    features = extract(physics)
-    words_only = loaded.probabilities(features)
-    assert router.probabilities(physics, load_tiers())[1] != pytest.approx(words_only)
-    # The rows nearest it are physics ones, all wrong on the weak tier: tier 1 goes down.
-    assert router.probabilities(physics, load_tiers())[1][1] < words_only[1]
-    assert router.score(physics) > loaded.score(features)
-    without = train([_replay_file(tmp_path)], dim=1 << 10, choose_setting=False,
-                    neighbours=False)
-    assert without.neighbours is None
-    assert "neighbours" not in without.to_json()
