@@ -15,8 +15,9 @@ nearest-neighbour candidates, `routing.candidates`); these families ask whether 
 
 Each family's settings (the blend weight w and the hashed classifier's own setting among them)
 are chosen by `routing.candidates.choose`, cross-validation inside the fitting rows only.
-`bench/routing.py` measures them (the last three with --dense-families); none routes better than
-the hashed words alone on the held-out halves, so none is shipped (README, Routing).
+`bench/routing.py` measures them (all but `neighbour-blend` only with --dense-families, being
+slow); none routes better than the hashed words alone on the held-out halves, so none is
+shipped (README, Routing).
 """
 
 from __future__ import annotations
