@@ -1,6 +1,6 @@
 """How fast the router decides, and how good it is on real outcomes no choice was made on.
 
-    python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--json]
+    python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--dense-families] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
    policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
@@ -13,9 +13,12 @@
    subject field, MMLU from the text only and GSM8K routing; the GSM8K cascade (every job on the
    weak model, escalated on a finding) and the check's precision, recall and false flags on
    right answers. Every figure as `<figure>_median`, `_p10`, `_p90` over the splits.
-3. Candidates (`routing.candidates`), each family with its setting chosen inside the fitting
-   half, on the same splits: the hashed words (shipped), a ridge regression on a static
-   text embedding, nearest labelled neighbours in that embedding. Under `candidates`.
+3. Candidates (`routing.candidates`, `routing.dense`), each family with its setting chosen inside
+   the fitting half, on the same splits: the hashed words (shipped), a ridge regression on a
+   static text embedding, nearest labelled neighbours in that embedding, the hashed score blended
+   with those neighbours' gain; with --dense-families also (slow: minutes a split) a subject
+   classifier on the embedding whose posterior is blended with the words', a logistic regression
+   on the embedding, and the same stacked on the hashed classifier's logits. Under `candidates`.
 
 Prints figures, writes bench/out/routing.json, and with --json prints one JSON object as the
 last line.
@@ -48,6 +51,7 @@ from tierline.routing.candidates import (  # noqa: E402
     embedding_candidates,
     shipped_candidates,
 )
+from tierline.routing.dense import dense_families, neighbour_blend_candidates  # noqa: E402
 from tierline.routing.embedding import EmbeddingUnavailable, wordllama_embedding  # noqa: E402
 from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
 from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
@@ -135,7 +139,8 @@ def embedding_latency(n: int) -> dict[str, float] | None:
             "best_of_3_p99_ms": round(best[int(0.99 * (len(best) - 1))], 4)}
 
 
-def protocol(splits: int, with_candidates: bool, seed: int) -> dict[str, Any]:
+def protocol(splits: int, with_candidates: bool, seed: int,
+             with_dense: bool = False) -> dict[str, Any]:
     """The figures of part 2 of the docstring: medians and spreads over random halves."""
     rows = read_replay(REPLAY / "mmlu.jsonl") + read_replay(REPLAY / "gsm8k.jsonl")
     try:
@@ -151,7 +156,10 @@ def protocol(splits: int, with_candidates: bool, seed: int) -> dict[str, Any]:
         families = {"hashed": shipped_candidates(),
                     "embedding-ridge": [c for c in embedded if c.family == "embedding-ridge"],
                     "embedding-neighbours": [c for c in embedded
-                                             if c.family == "embedding-neighbours"]}
+                                             if c.family == "embedding-neighbours"],
+                    "neighbour-blend": neighbour_blend_candidates()}
+        if with_dense:
+            families.update(dense_families())
     started = time.perf_counter()
     out = run_protocol(corpus, shipped_candidates(), kinds, splits=splits, seed=seed,
                        families=families,
@@ -185,12 +193,14 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=20, help="random 50/50 splits")
     parser.add_argument("--no-candidates", action="store_true",
                         help="skip the comparison of candidate families")
+    parser.add_argument("--dense-families", action="store_true",
+                        help="also the slow embedding families of routing.dense")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
     out: dict[str, Any] = {"latency": latency(args.n),
                            "embedding_latency": embedding_latency(args.n)}
-    out.update(protocol(args.splits, not args.no_candidates, args.seed))
+    out.update(protocol(args.splits, not args.no_candidates, args.seed, args.dense_families))
     lat = out["latency"]
     print(f"decision latency over {lat['decisions']} decisions: p50 {lat['p50_ms']} ms, "
           f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; CPU p50 {lat['cpu_p50_ms']} ms, "
@@ -206,7 +216,8 @@ def main() -> None:
         print(_line(out, name))
     print(f"{'settings chosen':>40}: {out['chosen']}")
     candidates = out.get("candidates", {})
-    for family in ("hashed", "embedding-ridge", "embedding-neighbours"):
+    for family in ("hashed", "embedding-ridge", "embedding-neighbours", "neighbour-blend",
+                   *dense_families()):
         for view in ("mmlu_text_only_strong_share_at_95", "mmlu_text_only_apgr",
                      "gsm8k_apgr"):
             if f"{family}_{view}_median" in candidates:
