@@ -59,8 +59,8 @@ from tests.e2e.fleet import stop_processes, wait_http  # noqa: E402
 FLEET = {
     "route": ["-Q", "route", "-c", "2", "--prefetch-multiplier", "64"],
     "tier1": ["-Q", "tier1", "-c", "4", "--prefetch-multiplier", "16"],
-    "tier2": ["-Q", "tier2", "-c", "8"],
-    "tier3": ["-Q", "tier3", "-c", "8"],
+    "tier2": ["-Q", "tier2", "-c", "4", "--prefetch-multiplier", "16"],
+    "tier3": ["-Q", "tier3", "-c", "4", "--prefetch-multiplier", "16"],
     "validate": ["-Q", "validate", "-c", "2", "--prefetch-multiplier", "64"],
     "shadow": ["-Q", "shadow", "-c", "4"],
 }

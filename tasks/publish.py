@@ -10,7 +10,6 @@ from celery.utils.nodenames import anon_nodename
 from tierline.tasks.bulk_publish import envelope, push_all
 from tierline.tasks.queues import (
     INFER_BATCH_TASK,
-    INFER_TASK,
     ROUTE,
     ROUTE_TASK,
     SHADOW,
@@ -52,15 +51,11 @@ class CeleryPublisher:
 
     def infer(self, job_id: str, tier: int, retries: int = 0, countdown: float = 0,
               outage_since: float = 0.0) -> None:
-        # Tier 1 goes to the batching drain, which carries its own retry count and the start
-        # of an outage it is waiting out.
-        if tier == 1:
-            current_app.send_task(INFER_BATCH_TASK, (job_id, tier, retries, outage_since),
-                                  queue=tier_queue(tier), countdown=countdown or None,
-                                  argsrepr=argsrepr(job_id, tier=tier, retry=retries))
-        else:
-            current_app.send_task(INFER_TASK, (job_id, tier), queue=tier_queue(tier),
-                                  countdown=countdown or None, argsrepr=argsrepr(job_id, tier=tier))
+        # Every tier is drained in flushes (workers.tier1); the message carries its own retry
+        # count and the start of an outage it is waiting out.
+        current_app.send_task(INFER_BATCH_TASK, (job_id, tier, retries, outage_since),
+                              queue=tier_queue(tier), countdown=countdown or None,
+                              argsrepr=argsrepr(job_id, tier=tier, retry=retries))
 
     def route_again(self, job_id: str, countdown: float = 0, outage_since: float = 0.0) -> None:
         """A route message sent again by its drain, with the start of the outage it waits out."""
@@ -84,9 +79,7 @@ class CeleryPublisher:
                 queue = tier_queue(tier)
                 by_queue.setdefault(queue, []).append(
                     envelope(INFER_BATCH_TASK, (job_id, tier, 0, 0.0), queue, origin,
-                             args_repr=argsrepr(job_id, tier=tier, retry=0)) if tier == 1 else
-                    envelope(INFER_TASK, (job_id, tier), queue, origin,
-                             args_repr=argsrepr(job_id, tier=tier)))
+                             args_repr=argsrepr(job_id, tier=tier, retry=0)))
             pipe = channel.client.pipeline(transaction=False)
             for queue, queued in by_queue.items():
                 push_all(pipe, channel._q_for_pri(queue, 0), queued)

@@ -12,8 +12,10 @@ SHADOW = "shadow"
 ALL_QUEUES = (ROUTE, *TIER_QUEUES.values(), VALIDATE, SHADOW)
 
 ROUTE_TASK = "tierline.route"
+# One message per job and tier, run alone: what fleets published before every tier was drained
+# in flushes; still run, so that messages queued by them are not lost.
 INFER_TASK = "tierline.infer"
-# Tier 1 is drained in micro-batches by its own task type (see workers.tier1).
+# Every tier's queue is drained in flushes by this task type (see workers.tier1).
 INFER_BATCH_TASK = "tierline.infer_batch"
 VALIDATE_TASK = "tierline.validate"
 SHADOW_TASK = "tierline.shadow"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from celery import signals
@@ -36,6 +36,14 @@ log = logging.getLogger(__name__)
 
 # Set on each buffered request (monotonic seconds), to measure its wait for a flush.
 _BUFFERED_AT = "_tierline_buffered_at"
+
+
+def _first_tier(batch: Sequence[Request]) -> int | None:
+    """A flush holds one queue's messages, so one tier: its first message's (job, tier, ...)."""
+    try:
+        return int(batch[0].args[1])
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return None
 
 
 class EventedBatches(Batches):  # type: ignore[misc]
@@ -56,7 +64,8 @@ class EventedBatches(Batches):  # type: ignore[misc]
     def flush(self, requests: Collection[Request]) -> Any:
         batch = list(requests)
         now = time.monotonic()
-        if self.name == INFER_BATCH_TASK:  # the flush metrics are the tier-1 drain's
+        if self.name == INFER_BATCH_TASK and _first_tier(batch) == 1:
+            # The flush metrics are the tier-1 drain's (tiers 2-3 are drained by the same task).
             metrics.observe_flush(len(batch),
                                   [now - getattr(r, _BUFFERED_AT, now) for r in batch])
         started = time.monotonic()

@@ -26,11 +26,19 @@ _started: dict[str, float] = {}
 _lock = threading.Lock()
 
 
+def _flush_tier(args: Any) -> int | None:
+    """A flush holds one queue's messages, so one tier: its first message's (job, tier, ...)."""
+    try:
+        return int(args[0][0].args[1])
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def step_of(task_name: str, args: Any) -> tuple[str, int | None]:
     """The step's name (the task's, without the prefix) and tier, from a task and its args."""
     step = task_name.removeprefix("tierline.")
     if task_name == INFER_BATCH_TASK:
-        return step, 1
+        return step, _flush_tier(args)
     if task_name == INFER_TASK and isinstance(args, list | tuple) and len(args) > 1:
         try:
             return step, int(args[1])

@@ -1,5 +1,8 @@
-"""The tier-1 drain: messages on `tier1` are buffered and flushed every 100 ms (or N messages),
-and each flush sends its jobs to the tier-1 endpoints concurrently.
+"""The tier drains: messages on `tier1` (and on `tier2` and `tier3`, whose workers run the same
+task) are buffered and flushed every 100 ms (or N messages), and each flush sends its jobs to
+their tier's endpoints concurrently. For tier 1 that is the micro-batching toward Groq; for the
+slower tiers it shares one claim, one event loop and grouped ledger writes among a flush's
+calls, where a thread per call cost several times the CPU.
 
 Built on celery-batches. Messages are acknowledged only after their flush has run (acks late),
 so a drain killed mid-flush leaves them to be delivered again. The worker's prefetch must cover

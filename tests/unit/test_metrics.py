@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from celery_batches import SimpleRequest
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from tierline.config.tiers import load_tiers
@@ -65,7 +66,9 @@ def test_escalations_are_counted_per_failed_strict_check() -> None:
 
 
 @pytest.mark.parametrize(("name", "args", "expected"), [
-    ("tierline.infer", ["job", 2], ("infer", 2)), ("tierline.infer_batch", [[]], ("infer_batch", 1)),
+    ("tierline.infer", ["job", 2], ("infer", 2)), ("tierline.infer_batch", [[]], ("infer_batch", None)),
+    ("tierline.infer_batch", [[SimpleRequest("1", "n", ("job", 3, 0, 0.0), {}, {}, "h", True,
+                                             None, None, None)]], ("infer_batch", 3)),
     ("tierline.route", ["job"], ("route", None)), ("tierline.infer", ["job"], ("infer", None))])
 def test_steps_are_named_after_their_task_and_tier(name: str, args: list[Any],
                                                    expected: tuple[str, int | None]) -> None:
