@@ -160,10 +160,13 @@ class RouterModel:
         """Per tier, how many labelled jobs of `task` the model was fitted on."""
         return dict(self._task_seen.get(task, {}))
 
-    def known_probabilities(self, features: Features) -> dict[int, float]:
+    def known_probabilities(self, features: Features,
+                            posterior: np.ndarray | None = None) -> dict[int, float]:
         """P(answer good enough) for the tiers the model has outcomes of, as fitted (a stronger
-        tier may come out below a weaker one here; `probabilities` does not allow that)."""
-        posterior = self.category_posterior(features)
+        tier may come out below a weaker one here; `probabilities` does not allow that).
+        `posterior`: over `categories`, from another classifier (default: the model's own)."""
+        if posterior is None:
+            posterior = self.category_posterior(features)
         known = {t: float(posterior @ self._rates[t]) for t in self.tiers}
         if self.residual and len(features.dense) == len(self.dense_mean):
             z = (np.asarray(features.dense) - self.dense_mean) / self.dense_std
@@ -180,10 +183,10 @@ class RouterModel:
     def category_rates(self, tier: int) -> np.ndarray:
         return self._rates[tier]
 
-    def score(self, features: Features) -> float:
+    def score(self, features: Features, posterior: np.ndarray | None = None) -> float:
         """How much the strong model is needed: P(top good) - P(tier 1 good), as fitted (not
         floored at 0, which would tie every job the weak tier is expected to do as well)."""
-        known = self.known_probabilities(features)
+        known = self.known_probabilities(features, posterior)
         return known[max(known)] - known[min(known)]
 
     # -- files -------------------------------------------------------------------------------
