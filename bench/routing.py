@@ -1,6 +1,6 @@
 """How fast the router decides, and how good it is on real outcomes no choice was made on.
 
-    python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--json]
+    python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--families F,G] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
    policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
@@ -14,8 +14,10 @@
    weak model, escalated on a finding) and the check's precision, recall and false flags on
    right answers. Every figure as `<figure>_median`, `_p10`, `_p90` over the splits.
 3. Candidates (`routing.candidates`), each family with its setting chosen inside the fitting
-   half, on the same splits: the hashed words (shipped), a ridge regression on a static
-   text embedding, nearest labelled neighbours in that embedding. Under `candidates`.
+   half, on the same splits: the hashed words (shipped), discriminative models on sparse
+   n-grams (`routing.sparse_candidates`: a subject classifier feeding the same rates, a direct
+   regression of the gain, and a blend of both with the shipped score), a ridge regression on a
+   static text embedding, nearest labelled neighbours in that embedding. Under `candidates`.
 
 Prints figures, writes bench/out/routing.json, and with --json prints one JSON object as the
 last line.
@@ -53,6 +55,7 @@ from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
 from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
 from tierline.routing.replay import read_replay, row_job  # noqa: E402
 from tierline.routing.router import ClassifierRouter, load_model  # noqa: E402
+from tierline.routing.sparse_candidates import sparse_families  # noqa: E402
 from tierline.simulator.sample import generate  # noqa: E402
 from tierline.validation.math_exact import finding_kinds  # noqa: E402
 
@@ -135,8 +138,10 @@ def embedding_latency(n: int) -> dict[str, float] | None:
             "best_of_3_p99_ms": round(best[int(0.99 * (len(best) - 1))], 4)}
 
 
-def protocol(splits: int, with_candidates: bool, seed: int) -> dict[str, Any]:
-    """The figures of part 2 of the docstring: medians and spreads over random halves."""
+def protocol(splits: int, with_candidates: bool, seed: int,
+             only: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The figures of part 2 of the docstring: medians and spreads over random halves (and of
+    part 3, for the families in `only`, or all)."""
     rows = read_replay(REPLAY / "mmlu.jsonl") + read_replay(REPLAY / "gsm8k.jsonl")
     try:
         vectors: np.ndarray | None = wordllama_embedding().embed([r.prompt for r in rows])
@@ -146,12 +151,15 @@ def protocol(splits: int, with_candidates: bool, seed: int) -> dict[str, Any]:
     corpus = build_corpus(rows, vectors)
     kinds = [answer_kinds(r, finding_kinds) for r in rows]
     families: dict[str, Sequence[Candidate]] | None = None
-    if vectors is not None and with_candidates:
+    if with_candidates:
+        families = {"hashed": shipped_candidates(), **sparse_families()}
+    if vectors is not None and families is not None:
         embedded = embedding_candidates()
-        families = {"hashed": shipped_candidates(),
-                    "embedding-ridge": [c for c in embedded if c.family == "embedding-ridge"],
-                    "embedding-neighbours": [c for c in embedded
-                                             if c.family == "embedding-neighbours"]}
+        families.update({
+            "embedding-ridge": [c for c in embedded if c.family == "embedding-ridge"],
+            "embedding-neighbours": [c for c in embedded if c.family == "embedding-neighbours"]})
+    if families is not None and only:
+        families = {f: c for f, c in families.items() if f in only or f == "hashed"}
     started = time.perf_counter()
     out = run_protocol(corpus, shipped_candidates(), kinds, splits=splits, seed=seed,
                        families=families,
@@ -185,12 +193,15 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=20, help="random 50/50 splits")
     parser.add_argument("--no-candidates", action="store_true",
                         help="skip the comparison of candidate families")
+    parser.add_argument("--families", default="",
+                        help="comma-separated candidate families to compare (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
     out: dict[str, Any] = {"latency": latency(args.n),
                            "embedding_latency": embedding_latency(args.n)}
-    out.update(protocol(args.splits, not args.no_candidates, args.seed))
+    only = frozenset(f for f in args.families.split(",") if f)
+    out.update(protocol(args.splits, not args.no_candidates, args.seed, only))
     lat = out["latency"]
     print(f"decision latency over {lat['decisions']} decisions: p50 {lat['p50_ms']} ms, "
           f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; CPU p50 {lat['cpu_p50_ms']} ms, "
@@ -206,7 +217,7 @@ def main() -> None:
         print(_line(out, name))
     print(f"{'settings chosen':>40}: {out['chosen']}")
     candidates = out.get("candidates", {})
-    for family in ("hashed", "embedding-ridge", "embedding-neighbours"):
+    for family in ("hashed", *sparse_families(), "embedding-ridge", "embedding-neighbours"):
         for view in ("mmlu_text_only_strong_share_at_95", "mmlu_text_only_apgr",
                      "gsm8k_apgr"):
             if f"{family}_{view}_median" in candidates:

@@ -238,6 +238,8 @@ def choose(
     """The candidate with the best cross-validated criterion inside `rows`, and every score."""
     if not candidates:
         raise ValueError("no candidates to choose from")
+    if len(candidates) == 1:
+        return candidates[0], {}  # nothing to choose: no folds to fit
     criterion = criterion or Criterion.for_corpus(corpus)
     scores = {c.name: cross_validated_score(c, corpus, rows, criterion, folds, seed)
               for c in candidates}
