@@ -154,39 +154,76 @@ def blend_weights(components: np.ndarray, corpus: Corpus, rows: np.ndarray,
     return best
 
 
-def sparse_blend(folds: int = 3, fitted_weights: bool = True) -> Candidate:
+@dataclass
+class BlendParts:
+    """What both blends need from one set of fitting rows: each score's out-of-fold values on
+    those rows (the reference its ranks are taken against) and the three fitted scorers."""
+
+    references: list[np.ndarray]
+    ranked: np.ndarray  # rows x scores: the out-of-fold scores as ranks
+    scorers: tuple[Scorer, Scorer, Scorer]
+    _scored: dict[tuple[bytes, bool], np.ndarray]
+
+    def ranks_of(self, index: np.ndarray, text_only: bool) -> np.ndarray:
+        """Rows x scores: each row's scores ranked against the fitting rows' references."""
+        key = (hashlib.sha1(np.asarray(index).tobytes()).digest(), text_only)
+        if key not in self._scored:
+            self._scored[key] = np.column_stack([
+                empirical_cdf(reference, scorer(index, text_only))
+                for reference, scorer in zip(self.references, self.scorers, strict=True)])
+        return self._scored[key]
+
+
+_PARTS: dict[tuple[int, bytes], tuple[Corpus, BlendParts]] = {}
+
+
+def blend_parts(corpus: Corpus, rows: np.ndarray, folds: int = 3) -> BlendParts:
+    key = (id(corpus), hashlib.sha1(np.asarray(rows).tobytes()).digest())
+    cached = _PARTS.get(key)
+    if cached is not None and cached[0] is corpus:
+        return cached[1]
+    criterion = Criterion.for_corpus(corpus)
+    text_only = {d: t for d, t in criterion.views}
+    view_of = [text_only.get(str(corpus.dataset[i]), False) for i in rows]
+    chosen, _ = choose(shipped_candidates(), corpus, rows, criterion)
+    # Out-of-fold scores of the fitting rows, each as its view scores it.
+    bayes_oof = np.empty(len(rows))
+    position = {int(r): k for k, r in enumerate(rows)}
+    for held in folds_of(rows, folds, np.random.default_rng(0)):
+        scorer = chosen.fit(corpus, np.setdiff1d(rows, held))
+        for flag in (False, True):
+            part = np.array([i for i in held if view_of[position[int(i)]] == flag])
+            if len(part):
+                bayes_oof[[position[int(i)] for i in part]] = scorer(part, flag)
+    model = _fitted(corpus, rows, RATES_ALPHA, RATES_L2)
+    fitted = sparse_fit(corpus, rows)
+    features = [corpus.features(np.array([i]), view_of[k])[0] for k, i in enumerate(rows)]
+    # The subject rates were fitted with each row in: its leave-one-out posterior is the
+    # part of the subject score that did not see it.
+    subjects_oof = subject_scores(model, fitted.subjects, features, fitted.subject_loo)
+    references = [bayes_oof, subjects_oof, fitted.gain_loo]
+    parts = BlendParts(
+        references=references,
+        ranked=np.column_stack([empirical_cdf(r, r) for r in references]),
+        scorers=(chosen.fit(corpus, rows),
+                 lambda index, flag: subject_scores(model, fitted.subjects,
+                                                    corpus.features(index, flag)),
+                 lambda index, flag: gain_scores(fitted.gain, corpus.features(index, flag))),
+        _scored={})
+    if len(_PARTS) >= _CACHE_SIZE:
+        _PARTS.pop(next(iter(_PARTS)))
+    _PARTS[key] = (corpus, parts)
+    return parts
+
+
+def sparse_blend(fitted_weights: bool = True) -> Candidate:
     """The blend of the three scores' ranks; `fitted_weights` False: their plain mean."""
     def fit_blend(corpus: Corpus, rows: np.ndarray) -> Scorer:
-        criterion = Criterion.for_corpus(corpus)
-        text_only = {d: t for d, t in criterion.views}
-        view_of = [text_only.get(str(corpus.dataset[i]), False) for i in rows]
-        chosen, _ = choose(shipped_candidates(), corpus, rows, criterion)
-        # Out-of-fold scores of the fitting rows, each as its view scores it.
-        bayes_oof = np.empty(len(rows))
-        position = {int(r): k for k, r in enumerate(rows)}
-        for held in folds_of(rows, folds, np.random.default_rng(0)):
-            scorer = chosen.fit(corpus, np.setdiff1d(rows, held))
-            for flag in (False, True):
-                part = np.array([i for i in held if view_of[position[int(i)]] == flag])
-                if len(part):
-                    bayes_oof[[position[int(i)] for i in part]] = scorer(part, flag)
-        model = _fitted(corpus, rows, RATES_ALPHA, RATES_L2)
-        fitted = sparse_fit(corpus, rows)
-        features = [corpus.features(np.array([i]), view_of[k])[0] for k, i in enumerate(rows)]
-        subjects_oof = subject_scores(model, fitted.subjects, features, fitted.subject_loo)
-        references = [bayes_oof, subjects_oof, fitted.gain_loo]
-        ranked = np.column_stack([empirical_cdf(r, r) for r in references])
-        weights = (blend_weights(ranked, corpus, rows, criterion) if fitted_weights
-                   else np.full(len(references), 1.0 / len(references)))
-        bayes = chosen.fit(corpus, rows)
-
-        def score(index: np.ndarray, flag: bool) -> np.ndarray:
-            features_of = corpus.features(index, flag)
-            parts = (bayes(index, flag), subject_scores(model, fitted.subjects, features_of),
-                     gain_scores(fitted.gain, features_of))
-            return np.asarray(sum(w * empirical_cdf(r, p) for w, r, p
-                                  in zip(weights, references, parts, strict=True)))
-        return score
+        parts = blend_parts(corpus, rows)
+        weights = (blend_weights(parts.ranked, corpus, rows, Criterion.for_corpus(corpus))
+                   if fitted_weights else np.full(len(parts.references),
+                                                  1.0 / len(parts.references)))
+        return lambda index, flag: np.asarray(parts.ranks_of(index, flag) @ weights)
     if fitted_weights:
         return Candidate("sparse-blend", "oof", fit_blend)
     return Candidate("sparse-rank-mean", "equal", fit_blend)
