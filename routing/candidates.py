@@ -12,7 +12,8 @@ is more needed). Families:
   nearest in that embedding (cosine).
 
 Each family has a few settings; `choose` picks one by cross-validation inside the rows it is
-given, so that a figure reported on other rows owes nothing to them.
+given, so that a figure reported on other rows owes nothing to them. Discriminative models on
+sparse n-grams are further families (`routing.sparse_candidates`).
 """
 
 from __future__ import annotations
