@@ -1,6 +1,7 @@
 """How fast the router decides, and how good it is on real outcomes no choice was made on.
 
-    python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--families F,G] [--json]
+    python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--dense-families]
+        [--sparse-families] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
    policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
@@ -13,11 +14,15 @@
    subject field, MMLU from the text only and GSM8K routing; the GSM8K cascade (every job on the
    weak model, escalated on a finding) and the check's precision, recall and false flags on
    right answers. Every figure as `<figure>_median`, `_p10`, `_p90` over the splits.
-3. Candidates (`routing.candidates`), each family with its setting chosen inside the fitting
-   half, on the same splits: the hashed words (shipped), discriminative models on sparse
-   n-grams (`routing.sparse_candidates`: a subject classifier feeding the same rates, a direct
-   regression of the gain, and a blend of both with the shipped score), a ridge regression on a
-   static text embedding, nearest labelled neighbours in that embedding. Under `candidates`.
+3. Candidates (`routing.candidates`, `routing.dense`), each family with its setting chosen inside
+   the fitting half, on the same splits: the hashed words (shipped), a ridge regression on a
+   static text embedding, nearest labelled neighbours in that embedding, the hashed score blended
+   with those neighbours' gain; with --dense-families also (slow: minutes a split) a subject
+   classifier on the embedding whose posterior is blended with the words', a logistic regression
+   on the embedding, and the same stacked on the hashed classifier's logits; with
+   --sparse-families also (slow too) discriminative models on sparse n-grams
+   (`routing.sparse_candidates`: a subject classifier feeding the same rates, a direct regression
+   of the gain, and rank blends of both with the hashed score). Under `candidates`.
 
 Prints figures, writes bench/out/routing.json, and with --json prints one JSON object as the
 last line.
@@ -50,6 +55,7 @@ from tierline.routing.candidates import (  # noqa: E402
     embedding_candidates,
     shipped_candidates,
 )
+from tierline.routing.dense import dense_families, neighbour_blend_candidates  # noqa: E402
 from tierline.routing.embedding import EmbeddingUnavailable, wordllama_embedding  # noqa: E402
 from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
 from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
@@ -139,9 +145,8 @@ def embedding_latency(n: int) -> dict[str, float] | None:
 
 
 def protocol(splits: int, with_candidates: bool, seed: int,
-             only: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The figures of part 2 of the docstring: medians and spreads over random halves (and of
-    part 3, for the families in `only`, or all)."""
+             with_dense: bool = False, with_sparse: bool = False) -> dict[str, Any]:
+    """The figures of part 2 of the docstring: medians and spreads over random halves."""
     rows = read_replay(REPLAY / "mmlu.jsonl") + read_replay(REPLAY / "gsm8k.jsonl")
     try:
         vectors: np.ndarray | None = wordllama_embedding().embed([r.prompt for r in rows])
@@ -151,15 +156,17 @@ def protocol(splits: int, with_candidates: bool, seed: int,
     corpus = build_corpus(rows, vectors)
     kinds = [answer_kinds(r, finding_kinds) for r in rows]
     families: dict[str, Sequence[Candidate]] | None = None
-    if with_candidates:
-        families = {"hashed": shipped_candidates(), **sparse_families()}
-    if vectors is not None and families is not None:
+    if vectors is not None and with_candidates:
         embedded = embedding_candidates()
-        families.update({
-            "embedding-ridge": [c for c in embedded if c.family == "embedding-ridge"],
-            "embedding-neighbours": [c for c in embedded if c.family == "embedding-neighbours"]})
-    if families is not None and only:
-        families = {f: c for f, c in families.items() if f in only or f == "hashed"}
+        families = {"hashed": shipped_candidates(),
+                    "embedding-ridge": [c for c in embedded if c.family == "embedding-ridge"],
+                    "embedding-neighbours": [c for c in embedded
+                                             if c.family == "embedding-neighbours"],
+                    "neighbour-blend": neighbour_blend_candidates()}
+        if with_dense:
+            families.update(dense_families())
+    if with_candidates and with_sparse:
+        families = {"hashed": shipped_candidates(), **(families or {}), **sparse_families()}
     started = time.perf_counter()
     out = run_protocol(corpus, shipped_candidates(), kinds, splits=splits, seed=seed,
                        families=families,
@@ -193,15 +200,17 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=20, help="random 50/50 splits")
     parser.add_argument("--no-candidates", action="store_true",
                         help="skip the comparison of candidate families")
-    parser.add_argument("--families", default="",
-                        help="comma-separated candidate families to compare (default: all)")
+    parser.add_argument("--dense-families", action="store_true",
+                        help="also the slow embedding families of routing.dense")
+    parser.add_argument("--sparse-families", action="store_true",
+                        help="also the slow sparse n-gram families of routing.sparse_candidates")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
     out: dict[str, Any] = {"latency": latency(args.n),
                            "embedding_latency": embedding_latency(args.n)}
-    only = frozenset(f for f in args.families.split(",") if f)
-    out.update(protocol(args.splits, not args.no_candidates, args.seed, only))
+    out.update(protocol(args.splits, not args.no_candidates, args.seed, args.dense_families,
+                        args.sparse_families))
     lat = out["latency"]
     print(f"decision latency over {lat['decisions']} decisions: p50 {lat['p50_ms']} ms, "
           f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; CPU p50 {lat['cpu_p50_ms']} ms, "
@@ -217,7 +226,8 @@ def main() -> None:
         print(_line(out, name))
     print(f"{'settings chosen':>40}: {out['chosen']}")
     candidates = out.get("candidates", {})
-    for family in ("hashed", *sparse_families(), "embedding-ridge", "embedding-neighbours"):
+    for family in ("hashed", "embedding-ridge", "embedding-neighbours", "neighbour-blend",
+                   *dense_families(), *sparse_families()):
         for view in ("mmlu_text_only_strong_share_at_95", "mmlu_text_only_apgr",
                      "gsm8k_apgr"):
             if f"{family}_{view}_median" in candidates:

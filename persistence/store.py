@@ -6,7 +6,7 @@ transaction, and the broker is told only after it commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -52,6 +52,16 @@ def lock_job(session: Session, job_id: str) -> Job | None:
     return session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
 
 
+def lock_jobs(session: Session, job_ids: Collection[str]) -> dict[str, Job]:
+    """Several job rows by id, locked in one statement. Rows are locked in id order, the order
+    every writer of several jobs takes them in, so two such writers never deadlock."""
+    if not job_ids:
+        return {}
+    jobs = session.scalars(select(Job).where(Job.id.in_(sorted(job_ids))).order_by(Job.id)
+                           .with_for_update())
+    return {job.id: job for job in jobs}
+
+
 def set_status(job: Job, status: JobStatus, reason: str | None = None, *,
                by_feedback: bool = False) -> None:
     """Move the job, or raise `IllegalTransition` (the table in `jobs.models`)."""
@@ -73,6 +83,27 @@ def attempts_of(session: Session, job_id: str) -> list[Attempt]:
             select(Attempt).where(Attempt.job_id == job_id).order_by(Attempt.attempt_no)
         )
     )
+
+
+def attempts_of_jobs(session: Session, job_ids: Collection[str]) -> dict[str, list[Attempt]]:
+    """Every ledger row of each job, in one statement; a job with none maps to []."""
+    rows: dict[str, list[Attempt]] = {job_id: [] for job_id in job_ids}
+    if rows:
+        for attempt in session.scalars(select(Attempt).where(Attempt.job_id.in_(sorted(rows)))
+                                       .order_by(Attempt.job_id, Attempt.attempt_no)):
+            rows[attempt.job_id].append(attempt)
+    return rows
+
+
+def bad_feedback_of_jobs(session: Session, job_ids: Collection[str]) -> dict[str, list[Feedback]]:
+    """Each job's bad verdicts, in one statement; a job with none maps to []."""
+    verdicts: dict[str, list[Feedback]] = {job_id: [] for job_id in job_ids}
+    if verdicts:
+        for feedback in session.scalars(
+                select(Feedback).where(Feedback.job_id.in_(sorted(verdicts)),
+                                       Feedback.verdict == "bad").order_by(Feedback.id)):
+            verdicts[feedback.job_id].append(feedback)
+    return verdicts
 
 
 def bad_feedback(session: Session, job_id: str) -> list[Feedback]:

@@ -84,3 +84,7 @@ class AnthropicProvider:
             raise unusable(exc, self.endpoint.label) from exc
         return _completion(response, time.perf_counter() - started, self.name,
                            self.endpoint.label)
+
+    async def aclose(self) -> None:
+        """Close the async client's connections, on the event loop that opened them."""
+        await self._aclient.close()

@@ -2,6 +2,12 @@
 
 With the simulator on, every SDK is pointed at the simulator's base URL and given a dummy key,
 so the code path is the same one that runs against the real APIs.
+
+The async clients (the tier-1 drain's) send over aiohttp, each SDK's own `DefaultAioHttpClient`
+(its `aiohttp` extra): httpx's default async transport re-checks every pooled connection's
+expiry on each request, which with a few hundred calls in flight cost the drain more CPU per
+call than a thread pool's blocking calls (`bench/drain_vs_pool.py`). Timeouts, limits and
+retries (off) are passed the same as to the sync clients, which keep httpx.
 """
 
 from __future__ import annotations
@@ -73,7 +79,8 @@ def build_provider(
             endpoint,
             anthropic,
             anthropic.Anthropic(base_url=base, **common),
-            anthropic.AsyncAnthropic(base_url=base, **common),
+            anthropic.AsyncAnthropic(base_url=base, http_client=anthropic.DefaultAioHttpClient(),
+                                     **common),
         )
     if endpoint.provider == "groq":
         # The Groq SDK appends /openai/v1 itself; the simulator serves that prefix too.
@@ -89,13 +96,13 @@ def build_provider(
             endpoint, groq,
             groq.Groq(base_url=base, http_client=groq.DefaultHttpxClient(limits=limits),
                       **common),
-            groq.AsyncGroq(base_url=base,
-                           http_client=groq.DefaultAsyncHttpxClient(limits=limits), **common),
+            groq.AsyncGroq(base_url=base, http_client=groq.DefaultAioHttpClient(limits=limits),
+                           **common),
         )
     import openai
 
     base = f"{simulator_url}/v1" if simulator_url else endpoint.base_url
     return ChatCompletionsProvider(
         endpoint, openai, openai.OpenAI(base_url=base, **common),
-        openai.AsyncOpenAI(base_url=base, **common),
+        openai.AsyncOpenAI(base_url=base, http_client=openai.DefaultAioHttpClient(), **common),
     )

@@ -164,7 +164,8 @@ class RouterModel:
                             posterior: np.ndarray | None = None) -> dict[int, float]:
         """P(answer good enough) for the tiers the model has outcomes of, as fitted (a stronger
         tier may come out below a weaker one here; `probabilities` does not allow that).
-        `posterior`: over `categories`, from another classifier (default: the model's own)."""
+        `posterior`: the job's category posterior when it comes from elsewhere (default: this
+        model's own, `category_posterior`)."""
         if posterior is None:
             posterior = self.category_posterior(features)
         known = {t: float(posterior @ self._rates[t]) for t in self.tiers}
@@ -185,7 +186,8 @@ class RouterModel:
 
     def score(self, features: Features, posterior: np.ndarray | None = None) -> float:
         """How much the strong model is needed: P(top good) - P(tier 1 good), as fitted (not
-        floored at 0, which would tie every job the weak tier is expected to do as well)."""
+        floored at 0, which would tie every job the weak tier is expected to do as well).
+        `posterior`: as in `known_probabilities`."""
         known = self.known_probabilities(features, posterior)
         return known[max(known)] - known[min(known)]
 

@@ -12,6 +12,7 @@ by `bench/routing.py`; the package is a development dependency (`pip install -e 
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -52,14 +53,19 @@ class StaticEmbedding:
 def wordllama_embedding() -> StaticEmbedding:
     """The embedding shipped in the `wordllama` package; EmbeddingUnavailable without it."""
     try:
-        import wordllama
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
     except ImportError as exc:
         raise EmbeddingUnavailable(
             f"the text embedding needs the wordllama package ({exc}): pip install -e '.[dev]'"
         ) from None
-    root = Path(wordllama.__file__).parent
+    # The package's folder, without importing it: its own imports (its config models, an
+    # HTTP client) take a second and none of it is used here.
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingUnavailable("the text embedding needs the wordllama package: "
+                                   "pip install -e '.[dev]'")
+    root = Path(next(iter(spec.submodule_search_locations)))
     tokenizer_file = root / "tokenizers" / "l2_supercat_tokenizer_config.json"
     weights_file = root / "weights" / "l2_supercat_256.safetensors"
     if not tokenizer_file.exists() or not weights_file.exists():

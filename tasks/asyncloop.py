@@ -41,15 +41,10 @@ class BackgroundLoop:
         async with self._gate:
             return await coroutine
 
-    def as_completed(self, coroutines: Sequence[Coroutine[Any, Any, T]]
-                     ) -> Iterator[tuple[int, T]]:
-        """Run the coroutines together; yield (position, result) as each one finishes, so the
-        calling thread works on early results while the others are still waiting. A coroutine
-        that raises makes the iterator raise at its turn: callers hand over coroutines that
-        turn their own failures into results.
-
-        One hand-over to the loop for them all (not one thread-safe future each): the results
-        come back through a queue the calling thread blocks on."""
+    def _start(self, coroutines: Sequence[Coroutine[Any, Any, T]]
+               ) -> queue.SimpleQueue[tuple[int, Any, BaseException | None]]:
+        """Hand the coroutines to the loop in one go (not one thread-safe future each); their
+        results come back through the queue returned, as each one finishes."""
         finished: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
 
         async def run_one(index: int, coroutine: Coroutine[Any, Any, T]) -> None:
@@ -66,11 +61,36 @@ class BackgroundLoop:
                 task.add_done_callback(self._tasks.discard)
 
         self.loop.call_soon_threadsafe(start_all)
-        for _ in coroutines:
-            index, result, error = finished.get()
-            if error is not None:
-                raise error
-            yield index, result
+        return finished
+
+    def as_completed(self, coroutines: Sequence[Coroutine[Any, Any, T]]
+                     ) -> Iterator[tuple[int, T]]:
+        """Run the coroutines together; yield (position, result) as each one finishes, so the
+        calling thread works on early results while the others are still waiting. A coroutine
+        that raises makes the iterator raise at its turn: callers hand over coroutines that
+        turn their own failures into results."""
+        for group in self.as_completed_groups(coroutines):
+            yield from group
+
+    def as_completed_groups(self, coroutines: Sequence[Coroutine[Any, Any, T]]
+                            ) -> Iterator[list[tuple[int, T]]]:
+        """As `as_completed`, each time with every result that has come in since the last
+        (at least one): results that arrive together can be handled together, and none waits
+        for a coroutine that is still running."""
+        finished = self._start(coroutines)
+        remaining = len(coroutines)
+        while remaining:
+            arrived = [finished.get()]
+            while True:
+                try:
+                    arrived.append(finished.get_nowait())
+                except queue.Empty:
+                    break
+            remaining -= len(arrived)
+            for _, _, error in arrived:
+                if error is not None:
+                    raise error
+            yield [(index, result) for index, result, _ in arrived]
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)

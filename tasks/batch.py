@@ -2,16 +2,21 @@
 
 Database work stays synchronous (claim and prompt before, ledger after); only the network waits
 overlap, on one long-lived event loop per process so the async SDK clients keep their
-connection pools between flushes.
+connection pools between flushes. The whole flush is claimed in one transaction
+(`pipeline.prepare_infers`); if that raises, each item is claimed in its own, as a lone
+message would be, so one job that cannot be claimed fails alone.
 
 Every item stands alone: whatever one item raises (a malformed answer, a bug, the database
 gone) becomes that item's outcome, never the flush's. Each item is ledgered and publishes as
 soon as its own call is answered, not when the flush's slowest call is: its answer is in the
-ledger before it publishes anything, so a broker failure while publishing loses no call.
+ledger before it publishes anything, so a broker failure while publishing loses no call. The
+answers that came in while earlier ones were being ledgered are ledgered together, in one
+transaction; if that raises, each alone.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,12 +32,15 @@ from tierline.tasks.pipeline import (
     RetryLater,
     act_on_calls,
     prepare_infer,
+    prepare_infers,
     record_infer,
+    record_infers,
     retry_or_give_up,
 )
 from tierline.tasks.runtime import Runtime
 
 STEP = "infer"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,35 +84,87 @@ def _finish_item(rt: Runtime, publisher: Publisher, item: BatchItem, count: int,
         return after_failure(rt, STEP, item.key, item.job_id, exc, count, item.outage_since)
 
 
+def _claim(rt: Runtime, publisher: Publisher, items: Sequence[BatchItem], counts: Sequence[int],
+           due: list[int]) -> tuple[dict[int, Outcome], list[tuple[int, PreparedCall]]]:
+    """Claim the items at positions `due`: all in one transaction, or, when that raises (one
+    poison job, the database going away), each in its own, so that each item's failure is its
+    own and the guard's outage and poison handling applies per job."""
+    outcomes: dict[int, Outcome] = {}
+    prepared: list[tuple[int, PreparedCall]] = []
+    try:
+        calls = prepare_infers(rt, publisher, [(items[i].job_id, items[i].tier) for i in due])
+    except Exception:
+        log.warning("tier-1 claim of %d jobs together failed; claiming each alone", len(due),
+                    exc_info=True)
+        calls = None
+    for position, index in enumerate(due):
+        item = items[index]
+        if calls is not None:
+            call = calls[position]
+        else:
+            try:
+                call = prepare_infer(rt, publisher, item.job_id, item.tier)
+            except Exception as exc:
+                outcomes[index] = after_failure(rt, STEP, item.key, item.job_id, exc,
+                                                counts[index], item.outage_since)
+                continue
+        if call is None:
+            outcomes[index] = None
+        else:
+            prepared.append((index, call))
+    return outcomes, prepared
+
+
+def _finish_group(rt: Runtime, publisher: Publisher, items: Sequence[BatchItem],
+                  counts: Sequence[int],
+                  answered: list[tuple[int, PreparedCall, list[CallRecord]]]
+                  ) -> dict[int, Outcome]:
+    """Ledger the items whose calls answered together in one transaction, then act on each;
+    if that transaction raises, each item is ledgered alone (`_finish_item`), so that one
+    item's failure stays its own."""
+    if len(answered) > 1:
+        try:
+            recorded = record_infers(rt, [(call, calls) for _, call, calls in answered])
+        except Exception:
+            log.warning("ledger of %d tier-1 answers together failed; ledgering each alone",
+                        len(answered), exc_info=True)
+        else:
+            outcomes: dict[int, Outcome] = {}
+            for (index, call, calls), done in zip(answered, recorded, strict=True):
+                item = items[index]
+                try:
+                    outcomes[index] = act_on_calls(rt, publisher, call, calls, done)
+                except Exception as exc:
+                    outcomes[index] = after_failure(rt, STEP, item.key, item.job_id, exc,
+                                                    counts[index], item.outage_since)
+            return outcomes
+    return {index: _finish_item(rt, publisher, items[index], counts[index], call, calls)
+            for index, call, calls in answered}
+
+
 def run_batch(rt: Runtime, publisher: Publisher,
               items: Sequence[BatchItem]) -> list[tuple[BatchItem, RetryLater | Again]]:
     """Run one flush; returns the items to send again: a tier that failed retryably
     (`RetryLater`), or a step that raised (`Again`: an outage waited out, a crash retried)."""
     counts = rt.deliveries.begin([item.key for item in items])
     outcomes: dict[int, Outcome] = {}
-    prepared: list[tuple[int, PreparedCall]] = []
+    due: list[int] = []
     for index, (item, count) in enumerate(zip(items, counts, strict=True)):
         if count > rt.settings.poison_deliveries:
             outcomes[index] = quarantine(rt, STEP, item.key, item.job_id, f"started {count - 1} "
                                          "times without finishing (its worker died)",
                                          item.outage_since)
-            continue
-        try:
-            call = prepare_infer(rt, publisher, item.job_id, item.tier)
-        except Exception as exc:
-            outcomes[index] = after_failure(rt, STEP, item.key, item.job_id, exc, count,
-                                            item.outage_since)
-            continue
-        if call is None:
-            outcomes[index] = None
         else:
-            prepared.append((index, call))
+            due.append(index)
+    claimed, prepared = _claim(rt, publisher, items, counts, due) if due else ({}, [])
+    outcomes.update(claimed)
     # Each item is ledgered, then publishes, as soon as its own call is answered, while the
-    # flush's other calls are still waiting on the network.
+    # flush's other calls are still waiting on the network; the answers that came in together
+    # are ledgered in one transaction.
     coroutines = [_call_one(call, rt.breakers, rt.limiter) for _, call in prepared]
-    for position, calls in (rt.async_loop().as_completed(coroutines) if prepared else ()):
-        index, call = prepared[position]
-        outcomes[index] = _finish_item(rt, publisher, items[index], counts[index], call, calls)
+    for group in (rt.async_loop().as_completed_groups(coroutines) if prepared else ()):
+        outcomes.update(_finish_group(rt, publisher, items, counts,
+                                      [(*prepared[position], calls) for position, calls in group]))
     finished = [items[i].key for i, o in outcomes.items() if not isinstance(o, Again)]
     rt.deliveries.finish(finished)
     return [(items[i], o) for i, o in sorted(outcomes.items()) if o is not None]

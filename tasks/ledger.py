@@ -15,9 +15,9 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from tierline.config.tiers import Endpoint
@@ -60,6 +60,34 @@ def reserve(session: Any, job: Job, tier: int, endpoint: Endpoint, number: int) 
         query_type=job.query_type, input_tokens=0, output_tokens=0, cost_usd=0,
         latency_ms=0, outcome=IN_FLIGHT, error=IN_FLIGHT_NOTE))
     return number
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A call about to be made: its job, tier, endpoint, and the row number it will fill."""
+
+    job: Job
+    tier: int
+    endpoint: Endpoint
+    number: int
+
+
+_RESERVE = insert(cast(Any, Attempt.__table__))
+
+
+def reserve_many(session: Any, reservations: Sequence[Reservation]) -> None:
+    """The rows of several calls about to be made (`reserve`'s), written in one statement."""
+    if not reservations:
+        return
+    # On the connection: one multi-row INSERT, no ORM bookkeeping for rows this session never
+    # reads back.
+    session.connection().execute(_RESERVE, [
+        {"job_id": r.job.id, "attempt_no": r.number, "tier": r.tier,
+         "provider": r.endpoint.host_name, "model": r.endpoint.model, "tenant": r.job.tenant,
+         "user": r.job.user, "feature": r.job.feature, "query_type": r.job.query_type,
+         "input_tokens": 0, "output_tokens": 0, "cost_usd": 0, "latency_ms": 0,
+         "outcome": IN_FLIGHT, "error": IN_FLIGHT_NOTE}
+        for r in reservations])
 
 
 def _filled(record: CallRecord, outcome: str, superseded: bool) -> dict[str, Any]:
@@ -145,6 +173,37 @@ def _record(rt: Runtime, job_id: str, tier: int, records: Sequence[CallRecord],
             # A writer that did not hold the job's lock (SQLite) numbered first; number again.
             continue
     raise RuntimeError(f"could not number the attempts of job {job_id}")
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One delivery's calls to ledger: its job, tier, records and reserved row."""
+
+    job_id: str
+    tier: int
+    records: Sequence[CallRecord]
+    reserved: int | None
+
+
+def record_many(rt: Runtime, answers: Sequence[Answered]) -> list[Recorded]:
+    """`record_calls` for several deliveries in one transaction (their jobs locked together,
+    in id order); position i answers answers[i]. No retry and no outage wait here: a caller
+    whose group raises records each delivery alone with `record_calls`, which has both."""
+    with rt.db.session() as session:
+        jobs = store.lock_jobs(session, {a.job_id for a in answers})
+        recorded: list[Recorded] = []
+        for answer in answers:
+            job = jobs.get(answer.job_id)
+            if job is None:
+                recorded.append(Recorded(None, False))
+                continue
+            current = job.status == JobStatus.RUNNING and job.current_tier == answer.tier
+            number = add_rows(session, job, answer.tier, answer.records, superseded=not current,
+                              reserved=answer.reserved)
+            if number is not None and current:
+                store.set_status(job, JobStatus.VALIDATING)
+            recorded.append(Recorded(number, current))
+    return recorded
 
 
 def record_calls(rt: Runtime, job_id: str, tier: int, records: Sequence[CallRecord],

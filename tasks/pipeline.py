@@ -133,6 +133,15 @@ class PreparedCall:
     reserved: int | None = None
 
 
+def _prepared(job_id: str, tier: int, spec: JobSpec, findings: list[str],
+              chain: list[tuple[Endpoint, Provider]], reserved: int | None) -> PreparedCall:
+    """The claimed job's prompt (built after its transaction: CPU only) and its call."""
+    system, messages = build_prompt(spec, findings)
+    request = CompletionRequest(system=system, messages=messages,
+                                metadata={"job_id": job_id, "tier": str(tier)})
+    return PreparedCall(job_id, tier, request, chain, reserved)
+
+
 def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> PreparedCall | None:
     """Claim the job at `tier`, build its prompt and reserve the call's ledger row, in one
     transaction; None when the message is stale.
@@ -157,15 +166,61 @@ def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> 
         chain = rt.chain(tier, spec)
         reserved = (ledger.reserve(session, job, tier, chain[0][0], ledger.next_number(attempts))
                     if chain else None)
-    system, messages = build_prompt(spec, findings)
-    request = CompletionRequest(system=system, messages=messages,
-                                metadata={"job_id": job_id, "tier": str(tier)})
-    return PreparedCall(job_id, tier, request, chain, reserved)
+    return _prepared(job_id, tier, spec, findings, chain, reserved)
+
+
+def prepare_infers(rt: Runtime, publisher: Publisher,
+                   wanted: Sequence[tuple[str, int]]) -> list[PreparedCall | None]:
+    """`prepare_infer` for a whole flush (job id and tier of each message), in one transaction
+    and a fixed number of statements: the jobs locked together (in id order), all their ledger
+    rows read at once, the feedback of those that have rows, and the reserved rows written in
+    one INSERT. Position i answers wanted[i]; a job twice is claimed twice, as two messages
+    one after the other would (two rows, numbered in turn)."""
+    with rt.db.session() as session:
+        jobs = store.lock_jobs(session, {job_id for job_id, _ in wanted})
+        attempts = store.attempts_of_jobs(session, jobs)
+        feedback = store.bad_feedback_of_jobs(
+            session, [job_id for job_id, rows in attempts.items() if rows])
+        numbers = {job_id: ledger.next_number(rows) for job_id, rows in attempts.items()}
+        claims: list[tuple[str, int, JobSpec, list[tuple[Endpoint, Provider]], int | None]
+                     | None] = []
+        reservations: list[ledger.Reservation] = []
+        for job_id, tier in wanted:
+            job = jobs.get(job_id)
+            if job is None or job.current_tier != tier:
+                claims.append(None)
+                continue
+            if job.status not in (JobStatus.ROUTED, JobStatus.RUNNING):
+                republish(job, publisher, session, attempts[job_id])
+                claims.append(None)
+                continue
+            store.set_status(job, JobStatus.RUNNING)
+            spec = store.job_spec(job)
+            chain = rt.chain(tier, spec)
+            reserved = None
+            if chain:
+                reserved = numbers[job_id]
+                numbers[job_id] += 1
+                reservations.append(ledger.Reservation(job, tier, chain[0][0], reserved))
+            claims.append((job_id, tier, spec, chain, reserved))
+        ledger.reserve_many(session, reservations)
+        findings = {job_id: store.rejection_reasons(rows, feedback.get(job_id, []))
+                    for job_id, rows in attempts.items()}
+    return [None if claim is None else
+            _prepared(claim[0], claim[1], claim[2], findings[claim[0]], claim[3], claim[4])
+            for claim in claims]
 
 
 def record_infer(rt: Runtime, call: PreparedCall, records: list[CallRecord]) -> Recorded:
     """Ledger the calls, in the row reserved for the first one and new rows for the rest."""
     return ledger.record_calls(rt, call.job_id, call.tier, records, call.reserved)
+
+
+def record_infers(rt: Runtime,
+                  answered: Sequence[tuple[PreparedCall, list[CallRecord]]]) -> list[Recorded]:
+    """`record_infer` for several calls that answered together, in one transaction."""
+    return ledger.record_many(rt, [ledger.Answered(call.job_id, call.tier, records, call.reserved)
+                                   for call, records in answered])
 
 
 def act_on_calls(rt: Runtime, publisher: Publisher, call: PreparedCall,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from tierline.routing.policy import PolicyConfig, allowed_endpoints, load_policy
 from tierline.tasks.asyncloop import BackgroundLoop
 from tierline.tasks.budgets import SpendCache
 from tierline.tasks.deliveries import Deliveries, MemoryDeliveries, build_deliveries
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,7 +67,20 @@ class Runtime:
             if self._loop is None:
                 self._loop = BackgroundLoop(limit=self.settings.tier1_calls_in_flight)
                 self._on_close.append(self._loop.stop)
+                # Run before the loop stops (callbacks run last first).
+                self._on_close.append(self._close_async_clients)
             return self._loop
+
+    def _close_async_clients(self) -> None:
+        """Close the providers' async clients on the loop their connections belong to."""
+        loop = self._loop
+        for provider in list(self._providers.values()):
+            aclose = getattr(provider, "aclose", None)
+            if loop is not None and aclose is not None:
+                try:
+                    loop.run(aclose())
+                except Exception:  # closing is best effort: the process is ending
+                    log.warning("could not close the client of %s", provider.name, exc_info=True)
 
     def close(self) -> None:
         for callback in reversed(self._on_close):
