@@ -57,11 +57,11 @@ from tests.e2e.fleet import stop_processes, wait_http  # noqa: E402
 
 # The README's fleet by hand.
 FLEET = {
-    "route": ["-Q", "route", "-c", "4"],
+    "route": ["-Q", "route", "-c", "2", "--prefetch-multiplier", "64"],
     "tier1": ["-Q", "tier1", "-c", "4", "--prefetch-multiplier", "16"],
     "tier2": ["-Q", "tier2", "-c", "8"],
     "tier3": ["-Q", "tier3", "-c", "8"],
-    "validate": ["-Q", "validate", "-c", "4"],
+    "validate": ["-Q", "validate", "-c", "2", "--prefetch-multiplier", "64"],
     "shadow": ["-Q", "shadow", "-c", "4"],
 }
 TERMINAL = "('done', 'needs_review', 'failed')"

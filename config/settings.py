@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     task_events: bool = True
     tier1_flush_interval_s: float = 0.1
     tier1_flush_every: int = 32
+    # The route and validate steps work in sets: a flush every this long, or every N messages,
+    # is one transaction for all its jobs (workers.set_steps). Their workers' prefetch must
+    # cover a flush.
+    step_flush_interval_s: float = 0.1
+    route_flush_every: int = Field(default=64, ge=1)
+    validate_flush_every: int = Field(default=64, ge=1)
     # Tier-1 calls in flight at once in one worker process, across its flushes: with more pool
     # threads than this over the flush size, a flush starts while an earlier one is still
     # waiting for its slowest call, so the calls in flight stay near this bound.

@@ -126,9 +126,11 @@ def rejection_reasons(attempts: Sequence[Attempt], feedback: Sequence[Feedback] 
 
 
 def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, validated: bool,
-                  findings: list[dict[str, Any]], rows: Sequence[Attempt] | None = None) -> None:
+                  findings: list[dict[str, Any]], rows: Sequence[Attempt] | None = None,
+                  into: list[dict[str, Any]] | None = None) -> None:
     """The job's one result row: inserted, or replaced when the job is run again. `rows`: every
-    ledger row of the job, when the caller read them under the job's lock and added none."""
+    ledger row of the job, when the caller read them under the job's lock and added none.
+    `into`: add the row's values there, for `upsert_results` to write with others."""
     if rows is not None:
         calls, spent = len(rows), sum((Decimal(r.cost_usd or 0) for r in rows), Decimal(0))
     else:
@@ -150,9 +152,19 @@ def upsert_result(session: Session, job: Job, attempt: Attempt, output: Any, val
         "findings": findings,
         "finished_at": utcnow(),
     }
+    if into is not None:
+        into.append(values)
+        return
+    upsert_results(session, [values])
+
+
+def upsert_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write result rows (`upsert_result`'s values) in one statement."""
+    if not rows:
+        return
     # On the connection, not through the session: the ORM's bulk-insert path and the autoflush
     # before it cost more than the statement, and nothing pending changes what it writes.
-    session.connection().execute(_result_upsert(session.get_bind().dialect.name), values)
+    session.connection().execute(_result_upsert(session.get_bind().dialect.name), list(rows))
 
 
 _RESULT_VALUES = ("batch_id", "output", "tier", "attempt_no", "provider", "model",

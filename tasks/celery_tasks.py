@@ -1,5 +1,7 @@
 """The Celery tasks: each unpacks ids and hands them to `tasks.pipeline`, through `tasks.guard`.
 
+The route and validate steps work in sets, as drains (`workers.set_steps`), like tier 1.
+
 A step that raises is sent again (`Task.retry`, with a countdown): an outage of the database or
 the broker is waited out for `outage_window_s` before its job fails; a crash is retried and,
 after `poison_deliveries` deliveries that did not finish, quarantined with the job failed and
@@ -19,7 +21,7 @@ from tierline.tasks.backoff import retry_delay
 from tierline.tasks.deliveries import delivery_key
 from tierline.tasks.guard import Again, run_guarded
 from tierline.tasks.publish import CeleryPublisher
-from tierline.tasks.queues import INFER_TASK, ROUTE_TASK, SHADOW_TASK, VALIDATE_TASK
+from tierline.tasks.queues import INFER_TASK, SHADOW_TASK
 from tierline.tasks.shadow import run_shadow
 
 log = logging.getLogger(__name__)
@@ -35,12 +37,6 @@ def _run(task: Task, step: str, key: str, job_id: str, body: Callable[[], Any],
         raise task.retry(kwargs={**resend, "outage_since": outcome.outage_since},
                          countdown=outcome.delay_s)
     return outcome
-
-
-@shared_task(name=ROUTE_TASK, bind=True, max_retries=None)
-def route(self: Task, job_id: str, outage_since: float = 0.0) -> None:
-    _run(self, "route", delivery_key("route", job_id, 0), job_id,
-         lambda: pipeline.route_job(runtime.current(), publisher, job_id), outage_since)
 
 
 def _infer_once(job_id: str, tier: int, retries: int) -> float | None:
@@ -59,13 +55,6 @@ def infer(self: Task, job_id: str, tier: int, retries: int = 0,
                  lambda: _infer_once(job_id, tier, retries), outage_since, retries=retries)
     if delay is not None:
         raise self.retry(kwargs={"retries": retries + 1}, countdown=delay)
-
-
-@shared_task(name=VALIDATE_TASK, bind=True, max_retries=None)
-def validate(self: Task, job_id: str, attempt_no: int, outage_since: float = 0.0) -> None:
-    _run(self, "validate", delivery_key("validate", job_id, attempt_no), job_id,
-         lambda: pipeline.validate_attempt(runtime.current(), publisher, job_id, attempt_no),
-         outage_since)
 
 
 @shared_task(name=SHADOW_TASK, bind=True, max_retries=None)

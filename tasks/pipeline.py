@@ -80,45 +80,68 @@ def republish(job: Job, publisher: Publisher, session: Any,
 _DECISION_INSERT = insert(cast(Any, RoutingDecision.__table__))
 
 
+@dataclass(frozen=True)
+class Routed:
+    """A job routed under its lock: its tier, and the routing_decisions row to write."""
+
+    tier: int
+    decision: dict[str, Any]
+
+
+def route_locked(rt: Runtime, publisher: Publisher, session: Any, job: Job) -> Routed | None:
+    """Route a job held under its row lock: gate it, decide, and move it to ROUTED (or FAILED).
+    The decision row is returned for the caller to write, and the tier message to publish once
+    it commits; None when there is none (the job failed, or its state was re-published)."""
+    if job.status != JobStatus.QUEUED:
+        republish(job, publisher, session)
+        return None
+    gate = budget_gate(session, rt.spend, rt.policy.budgets, store.job_spec(job), rt.tiers.top)
+    if gate.refusal is not None:
+        store.set_status(job, JobStatus.FAILED, gate.refusal)
+        return None
+    try:
+        decision = rt.router.decide(gate.spec, rt.tiers)
+    except NoEligibleTier as exc:
+        store.set_status(job, JobStatus.FAILED, f"no tier may take this job: {exc}")
+        return None
+    metrics.observe_decision(decision.latency_ms, decision.cpu_ms)
+    if gate.max_tier is not None:
+        if decision.tier > gate.max_tier:
+            # Only a hard limit (context window, allowed hosts) lifts a tier over a ceiling.
+            store.set_status(job, JobStatus.FAILED, f"{'; '.join(gate.reasons)}; tier "
+                             f"{decision.tier} is the lowest that may take this job")
+            return None
+        # The cap becomes the job's own ceiling, so its escalations, tier give-ups and
+        # feedback re-runs (all bounded by `ceiling_tier`) stop there too.
+        job.spec = gate.spec.model_dump(mode="json", by_alias=True)
+    job.current_tier = decision.tier
+    store.set_status(job, JobStatus.ROUTED)
+    return Routed(decision.tier, {
+        "job_id": job.id, "tier": decision.tier,
+        "probabilities": {str(t): p for t, p in decision.probabilities.items()},
+        "confidence": decision.confidence, "reasons": [*gate.reasons, *decision.reasons],
+        "router_version": decision.router_version, "latency_ms": decision.latency_ms,
+    })
+
+
+def insert_decisions(session: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Write routing decisions in one statement. On the connection: a decision is only
+    written, never read back by the step."""
+    if rows:
+        session.connection().execute(_DECISION_INSERT, list(rows))
+
+
 def route_job(rt: Runtime, publisher: Publisher, job_id: str) -> None:
     with rt.db.session() as session:
         job = store.lock_job(session, job_id)
         if job is None:
             log.warning("route: no job %s", job_id)
             return
-        if job.status != JobStatus.QUEUED:
-            republish(job, publisher, session)
+        routed = route_locked(rt, publisher, session, job)
+        if routed is None:
             return
-        gate = budget_gate(session, rt.spend, rt.policy.budgets, store.job_spec(job),
-                           rt.tiers.top)
-        if gate.refusal is not None:
-            store.set_status(job, JobStatus.FAILED, gate.refusal)
-            return
-        try:
-            decision = rt.router.decide(gate.spec, rt.tiers)
-        except NoEligibleTier as exc:
-            store.set_status(job, JobStatus.FAILED, f"no tier may take this job: {exc}")
-            return
-        metrics.observe_decision(decision.latency_ms, decision.cpu_ms)
-        if gate.max_tier is not None:
-            if decision.tier > gate.max_tier:
-                # Only a hard limit (context window, allowed hosts) lifts a tier over a ceiling.
-                store.set_status(job, JobStatus.FAILED, f"{'; '.join(gate.reasons)}; tier "
-                                 f"{decision.tier} is the lowest that may take this job")
-                return
-            # The cap becomes the job's own ceiling, so its escalations, tier give-ups and
-            # feedback re-runs (all bounded by `ceiling_tier`) stop there too.
-            job.spec = gate.spec.model_dump(mode="json", by_alias=True)
-        # On the connection: the decision is only written, never read back by this step.
-        session.connection().execute(_DECISION_INSERT, {
-            "job_id": job.id, "tier": decision.tier,
-            "probabilities": {str(t): p for t, p in decision.probabilities.items()},
-            "confidence": decision.confidence, "reasons": [*gate.reasons, *decision.reasons],
-            "router_version": decision.router_version, "latency_ms": decision.latency_ms,
-        })
-        job.current_tier = decision.tier
-        store.set_status(job, JobStatus.ROUTED)
-    publisher.infer(job_id, decision.tier)
+        insert_decisions(session, [routed.decision])
+    publisher.infer(job_id, routed.tier)
 
 
 @dataclass(frozen=True)
@@ -298,11 +321,13 @@ def _best_attempt(attempts: list[Attempt], rejected: set[int]) -> Attempt:
 
 
 def end_on_disagreement(rt: Runtime, session: Any, job: Job, attempt: Attempt, output: Any,
-                        repeated: Disagreement, rows: Sequence[Attempt] | None = None) -> None:
+                        repeated: Disagreement, rows: Sequence[Attempt] | None = None,
+                        results: list[dict[str, Any]] | None = None) -> None:
     """End a job whose tiers agree against its checks, as the policy says; no tier is added."""
     attempt.findings = [*(attempt.findings or []),
                         {**repeated.finding().as_dict(), "checks": list(repeated.checks)}]
-    store.upsert_result(session, job, attempt, output, False, attempt.findings, rows)
+    store.upsert_result(session, job, attempt, output, False, attempt.findings, rows,
+                        into=results)
     accept = rt.settings.disagreement_policy == DisagreementPolicy.ACCEPT.value
     store.set_status(job, JobStatus.DONE if accept else JobStatus.NEEDS_REVIEW, repeated.reason)
 
@@ -328,6 +353,13 @@ def _lock_pending(session: Any, publisher: Publisher, job_id: str,
     calls for) unless the attempt still awaits validation."""
     job = store.lock_job(session, job_id)
     attempts = store.attempts_of(session, job_id) if job is not None else []
+    return pending_of(session, publisher, job, attempts, job_id, attempt_no)
+
+
+def pending_of(session: Any, publisher: Publisher, job: Job | None, attempts: list[Attempt],
+               job_id: str, attempt_no: int) -> _Locked | None:
+    """The locked job, its ledger rows and the attempt to validate; None (after re-publishing
+    what the job's state calls for) unless the attempt still awaits validation."""
     attempt = next((a for a in attempts if a.attempt_no == attempt_no), None)
     if job is None or attempt is None:
         log.warning("validate: no attempt %s of job %s", attempt_no, job_id)
@@ -350,7 +382,7 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
         spec, tier = store.job_spec(found.job), found.attempt.tier
         text, finish = found.attempt.output_text or "", found.attempt.finish_reason or "stop"
         ask, fraction = judge_for(rt, spec, tier, judge_calls)
-        escalate_to = None if ask is not None else _record_verdict(
+        escalate_to = None if ask is not None else record_verdict(
             rt, session, found, spec, validate(spec, text, finish), [])
     if ask is not None:
         verdict = validate(spec, text, finish, judge=ask, judge_fraction=fraction)
@@ -363,15 +395,17 @@ def validate_attempt(rt: Runtime, publisher: Publisher, job_id: str, attempt_no:
                 if judge_calls and job is not None:
                     ledger.add_rows(session, job, 1, judge_calls, kind="judge_", superseded=True)
                 return
-            escalate_to = _record_verdict(rt, session, found, spec, verdict, judge_calls)
+            escalate_to = record_verdict(rt, session, found, spec, verdict, judge_calls)
     if escalate_to is not None:
         publisher.infer(job_id, escalate_to)
 
 
-def _record_verdict(rt: Runtime, session: Any, found: _Locked, spec: JobSpec, verdict: Verdict,
-                    judge_calls: list[CallRecord]) -> int | None:
+def record_verdict(rt: Runtime, session: Any, found: _Locked, spec: JobSpec, verdict: Verdict,
+                   judge_calls: list[CallRecord],
+                   results: list[dict[str, Any]] | None = None) -> int | None:
     """Record the verdict under the job's lock; the tier to escalate to, if any (published by
-    the caller once this commits)."""
+    the caller once this commits). With `results`, the job's result row is added to it for
+    the caller to write with others (`store.upsert_results`) instead of written here."""
     job, attempts, attempt = found.job, found.attempts, found.attempt
     tier, text = attempt.tier, attempt.output_text or ""
     findings = [f.as_dict() for f in verdict.findings]
@@ -382,21 +416,22 @@ def _record_verdict(rt: Runtime, session: Any, found: _Locked, spec: JobSpec, ve
     attempt.validated = verdict.passed
     attempt.findings = findings
     if verdict.passed:
-        store.upsert_result(session, job, attempt, verdict.output, True, findings, rows)
+        store.upsert_result(session, job, attempt, verdict.output, True, findings, rows,
+                            into=results)
         store.set_status(job, JobStatus.DONE)
         return None
     repeated = repeated_rejection(spec, tier, text, verdict, [
         Earlier(a.tier, a.output_text or "", a.findings or []) for a in attempts
         if a.attempt_no != attempt.attempt_no and a.validated is False])
     if repeated is not None:
-        end_on_disagreement(rt, session, job, attempt, verdict.output, repeated, rows)
+        end_on_disagreement(rt, session, job, attempt, verdict.output, repeated, rows, results)
         return None
     reason = "; ".join(verdict.reasons)
     if tier >= ceiling_tier(rt.tiers, spec):
         rejected = {f.attempt_no for f in store.bad_feedback(session, job.id)}
         best = _best_attempt(attempts, rejected)
         store.upsert_result(session, job, best, best.output_text, False, best.findings or [],
-                            rows)
+                            rows, into=results)
         store.set_status(job, JobStatus.NEEDS_REVIEW, f"tier {tier} failed: {reason}")
         metrics.observe_escalation(tier, "review", metrics.failed_checks(findings))
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from celery import current_app
 from celery.utils.nodenames import anon_nodename
@@ -62,8 +62,40 @@ class CeleryPublisher:
             current_app.send_task(INFER_TASK, (job_id, tier), queue=tier_queue(tier),
                                   countdown=countdown or None, argsrepr=argsrepr(job_id, tier=tier))
 
-    def validate(self, job_id: str, attempt_no: int) -> None:
-        current_app.send_task(VALIDATE_TASK, (job_id, attempt_no), queue=VALIDATE,
+    def route_again(self, job_id: str, countdown: float = 0, outage_since: float = 0.0) -> None:
+        """A route message sent again by its drain, with the start of the outage it waits out."""
+        current_app.send_task(ROUTE_TASK, (job_id, outage_since), queue=ROUTE,
+                              countdown=countdown or None, argsrepr=argsrepr(job_id))
+
+    def infer_many(self, messages: Sequence[tuple[str, int]]) -> None:
+        """The tier messages of a flush, (job, tier) each; on Redis one LPUSH per queue, all in
+        one round trip (see tasks.bulk_publish), without task-sent events."""
+        if not messages:
+            return
+        with current_app.producer_or_acquire() as producer:
+            channel = producer.channel
+            if producer.connection.transport.driver_type != "redis":
+                for job_id, tier in messages:
+                    self.infer(job_id, tier)
+                return
+            origin = anon_nodename()
+            by_queue: dict[str, list[str]] = {}
+            for job_id, tier in messages:
+                queue = tier_queue(tier)
+                by_queue.setdefault(queue, []).append(
+                    envelope(INFER_BATCH_TASK, (job_id, tier, 0, 0.0), queue, origin,
+                             args_repr=argsrepr(job_id, tier=tier, retry=0)) if tier == 1 else
+                    envelope(INFER_TASK, (job_id, tier), queue, origin,
+                             args_repr=argsrepr(job_id, tier=tier)))
+            pipe = channel.client.pipeline(transaction=False)
+            for queue, queued in by_queue.items():
+                push_all(pipe, channel._q_for_pri(queue, 0), queued)
+            pipe.execute()
+
+    def validate(self, job_id: str, attempt_no: int, countdown: float = 0,
+                 outage_since: float = 0.0) -> None:
+        args = (job_id, attempt_no, outage_since) if outage_since else (job_id, attempt_no)
+        current_app.send_task(VALIDATE_TASK, args, queue=VALIDATE, countdown=countdown or None,
                               argsrepr=argsrepr(job_id, attempt=attempt_no))
 
     def shadow(self, job_id: str, attempt_no: int, candidate: str) -> None:

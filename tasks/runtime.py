@@ -189,6 +189,16 @@ def install_factory(factory: Callable[[], Runtime]) -> None:
     _factory = factory
 
 
+def close_current() -> None:
+    """Close the process's runtime if one was built: its async clients close on their own
+    loop (else aiohttp warns of unclosed sessions as the process ends) and its pools drain."""
+    global _current
+    with _install_lock:
+        built, _current = _current, None
+    if built is not None:
+        built.close()
+
+
 def current() -> Runtime:
     global _current
     if _current is None:

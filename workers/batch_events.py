@@ -1,4 +1,5 @@
-"""Task events for the tier-1 drain's messages, which Celery's own tracer never sees.
+"""Task events for the drains' messages (tier 1, route, validate), which Celery's own tracer
+never sees.
 
 celery-batches buffers a queue's requests and runs them together outside Celery's tracer, so
 without this no task-received, task-started or task-succeeded event is sent for them: Flower
@@ -29,6 +30,7 @@ from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
 
 from tierline.tasks import metrics
+from tierline.tasks.queues import INFER_BATCH_TASK
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +49,16 @@ class EventedBatches(Batches):  # type: ignore[misc]
         try:
             super().__call__(*args, **kwargs)
         except Exception as exc:
-            log.exception("tier-1 flush failed")
+            log.exception("%s flush failed", self.name)
             return {"error": f"{type(exc).__name__}: {exc}"}
         return {"error": None}
 
     def flush(self, requests: Collection[Request]) -> Any:
         batch = list(requests)
         now = time.monotonic()
-        metrics.observe_flush(len(batch), [now - getattr(r, _BUFFERED_AT, now) for r in batch])
+        if self.name == INFER_BATCH_TASK:  # the flush metrics are the tier-1 drain's
+            metrics.observe_flush(len(batch),
+                                  [now - getattr(r, _BUFFERED_AT, now) for r in batch])
         started = time.monotonic()
         serializable = ([SimpleRequest.from_request(r) for r in batch],)
 

@@ -19,6 +19,7 @@ Reliability settings, and why:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,10 @@ from tierline.tasks.queues import (
     VALIDATE_TASK,
 )
 from tierline.workers import events
+from tierline.workers.set_steps import register_set_steps
 from tierline.workers.tier1 import register_tier1_drain
+
+log = logging.getLogger(__name__)
 
 
 def _transport_options(settings: Settings) -> dict[str, Any]:
@@ -123,10 +127,21 @@ def create_app(settings: Settings) -> Celery:
         app.conf.broker_transport = "tierline.workers.fs_transport:Transport"
     else:
         _start_heartbeat(settings)
+        # The embedded run closes its own runtime; a worker closes the one its tasks built.
+        signals.worker_shutdown.connect(_close_runtime, weak=False)
     events.install(app)
     register_tier1_drain(app, settings)
+    register_set_steps(app, settings)
     runtime.install_factory(lambda: runtime.build_runtime(settings, _worker_concurrency.get(app)))
     return app
+
+
+def _close_runtime(**_: Any) -> None:
+    """A worker that stops closes the runtime its tasks built (a threads pool: in this process)."""
+    try:
+        runtime.close_current()
+    except Exception:  # the process is ending; a failed close must not hide why
+        log.warning("could not close the runtime", exc_info=True)
 
 
 # Each worker's thread count, known once it has started (the runtime is built on its first task,

@@ -17,13 +17,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# One worker per queue, as docker-compose.yml runs them; tier 1 is the batching drain.
+# One worker per queue, as docker-compose.yml runs them; tier 1, route and validate are drains
+# (a flush of messages at a time), whose prefetch covers a flush.
 WORKERS = {
-    "route": ["-Q", "route", "-c", "2"],
+    "route": ["-Q", "route", "-c", "2", "--prefetch-multiplier", "64"],
     "tier1": ["-Q", "tier1", "-c", "2", "--prefetch-multiplier", "16"],
     "tier2": ["-Q", "tier2", "-c", "4"],
     "tier3": ["-Q", "tier3", "-c", "4"],
-    "validate": ["-Q", "validate", "-c", "2"],
+    "validate": ["-Q", "validate", "-c", "2", "--prefetch-multiplier", "64"],
 }
 
 

@@ -134,7 +134,8 @@ def test_flower_shows_every_message_of_a_finished_batch_in_a_final_state(
     assert metric_total(tier1, "tierline_provider_calls_total", tier="1") >= 1
     assert metric_total(tier1, "tierline_cost_usd_total", tier="1") > 0
     route = scraped["route"][1].decode()
-    assert metric_total(route, "tierline_step_seconds_count", step="route") >= JOBS
+    # Route works in sets: each flush of its messages is one timed step.
+    assert metric_total(route, "tierline_step_seconds_count", step="route") >= 1
     validate = scraped["validate"][1].decode()
     assert metric_total(validate, "tierline_escalations_total") >= 1
     db.dispose()

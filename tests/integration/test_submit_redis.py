@@ -153,3 +153,20 @@ def test_requeue_sends_jobs_left_queued(app: Celery, redis_url: str,
     (message,) = _route_messages(redis_url)
     assert message["headers"]["argsrepr"] == argsrepr(receipt.job_ids[0])  # type: ignore[index]
     db.dispose()
+
+
+def _queue_messages(redis_url: str, queue: str) -> list[dict[str, Any]]:
+    client = redis.Redis.from_url(redis_url)
+    raw = client.lrange(queue, 0, -1)
+    client.close()
+    return [json.loads(m) for m in raw]
+
+
+def test_a_flushs_tier_messages_are_the_ones_kombu_writes(app: Celery, redis_url: str) -> None:
+    publisher = CeleryPublisher()
+    publisher.infer("job-1", 1)
+    publisher.infer("job-2", 2)
+    publisher.infer_many([("job-1", 1), ("job-2", 2)])
+    for queue in ("tier1", "tier2"):
+        kombu_message, bulk_message = reversed(_queue_messages(redis_url, queue))
+        assert _strip_ids(bulk_message) == _strip_ids(kombu_message), queue

@@ -51,3 +51,17 @@ def test_a_simulator_url_or_real_providers_start_nothing(tmp_path: Path) -> None
     real = runtime.build_runtime(_settings(tmp_path, simulator=False))
     assert real.simulator_url is None
     real.close()
+
+
+
+def test_closing_the_current_runtime_closes_it_once(tmp_path: Path) -> None:
+    calls: list[str] = []
+    runtime.install_simulator(lambda _: ("http://127.0.0.1:9", lambda: calls.append("stop")))
+    runtime.install(runtime.build_runtime(_settings(tmp_path, simulator=True, simulator_url=None)))
+    try:
+        runtime.close_current()
+        assert calls == ["stop"]
+        runtime.close_current()  # nothing built since: nothing more to close
+        assert calls == ["stop"]
+    finally:
+        runtime.install(None)
