@@ -1,6 +1,7 @@
 """How fast the router decides, and how good it is on real outcomes no choice was made on.
 
-    python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--dense-families] [--json]
+    python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--dense-families]
+        [--sparse-families] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
    policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
@@ -18,7 +19,10 @@
    static text embedding, nearest labelled neighbours in that embedding, the hashed score blended
    with those neighbours' gain; with --dense-families also (slow: minutes a split) a subject
    classifier on the embedding whose posterior is blended with the words', a logistic regression
-   on the embedding, and the same stacked on the hashed classifier's logits. Under `candidates`.
+   on the embedding, and the same stacked on the hashed classifier's logits; with
+   --sparse-families also (slow too) discriminative models on sparse n-grams
+   (`routing.sparse_candidates`: a subject classifier feeding the same rates, a direct regression
+   of the gain, and rank blends of both with the hashed score). Under `candidates`.
 
 Prints figures, writes bench/out/routing.json, and with --json prints one JSON object as the
 last line.
@@ -57,6 +61,7 @@ from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
 from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
 from tierline.routing.replay import read_replay, row_job  # noqa: E402
 from tierline.routing.router import ClassifierRouter, load_model  # noqa: E402
+from tierline.routing.sparse_candidates import sparse_families  # noqa: E402
 from tierline.simulator.sample import generate  # noqa: E402
 from tierline.validation.math_exact import finding_kinds  # noqa: E402
 
@@ -140,7 +145,7 @@ def embedding_latency(n: int) -> dict[str, float] | None:
 
 
 def protocol(splits: int, with_candidates: bool, seed: int,
-             with_dense: bool = False) -> dict[str, Any]:
+             with_dense: bool = False, with_sparse: bool = False) -> dict[str, Any]:
     """The figures of part 2 of the docstring: medians and spreads over random halves."""
     rows = read_replay(REPLAY / "mmlu.jsonl") + read_replay(REPLAY / "gsm8k.jsonl")
     try:
@@ -160,6 +165,8 @@ def protocol(splits: int, with_candidates: bool, seed: int,
                     "neighbour-blend": neighbour_blend_candidates()}
         if with_dense:
             families.update(dense_families())
+    if with_candidates and with_sparse:
+        families = {"hashed": shipped_candidates(), **(families or {}), **sparse_families()}
     started = time.perf_counter()
     out = run_protocol(corpus, shipped_candidates(), kinds, splits=splits, seed=seed,
                        families=families,
@@ -195,12 +202,15 @@ def main() -> None:
                         help="skip the comparison of candidate families")
     parser.add_argument("--dense-families", action="store_true",
                         help="also the slow embedding families of routing.dense")
+    parser.add_argument("--sparse-families", action="store_true",
+                        help="also the slow sparse n-gram families of routing.sparse_candidates")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
     out: dict[str, Any] = {"latency": latency(args.n),
                            "embedding_latency": embedding_latency(args.n)}
-    out.update(protocol(args.splits, not args.no_candidates, args.seed, args.dense_families))
+    out.update(protocol(args.splits, not args.no_candidates, args.seed, args.dense_families,
+                        args.sparse_families))
     lat = out["latency"]
     print(f"decision latency over {lat['decisions']} decisions: p50 {lat['p50_ms']} ms, "
           f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; CPU p50 {lat['cpu_p50_ms']} ms, "
@@ -217,7 +227,7 @@ def main() -> None:
     print(f"{'settings chosen':>40}: {out['chosen']}")
     candidates = out.get("candidates", {})
     for family in ("hashed", "embedding-ridge", "embedding-neighbours", "neighbour-blend",
-                   *dense_families()):
+                   *dense_families(), *sparse_families()):
         for view in ("mmlu_text_only_strong_share_at_95", "mmlu_text_only_apgr",
                      "gsm8k_apgr"):
             if f"{family}_{view}_median" in candidates:

@@ -12,7 +12,8 @@ is more needed). Families:
   nearest in that embedding (cosine).
 
 Each family has a few settings; `choose` picks one by cross-validation inside the rows it is
-given, so that a figure reported on other rows owes nothing to them.
+given, so that a figure reported on other rows owes nothing to them. Discriminative models on
+sparse n-grams are further families (`routing.sparse_candidates`).
 """
 
 from __future__ import annotations
@@ -238,6 +239,8 @@ def choose(
     """The candidate with the best cross-validated criterion inside `rows`, and every score."""
     if not candidates:
         raise ValueError("no candidates to choose from")
+    if len(candidates) == 1:
+        return candidates[0], {}  # nothing to choose: no folds to fit
     criterion = criterion or Criterion.for_corpus(corpus)
     scores = {c.name: cross_validated_score(c, corpus, rows, criterion, folds, seed)
               for c in candidates}
