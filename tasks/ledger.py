@@ -51,17 +51,6 @@ def next_number(attempts: Sequence[Attempt]) -> int:
     return max((a.attempt_no for a in attempts), default=0) + 1
 
 
-def reserve(session: Any, job: Job, tier: int, endpoint: Endpoint, number: int) -> int:
-    """The row numbered `number` (`next_number` of the rows read under the job's lock) of the
-    call about to be made to `endpoint`, written before the call."""
-    session.add(Attempt(
-        job_id=job.id, attempt_no=number, tier=tier, provider=endpoint.host_name,
-        model=endpoint.model, tenant=job.tenant, user=job.user, feature=job.feature,
-        query_type=job.query_type, input_tokens=0, output_tokens=0, cost_usd=0,
-        latency_ms=0, outcome=IN_FLIGHT, error=IN_FLIGHT_NOTE))
-    return number
-
-
 @dataclass(frozen=True)
 class Reservation:
     """A call about to be made: its job, tier, endpoint, and the row number it will fill."""
@@ -76,7 +65,8 @@ _RESERVE = insert(cast(Any, Attempt.__table__))
 
 
 def reserve_many(session: Any, reservations: Sequence[Reservation]) -> None:
-    """The rows of several calls about to be made (`reserve`'s), written in one statement."""
+    """The rows of calls about to be made, `in_flight` until their answers fill them (the
+    write-ahead row of each call), written in one statement."""
     if not reservations:
         return
     # On the connection: one multi-row INSERT, no ORM bookkeeping for rows this session never
@@ -152,23 +142,28 @@ class Recorded:
     current: bool
 
 
+def _record_locked(session: Any, job: Job | None, tier: int, records: Sequence[CallRecord],
+                   reserved: int | None) -> Recorded:
+    """Ledger the tier's calls of a job held under its lock, whatever its state (every answered
+    call is paid for); the job waits for validation only if it was still running at this tier
+    (compare-and-set), so a late or duplicate delivery never reopens a job that has moved on."""
+    if job is None:
+        return Recorded(None, False)
+    current = job.status == JobStatus.RUNNING and job.current_tier == tier
+    answered = add_rows(session, job, tier, records, superseded=not current, reserved=reserved)
+    if answered is not None and current:
+        store.set_status(job, JobStatus.VALIDATING)
+    return Recorded(answered, current)
+
+
 def _record(rt: Runtime, job_id: str, tier: int, records: Sequence[CallRecord],
             reserved: int | None) -> Recorded:
-    """Ledger the tier's calls, whatever the job's state (every answered call is paid for);
-    the job waits for validation only if it was still running at this tier (compare-and-set),
-    so a late or duplicate delivery never reopens a job that has moved on."""
+    """`_record_locked` in a transaction of its own."""
     for _ in range(3):
         try:
             with rt.db.session() as session:
-                job = store.lock_job(session, job_id)
-                if job is None:
-                    return Recorded(None, False)
-                current = job.status == JobStatus.RUNNING and job.current_tier == tier
-                answered = add_rows(session, job, tier, records, superseded=not current,
-                                    reserved=reserved)
-                if answered is not None and current:
-                    store.set_status(job, JobStatus.VALIDATING)
-                return Recorded(answered, current)
+                return _record_locked(session, store.lock_job(session, job_id), tier, records,
+                                      reserved)
         except IntegrityError:
             # A writer that did not hold the job's lock (SQLite) numbered first; number again.
             continue
@@ -191,19 +186,8 @@ def record_many(rt: Runtime, answers: Sequence[Answered]) -> list[Recorded]:
     whose group raises records each delivery alone with `record_calls`, which has both."""
     with rt.db.session() as session:
         jobs = store.lock_jobs(session, {a.job_id for a in answers})
-        recorded: list[Recorded] = []
-        for answer in answers:
-            job = jobs.get(answer.job_id)
-            if job is None:
-                recorded.append(Recorded(None, False))
-                continue
-            current = job.status == JobStatus.RUNNING and job.current_tier == answer.tier
-            number = add_rows(session, job, answer.tier, answer.records, superseded=not current,
-                              reserved=answer.reserved)
-            if number is not None and current:
-                store.set_status(job, JobStatus.VALIDATING)
-            recorded.append(Recorded(number, current))
-    return recorded
+        return [_record_locked(session, jobs.get(a.job_id), a.tier, a.records, a.reserved)
+                for a in answers]
 
 
 def record_calls(rt: Runtime, job_id: str, tier: int, records: Sequence[CallRecord],

@@ -172,24 +172,7 @@ def prepare_infer(rt: Runtime, publisher: Publisher, job_id: str, tier: int) -> 
     A job already running at this tier is claimed again: the message is a redelivery after its
     worker died mid-call, or a re-send of a slow call. Both calls are ledgered; only the first
     answer moves the job on (`ledger.record_calls`)."""
-    with rt.db.session() as session:
-        job = store.lock_job(session, job_id)
-        if job is None or job.current_tier != tier:
-            return None
-        if job.status not in (JobStatus.ROUTED, JobStatus.RUNNING):
-            republish(job, publisher, session)
-            return None
-        store.set_status(job, JobStatus.RUNNING)
-        spec = store.job_spec(job)
-        # One read of the ledger rows serves the prompt and the next row's number. Feedback is
-        # given on a result, so a job with no row yet has none.
-        attempts = store.attempts_of(session, job_id)
-        feedback = store.bad_feedback(session, job_id) if attempts else []
-        findings = store.rejection_reasons(attempts, feedback)
-        chain = rt.chain(tier, spec)
-        reserved = (ledger.reserve(session, job, tier, chain[0][0], ledger.next_number(attempts))
-                    if chain else None)
-    return _prepared(job_id, tier, spec, findings, chain, reserved)
+    return prepare_infers(rt, publisher, [(job_id, tier)])[0]
 
 
 def prepare_infers(rt: Runtime, publisher: Publisher,
@@ -201,6 +184,8 @@ def prepare_infers(rt: Runtime, publisher: Publisher,
     one after the other would (two rows, numbered in turn)."""
     with rt.db.session() as session:
         jobs = store.lock_jobs(session, {job_id for job_id, _ in wanted})
+        # One read of the ledger rows serves the prompts and the next rows' numbers. Feedback
+        # is given on a result, so a job with no row yet has none.
         attempts = store.attempts_of_jobs(session, jobs)
         feedback = store.bad_feedback_of_jobs(
             session, [job_id for job_id, rows in attempts.items() if rows])
