@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 _BUFFERED_AT = "_tierline_buffered_at"
 
 
-def _first_tier(batch: Sequence[Request]) -> int | None:
+def flush_tier(batch: Sequence[Any]) -> int | None:
     """A flush holds one queue's messages, so one tier: its first message's (job, tier, ...)."""
     try:
         return int(batch[0].args[1])
@@ -64,7 +64,7 @@ class EventedBatches(Batches):  # type: ignore[misc]
     def flush(self, requests: Collection[Request]) -> Any:
         batch = list(requests)
         now = time.monotonic()
-        if self.name == INFER_BATCH_TASK and _first_tier(batch) == 1:
+        if self.name == INFER_BATCH_TASK and flush_tier(batch) == 1:
             # The flush metrics are the tier-1 drain's (tiers 2-3 are drained by the same task).
             metrics.observe_flush(len(batch),
                                   [now - getattr(r, _BUFFERED_AT, now) for r in batch])

@@ -19,6 +19,7 @@ from celery import signals
 
 from tierline.tasks import metrics
 from tierline.tasks.queues import INFER_BATCH_TASK, INFER_TASK
+from tierline.workers.batch_events import flush_tier
 
 log = logging.getLogger(__name__)
 
@@ -26,19 +27,12 @@ _started: dict[str, float] = {}
 _lock = threading.Lock()
 
 
-def _flush_tier(args: Any) -> int | None:
-    """A flush holds one queue's messages, so one tier: its first message's (job, tier, ...)."""
-    try:
-        return int(args[0][0].args[1])
-    except (TypeError, ValueError, IndexError, AttributeError):
-        return None
-
-
 def step_of(task_name: str, args: Any) -> tuple[str, int | None]:
     """The step's name (the task's, without the prefix) and tier, from a task and its args."""
     step = task_name.removeprefix("tierline.")
     if task_name == INFER_BATCH_TASK:
-        return step, _flush_tier(args)
+        # A drain's task runs with one argument, the flush's requests.
+        return step, flush_tier(args[0]) if args else None
     if task_name == INFER_TASK and isinstance(args, list | tuple) and len(args) > 1:
         try:
             return step, int(args[1])
