@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from celery import current_app
 from celery.utils.nodenames import anon_nodename
@@ -26,6 +27,27 @@ def argsrepr(job_id: str, **more: object) -> str:
     return " ".join([f"job={job_id}", *(f"{k}={v}" for k, v in more.items())])
 
 
+def _pushed_to_redis(messages: Sequence[tuple[str, tuple[Any, ...], str, str]]) -> bool:
+    """Write (task, args, queue, args shown) messages straight into kombu's Redis lists, one
+    LPUSH per queue in one round trip (see tasks.bulk_publish); False, sending nothing, when
+    the broker is not Redis."""
+    with current_app.producer_or_acquire() as producer:
+        channel = producer.channel
+        if producer.connection.transport.driver_type != "redis":
+            return False
+        origin = anon_nodename()
+        by_queue: dict[str, list[str]] = {}
+        for task, args, queue, shown in messages:
+            by_queue.setdefault(queue, []).append(
+                envelope(task, args, queue, origin, args_repr=shown))
+        pipe = channel.client.pipeline(transaction=False)
+        for queue, queued in by_queue.items():
+            # The list kombu reads for the queue at the default priority.
+            push_all(pipe, channel._q_for_pri(queue, 0), queued)
+        pipe.execute()
+    return True
+
+
 class CeleryPublisher:
     """Messages carry ids only; the database holds everything else."""
 
@@ -35,15 +57,9 @@ class CeleryPublisher:
         Bulk messages carry no task-sent event (one more publish each, which halves the rate);
         Flower sees each job from its first received event on."""
         ids = list(job_ids)
+        if _pushed_to_redis([(ROUTE_TASK, (job_id,), ROUTE, argsrepr(job_id)) for job_id in ids]):
+            return len(ids)
         with current_app.producer_or_acquire() as producer:
-            channel = producer.channel
-            if producer.connection.transport.driver_type == "redis":
-                origin = anon_nodename()
-                messages = [envelope(ROUTE_TASK, (job_id,), ROUTE, origin,
-                                     args_repr=argsrepr(job_id)) for job_id in ids]
-                # The list kombu reads for the queue at the default priority.
-                push_all(channel.client, channel._q_for_pri(ROUTE, 0), messages)
-                return len(ids)
             for job_id in ids:
                 current_app.send_task(ROUTE_TASK, (job_id,), queue=ROUTE, producer=producer,
                                       argsrepr=argsrepr(job_id))
@@ -65,25 +81,12 @@ class CeleryPublisher:
     def infer_many(self, messages: Sequence[tuple[str, int]]) -> None:
         """The tier messages of a flush, (job, tier) each; on Redis one LPUSH per queue, all in
         one round trip (see tasks.bulk_publish), without task-sent events."""
-        if not messages:
+        if not messages or _pushed_to_redis([
+                (INFER_BATCH_TASK, (job_id, tier, 0, 0.0), tier_queue(tier),
+                 argsrepr(job_id, tier=tier, retry=0)) for job_id, tier in messages]):
             return
-        with current_app.producer_or_acquire() as producer:
-            channel = producer.channel
-            if producer.connection.transport.driver_type != "redis":
-                for job_id, tier in messages:
-                    self.infer(job_id, tier)
-                return
-            origin = anon_nodename()
-            by_queue: dict[str, list[str]] = {}
-            for job_id, tier in messages:
-                queue = tier_queue(tier)
-                by_queue.setdefault(queue, []).append(
-                    envelope(INFER_BATCH_TASK, (job_id, tier, 0, 0.0), queue, origin,
-                             args_repr=argsrepr(job_id, tier=tier, retry=0)))
-            pipe = channel.client.pipeline(transaction=False)
-            for queue, queued in by_queue.items():
-                push_all(pipe, channel._q_for_pri(queue, 0), queued)
-            pipe.execute()
+        for job_id, tier in messages:
+            self.infer(job_id, tier)
 
     def validate(self, job_id: str, attempt_no: int, countdown: float = 0,
                  outage_since: float = 0.0) -> None:
