@@ -1,4 +1,5 @@
-"""The tier-1 drain's core: one flush of queued jobs, their provider calls made concurrently.
+"""The tier drains' core (every tier; for tier 1 the micro-batching toward Groq): one flush of
+queued jobs, their provider calls made concurrently.
 
 Database work stays synchronous (claim and prompt before, ledger after); only the network waits
 overlap, on one long-lived event loop per process so the async SDK clients keep their
@@ -25,7 +26,7 @@ from tierline.routing.breaker import Breakers
 from tierline.routing.limiter import Limiter
 from tierline.tasks.calls import CallRecord, acall_chain
 from tierline.tasks.deliveries import delivery_key
-from tierline.tasks.guard import Again, after_failure, quarantine
+from tierline.tasks.guard import Again, after_failure, quarantine_unfinished
 from tierline.tasks.pipeline import (
     PreparedCall,
     Publisher,
@@ -94,7 +95,7 @@ def _claim(rt: Runtime, publisher: Publisher, items: Sequence[BatchItem], counts
     try:
         calls = prepare_infers(rt, publisher, [(items[i].job_id, items[i].tier) for i in due])
     except Exception:
-        log.warning("tier-1 claim of %d jobs together failed; claiming each alone", len(due),
+        log.warning("tier claim of %d jobs together failed; claiming each alone", len(due),
                     exc_info=True)
         calls = None
     for position, index in enumerate(due):
@@ -126,7 +127,7 @@ def _finish_group(rt: Runtime, publisher: Publisher, items: Sequence[BatchItem],
         try:
             recorded = record_infers(rt, [(call, calls) for _, call, calls in answered])
         except Exception:
-            log.warning("ledger of %d tier-1 answers together failed; ledgering each alone",
+            log.warning("ledger of %d tier answers together failed; ledgering each alone",
                         len(answered), exc_info=True)
         else:
             outcomes: dict[int, Outcome] = {}
@@ -151,9 +152,8 @@ def run_batch(rt: Runtime, publisher: Publisher,
     due: list[int] = []
     for index, (item, count) in enumerate(zip(items, counts, strict=True)):
         if count > rt.settings.poison_deliveries:
-            outcomes[index] = quarantine(rt, STEP, item.key, item.job_id, f"started {count - 1} "
-                                         "times without finishing (its worker died)",
-                                         item.outage_since)
+            outcomes[index] = quarantine_unfinished(rt, STEP, item.key, item.job_id, count,
+                                                    item.outage_since)
         else:
             due.append(index)
     claimed, prepared = _claim(rt, publisher, items, counts, due) if due else ({}, [])

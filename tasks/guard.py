@@ -35,9 +35,7 @@ def run_guarded(rt: Runtime, step: str, key: str, job_id: str, body: Callable[[]
     """Run one delivery of a step: counted, and whatever it raises handled here."""
     count = rt.deliveries.begin([key])[0]
     if count > rt.settings.poison_deliveries:
-        return quarantine(rt, step, key, job_id,
-                          f"started {count - 1} times without finishing (its worker died)",
-                          outage_since)
+        return quarantine_unfinished(rt, step, key, job_id, count, outage_since)
     try:
         value = body()
     except Exception as exc:
@@ -77,6 +75,15 @@ def quarantine(rt: Runtime, step: str, key: str, job_id: str, what: str,
     if outcome is None:
         rt.deliveries.finish([key])
     return outcome
+
+
+def quarantine_unfinished(rt: Runtime, step: str, key: str, job_id: str, count: int,
+                          outage_since: float) -> Again | None:
+    """Quarantine a message delivered `count` times, past the poison limit: every delivery
+    before this one started and never finished, so each one killed its worker."""
+    return quarantine(rt, step, key, job_id,
+                      f"started {count - 1} times without finishing (its worker died)",
+                      outage_since)
 
 
 def fail_or_wait(rt: Runtime, job_id: str, reason: str, outage_since: float) -> Again | None:

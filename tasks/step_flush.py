@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tierline.tasks.deliveries import delivery_key
-from tierline.tasks.guard import Again, after_failure, quarantine
+from tierline.tasks.guard import Again, after_failure, quarantine_unfinished
 from tierline.tasks.pipeline import Publisher
 from tierline.tasks.runtime import Runtime
 
@@ -68,9 +68,8 @@ def run_flush(rt: Runtime, publisher: Publisher, step: str, items: Sequence[Step
     live: list[int] = []
     for index, (item, count) in enumerate(zip(items, counts, strict=True)):
         if count > rt.settings.poison_deliveries:
-            outcomes[index] = quarantine(rt, step, keys[index], item.job_id, f"started "
-                                         f"{count - 1} times without finishing (its worker died)",
-                                         item.outage_since)
+            outcomes[index] = quarantine_unfinished(rt, step, keys[index], item.job_id, count,
+                                                    item.outage_since)
         else:
             live.append(index)
 
