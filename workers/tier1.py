@@ -52,7 +52,7 @@ def drain(requests: list[SimpleRequest]) -> None:
         rt = runtime.current()
         outcomes = run_batch(rt, publisher, items)
     except Exception:
-        log.exception("tier-1 flush of %d jobs failed as a whole; sending them again", len(items))
+        log.exception("tier flush of %d jobs failed as a whole; sending them again", len(items))
         for item in items:
             _send(item, countdown=5.0)
         return
