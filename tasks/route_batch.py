@@ -4,7 +4,7 @@ The set's jobs are locked in one `SELECT ... FOR UPDATE` ordered by id (two flus
 jobs lock them in the same order, so they wait, never deadlock); each job is gated and routed
 as `pipeline.route_job` routes it alone (`pipeline.route_locked`, pure but for the budget
 spend it may read); the decisions are written with one multi-row insert, the jobs' new states
-flushed together at the commit, and the tier messages published once it has committed.
+with one more (`persistence.set_rows`), and the tier messages published once it has committed.
 A job whose state says it was already routed is re-published, as on its own.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from tierline.persistence import store
+from tierline.persistence.set_rows import lock_set
 from tierline.tasks import pipeline
 from tierline.tasks.guard import Again
 from tierline.tasks.pipeline import Publisher
@@ -30,7 +30,8 @@ def route_together(rt: Runtime, publisher: Publisher, items: Sequence[StepItem])
     plan = SetPlan()
     decisions = []
     with rt.db.session() as session:
-        jobs = store.lock_jobs(session, [i.job_id for i in items])
+        rows = lock_set(session, [i.job_id for i in items])
+        jobs = rows.jobs
         routed: set[str] = set()
         for position, item in enumerate(items):
             job = jobs.get(item.job_id)
@@ -45,6 +46,7 @@ def route_together(rt: Runtime, publisher: Publisher, items: Sequence[StepItem])
                 decisions.append(outcome.decision)
                 plan.infers.append((position, job.id, outcome.tier))
         pipeline.insert_decisions(session, decisions)
+        rows.write(session)
     return plan
 
 

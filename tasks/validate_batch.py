@@ -3,8 +3,8 @@
 The set's jobs are locked in one `SELECT ... FOR UPDATE` ordered by id, all their ledger rows
 read in one query, each attempt checked and its verdict recorded as `pipeline.validate_attempt`
 records it alone (`pipeline.record_verdict`), the results upserted together, the ledger rows'
-verdicts and the jobs' states flushed together at the commit, and the escalations published
-once it has committed.
+verdicts and the jobs' states written with one statement each (`persistence.set_rows`), and
+the escalations published once it has committed.
 
 An attempt whose tier asks a judge (a network call) is not checked under the set's locks: it
 runs alone after the commit, through today's two-transaction path.
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tierline.persistence import store
+from tierline.persistence.set_rows import lock_set
 from tierline.tasks import pipeline
 from tierline.tasks.guard import Again
 from tierline.tasks.judging import judge_for
@@ -36,9 +37,8 @@ def validate_together(rt: Runtime, publisher: Publisher, items: Sequence[StepIte
     plan = SetPlan()
     results: list[dict[str, Any]] = []
     with rt.db.session() as session:
-        ids = [item.job_id for item in items]
-        jobs = store.lock_jobs(session, ids)
-        ledgers = store.attempts_of_jobs(session, ids)
+        rows = lock_set(session, [item.job_id for item in items], ledgers=True)
+        jobs, ledgers = rows.jobs, rows.attempts
         seen: set[tuple[str, int]] = set()
         for position, item in enumerate(items):
             if (item.job_id, item.at) in seen:
@@ -59,6 +59,7 @@ def validate_together(rt: Runtime, publisher: Publisher, items: Sequence[StepIte
             if escalate_to is not None:
                 plan.infers.append((position, item.job_id, escalate_to))
         store.upsert_results(session, results)
+        rows.write(session)
     return plan
 
 
