@@ -116,26 +116,42 @@ def check_math(text: str) -> Finding:
     return check(text)
 
 
+def _fields_once(value: Any, schema: dict[str, Any] | None
+                 ) -> Callable[[str], list[tuple[str, Any]]]:
+    """`extracted_fields` of one output, computed once per document text: three checks read
+    them. A call that raises is not kept, so each check's guard still sees the error."""
+    done: dict[str, list[tuple[str, Any]]] = {}
+
+    def fields(document: str) -> list[tuple[str, Any]]:
+        found = done.get(document)
+        if found is None:
+            found = done[document] = extracted_fields(value, schema, document)
+        return found
+
+    return fields
+
+
 def _structured(job: JobSpec, text: str, s: Strictness) -> tuple[list[Finding], Any]:
     parsed, findings = parse_output(text)
     if not parsed.ok:
         refusal = _guard("refusal", lambda: [check_refusal(text, document=job.input_text())])
         return findings + [f for f in refusal if not f.passed], text
     value = parsed.value
+    fields = _fields_once(value, job.output_schema)
     findings += _guard("schema", lambda: [check_schema(value, job.output_schema)])
     if job.document.strip() or job.messages:
         findings += _guard("grounding", lambda: check_grounding(
             value, job.input_text(), job.output_schema, strict_free_text=s.free_text,
             strict_coverage=s.coverage))
         findings += _guard("provenance", lambda: check_provenance(
-            extracted_fields(value, job.output_schema, job.input_text()), job.input_text()))
+            fields(job.input_text()), job.input_text()))
     if job.document.strip():
         findings += _guard("roles", lambda: [f for f in [check_roles(value, job.document)] if f])
         findings += _guard("parties", lambda: check_parties(value, job.document))
         findings += _guard("periods", lambda: check_periods(
-            extracted_fields(value, job.output_schema, job.document), job.document))
+            fields(job.document), job.document))
         findings += _guard("mail_dates", lambda: check_mail_dates(
-            extracted_fields(value, job.output_schema, job.document), job.document))
+            fields(job.document), job.document))
     findings += _guard("consistency", lambda: [check_consistency(value)])
     return findings, value
 
