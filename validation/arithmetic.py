@@ -29,6 +29,7 @@ _LEADING_NUMBER = re.compile(rf"({_NUM})[ \t]*{_OP}")
 _ANNOTATION = re.compile(r"<<([^<>]*)>>")
 _FINAL = re.compile(r"####\s*(" + _NUM + ")")
 _TOKEN = re.compile(rf"\s*({_NUM[2:]}|[-+*/×÷x()])")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def final_answer(text: str) -> float | None:
 def _evaluate(expression: str) -> float | None:
     """Evaluate + - * / with precedence and parentheses; None when it is not that."""
     tokens: list[str] = _TOKEN.findall(expression)
-    if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", expression):
+    if "".join(tokens).replace(" ", "") != _SPACES.sub("", expression):
         return None
     pos = 0
 

@@ -21,6 +21,8 @@ _BETWEEN = re.compile(r"(?:\s*\(\s*\d+(?:\.\d+)?\s*\))?(?:[\s-]+(?:calendar|full
                       r"additional|successive|business))?[\s-]*$", re.IGNORECASE)
 _DIGITS = re.compile(r"(\d+(?:\.\d+)?)$")
 _WORDS = re.compile(r"((?:[A-Za-z]+[\s-]+){0,3}[A-Za-z]+)$")
+_BRACKETED = re.compile(r"\(\s*(\d+(?:\.\d+)?)\s*\)[\s-]*$")
+_NOT_WORDS = re.compile(r"[\d.()\s,-]+")
 _IN_DAYS = {"day": Decimal(1), "week": Decimal(7), "month": Decimal("30.4375"),
             "year": Decimal("365.25")}
 
@@ -62,7 +64,7 @@ def _scan(text: str) -> list[Duration]:
         number = _number_before(head.rstrip())
         if number is None:
             # "(3) years" after "three": the number in brackets is the one to read.
-            bracket = re.search(r"\(\s*(\d+(?:\.\d+)?)\s*\)[\s-]*$", before)
+            bracket = _BRACKETED.search(before)
             number = Decimal(bracket.group(1)) if bracket else None
         if number is not None and number > 0:
             out.append((number, unit.group(1).lower()))
@@ -80,7 +82,7 @@ def duration_of(value: str) -> Duration | None:
     if len(set(found)) != 1:
         return None
     rest = _UNIT.sub(" ", value)
-    leftover = re.sub(r"[\d.()\s,-]+", " ", rest).lower().split()
+    leftover = _NOT_WORDS.sub(" ", rest).lower().split()
     words_ok = all(spelled_numbers(w) or w in ("and", "hundred", "calendar", "full", "a", "an",
                                                "period", "of", "consecutive") for w in leftover)
     return found[0] if words_ok else None

@@ -11,6 +11,7 @@ year"). An amount no period qualifies is not judged.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -34,6 +35,7 @@ _FAMILIES: dict[str, frozenset[str]] = {
 _NUMBER_HEAD = re.compile(r"^[\d.,'’\s\u00a0\u202f\u2009]*")
 # What is said after an amount stops at the next amount, or at what starts another clause.
 _AFTER_END = re.compile(r"\d|[,;(]|\b(?:and|plus|und|et|y)\b", re.IGNORECASE)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def _families(tokens: list[str]) -> set[str]:
@@ -42,8 +44,9 @@ def _families(tokens: list[str]) -> set[str]:
     return {family for family, names in _FAMILIES.items() if names & bag}
 
 
+@lru_cache(maxsize=1024)  # keyed by a schema's field names: few, and repeated job after job
 def _field_family(name: str) -> str | None:
-    found = _families(words(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name.replace("_", " "))))
+    found = _families(words(_CAMEL.sub(" ", name.replace("_", " "))))
     return found.pop() if len(found) == 1 else None
 
 

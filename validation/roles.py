@@ -77,6 +77,7 @@ _SERVICE_AFTER = re.compile(
     r"|[ \t]*[,|–-][ \t]*" + _SERVICE_TITLE + r"\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # field names, labels and role values: few, and repeated
 def role_of(words: str) -> str | None:
     """The role family a field name, label or role value asks for, if it names exactly one."""
     # OCR digits inside words undone: "C1ient" is a client.
@@ -115,6 +116,7 @@ def assignments(document: str) -> tuple[Assignment, ...]:
     return tuple(sorted(found, key=lambda a: a.at))
 
 
+@lru_cache(maxsize=1024)
 def _pattern(name: str) -> re.Pattern[str] | None:
     words = _WORDS.findall(name)  # as written: "Kjær" must stay one word
     if not words:

@@ -28,6 +28,7 @@ MAX_FACTS = 3
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NAME = re.compile(r"(?<=\s)[A-Z][a-z]{2,}\b")
 _NUMBER = re.compile(r"(?<![A-Za-z\d.,])\d+(?:[.,]\d+)*")
+_WORDS = re.compile(r"\w+")
 _QUALIFIED = re.compile(
     r"\b(?:prior|previous|previously|last year|rejected|declined|withdrawn|proposal|proposed|"
     r"superseded|supersedes|cancelled|canceled|postponed|planned|would|could|might|if)\b",
@@ -75,7 +76,7 @@ def check_key_facts(summary: str, document: str, *, strict: bool = True) -> Find
     if not facts:
         return Finding(KEY_FACTS, True, "the document states no key facts")
     said_numbers = numbers_of(summary)
-    said_words = set(re.findall(r"\w+", summary.casefold()))
+    said_words = set(_WORDS.findall(summary.casefold()))
     missing = [(s, nums, names) for s, nums, names in facts
                if not covers(summary, nums, names, said_numbers, said_words)]
     need = min(len(facts), MAX_FACTS)
