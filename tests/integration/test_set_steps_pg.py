@@ -208,3 +208,44 @@ def test_an_attempt_whose_tier_asks_a_judge_is_validated_alone_after_the_sets_co
     with db.session() as session:
         outcomes = [a.outcome for a in store.attempts_of(session, judged)]
     assert outcomes == ["ok", "judge_ok"]
+
+
+def test_a_route_flush_writes_a_budgets_cap_into_the_capped_jobs_spec_alone(
+        db: Database) -> None:
+    from tests.integration.test_budgets_pg import ACME_MONTH, budgeted, plant_spend
+
+    plant_spend(db, "acme", "81.20")
+    rt = budgeted(db, {}, ACME_MONTH)
+    publisher = RecordingPublisher()
+    capped, free = submit_one(db, tenant="acme", key="capped"), submit_one(db, key="free")
+
+    assert run_route_batch(rt, publisher, [StepItem(capped), StepItem(free)]) == []
+
+    ceilings = {j: JobSpec.model_validate(job_row(db, j).spec).context.max_tier
+                for j in (capped, free)}
+    assert ceilings == {capped: 2, free: 3}
+    assert [job_row(db, j).status for j in (capped, free)] == ["routed", "routed"]
+
+
+def test_a_validate_flush_ends_a_disagreement_and_keeps_it_on_the_attempts_findings(
+        db: Database) -> None:
+    rt = make_runtime(db, {1: [StubProvider(INVENTED)], 2: [StubProvider(INVENTED, name="t2")]})
+    rt.settings = Settings(database_url=db.url, simulator=False, disagreement_policy="review")
+    publisher = RecordingPublisher()
+    [job_id] = submit(db, 1)
+    answered(db, rt, publisher, [job_id])
+    assert run_validate_batch(rt, publisher, [StepItem(job_id, 1)]) == []
+    assert publisher.sent == [("infer", job_id, 2)]
+    assert pipeline.infer_job(rt, publisher, job_id, 2) is None
+
+    assert run_validate_batch(rt, publisher, [StepItem(job_id, 2)]) == []
+
+    job = job_row(db, job_id)
+    assert job.status == "needs_review"
+    assert (job.status_reason or "").startswith("validator disagreement: tiers 1 and 2")
+    with db.session() as session:
+        attempts = store.attempts_of(session, job_id)
+        result = session.get(Result, job_id)
+    assert [(a.tier, a.validated) for a in attempts] == [(1, False), (2, False)]
+    assert any(f["check"] == "disagreement" for f in attempts[-1].findings or [])
+    assert result is not None and (result.tier, result.validated) == (2, False)
