@@ -129,8 +129,13 @@ def _judge(profile: ModelProfile, messages: list[dict[str, str]], rng: random.Ra
 
 def simulate_completion(model: str, system: str, messages: list[dict[str, str]],
                         max_tokens: int = 1024, *, seed: int = 0,
-                        profile: ModelProfile | None = None) -> SimulatedOutput:
-    """What `model` answers to this prompt; raises `UnknownModel` for a model with no profile."""
+                        profile: ModelProfile | None = None,
+                        input_tokens: int | None = None) -> SimulatedOutput:
+    """What `model` answers to this prompt; raises `UnknownModel` for a model with no profile.
+
+    `input_tokens` is `count_message_tokens(system, messages)` when the caller has it already
+    (the server counts it for its context-window check).
+    """
     profile = profile or profile_for(model)
     if profile is None:
         raise UnknownModel(model)
@@ -147,7 +152,8 @@ def simulate_completion(model: str, system: str, messages: list[dict[str, str]],
                                                                       parsed.retry):
             failure, text = degrade.degrade(parsed.task, solution, profile.skill, rng,
                                             parsed.document)
-    input_tokens = count_message_tokens(system, messages)
+    if input_tokens is None:
+        input_tokens = count_message_tokens(system, messages)
     output_tokens = count_tokens(text)
     finish = "stop"
     if output_tokens > max_tokens:
