@@ -48,15 +48,17 @@ class UnknownModel(LookupError):
 
 _TASK_BASE = {"extract": 0.05, "classify": 0.0, "summarize": 0.15, "answer": 0.12,
               "math": 0.08, "code": 0.4, "chat": 0.2}
-# Values a reader could take for the right one: amounts with cents, order-like ids.
-_AMOUNTS = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,']\d{3})*[.,]\d{2}(?![\d])")
+# Values a reader could take for the right one: amounts with cents, order-like ids. (A
+# lookahead on a match's first character lets the engine skip the other positions at once.)
+_AMOUNTS = re.compile(r"(?=\d)(?<![\d.,])\d{1,3}(?:[.,']\d{3})*[.,]\d{2}(?![\d])")
 _IDS = re.compile(r"\b[A-Z]{1,4}-\d{3,}\b")
-# Led by a number word's first letter: the engine skips every other position at once.
 _NUMBER_WORD_UNIT = re.compile(r"\b(?=[efhnost])(?:one|two|three|four|five|six|seven|eight|"
                                r"nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|"
                                r"seventy|eighty|ninety|hundred)\b[\w\s()-]{0,12}?"
                                r"\b(?:days|months|years)\b", re.IGNORECASE)
 _OCR = re.compile(r"\b[A-Za-z]*[a-z][015][a-z][A-Za-z]*\b|\b[015][a-z]{2,}\b|\b[a-z]{2,}[015]\b")
+# Every OCR-damaged word has a lower-case letter next to a 0, 1 or 5: most documents have none.
+_OCR_HINT = re.compile(r"[a-z][015]|[015][a-z]")
 _WORDY = re.compile(r"\w{2}")
 # European amounts ("1.234,56", "12,50"); both forms start with a digit (see above).
 _EURO_AMOUNT = re.compile(r"(?=\d)(?:\d\.\d{3},\d{2}|(?<![\d.])\d+,\d{2}\b)")
@@ -71,7 +73,8 @@ def difficulty(parsed: ParsedPrompt, solution: Solution) -> float:
     d = _TASK_BASE.get(parsed.task, 0.2)
     d += 0.2 * min(1.0, count_tokens(doc) / 1200)
     junk = sum(1 for line in doc.splitlines() if len(line) >= 4 and not _WORDY.search(line))
-    d += 0.15 * min(1.0, (len(_OCR.findall(doc)) + 2 * junk) / 4)
+    damaged = len(_OCR.findall(doc)) if _OCR_HINT.search(doc) else 0
+    d += 0.15 * min(1.0, (damaged + 2 * junk) / 4)
     dates = find_dates(doc)
     # Distractors present, counted from the input's values, not from any phrase: more dates,
     # amounts and ids than the answer needs, and more asked for at once.

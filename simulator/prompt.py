@@ -25,8 +25,10 @@ _DATE = re.compile(
     rf"|\b{_MONTH} (\d{{1,2}}), (\d{{4}})\b|\b(\d{{2}})\.(\d{{2}})\.(\d{{4}})\b)",
     re.IGNORECASE,
 )
+# Both forms start with a digit: the lookahead skips the other positions (see `_DATE`).
 _AMOUNT = re.compile(
-    r"(?<![\d.,])\d{1,3}(?:([.,])\d{3})*[.,]\d{2}(?![\d.,]*\d)|(?<![\d.,])\d+\.\d{2}\b"
+    r"(?=\d)(?:(?<![\d.,])\d{1,3}(?:([.,])\d{3})*[.,]\d{2}(?![\d.,]*\d)"
+    r"|(?<![\d.,])\d+\.\d{2}\b)"
 )
 NUMBER_WORDS = {"seven": 7, "ten": 10, "fourteen": 14, "fifteen": 15, "thirty": 30,
                 "forty-five": 45, "sixty": 60, "ninety": 90, "one hundred twenty": 120}
