@@ -259,7 +259,8 @@ SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "proxy_headers": False, "
                                   "ws": "none"}
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, config: SimulatorConfig | None = None
-          ) -> None:
-    """Serve the simulator in the foreground until interrupted."""
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info", **SERVER_OPTIONS)
+def serve(host: str = "127.0.0.1", port: int = 8765, config: SimulatorConfig | None = None,
+          access_log: bool = False) -> None:
+    """Serve the simulator in the foreground until interrupted (`access_log`: a line per call)."""
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info",
+                **{**SERVER_OPTIONS, "access_log": access_log})
