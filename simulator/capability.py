@@ -48,14 +48,23 @@ class UnknownModel(LookupError):
 
 _TASK_BASE = {"extract": 0.05, "classify": 0.0, "summarize": 0.15, "answer": 0.12,
               "math": 0.08, "code": 0.4, "chat": 0.2}
-# Values a reader could take for the right one: amounts with cents, order-like ids.
-_AMOUNTS = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,']\d{3})*[.,]\d{2}(?![\d])")
+# Values a reader could take for the right one: amounts with cents, order-like ids. (A
+# lookahead on a match's first character lets the engine skip the other positions at once.)
+_AMOUNTS = re.compile(r"(?=\d)(?<![\d.,])\d{1,3}(?:[.,']\d{3})*[.,]\d{2}(?![\d])")
 _IDS = re.compile(r"\b[A-Z]{1,4}-\d{3,}\b")
-_NUMBER_WORD_UNIT = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-                               r"twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
-                               r"ninety|hundred)\b[\w\s()-]{0,12}?\b(?:days|months|years)\b",
-                               re.IGNORECASE)
+_NUMBER_WORD_UNIT = re.compile(r"\b(?=[efhnost])(?:one|two|three|four|five|six|seven|eight|"
+                               r"nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|"
+                               r"seventy|eighty|ninety|hundred)\b[\w\s()-]{0,12}?"
+                               r"\b(?:days|months|years)\b", re.IGNORECASE)
 _OCR = re.compile(r"\b[A-Za-z]*[a-z][015][a-z][A-Za-z]*\b|\b[015][a-z]{2,}\b|\b[a-z]{2,}[015]\b")
+# Every OCR-damaged word has a lower-case letter next to a 0, 1 or 5: most documents have none.
+_OCR_HINT = re.compile(r"[a-z][015]|[015][a-z]")
+_WORDY = re.compile(r"\w{2}")
+# European amounts ("1.234,56", "12,50"); both forms start with a digit (see above).
+_EURO_AMOUNT = re.compile(r"(?=\d)(?:\d\.\d{3},\d{2}|(?<![\d.])\d+,\d{2}\b)")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PAGE_BREAK = re.compile(r"^--- Page \d+", re.M)
+_QUOTED = re.compile(r"^> ", re.M)
 
 
 def difficulty(parsed: ParsedPrompt, solution: Solution) -> float:
@@ -63,8 +72,9 @@ def difficulty(parsed: ParsedPrompt, solution: Solution) -> float:
     doc = parsed.document
     d = _TASK_BASE.get(parsed.task, 0.2)
     d += 0.2 * min(1.0, count_tokens(doc) / 1200)
-    junk = sum(1 for line in doc.splitlines() if len(line) >= 4 and not re.search(r"\w{2}", line))
-    d += 0.15 * min(1.0, (len(_OCR.findall(doc)) + 2 * junk) / 4)
+    junk = sum(1 for line in doc.splitlines() if len(line) >= 4 and not _WORDY.search(line))
+    damaged = len(_OCR.findall(doc)) if _OCR_HINT.search(doc) else 0
+    d += 0.15 * min(1.0, (damaged + 2 * junk) / 4)
     dates = find_dates(doc)
     # Distractors present, counted from the input's values, not from any phrase: more dates,
     # amounts and ids than the answer needs, and more asked for at once.
@@ -73,15 +83,15 @@ def difficulty(parsed: ParsedPrompt, solution: Solution) -> float:
              + max(0, len(set(_AMOUNTS.findall(doc))) - fields)
              + max(0, len(set(_IDS.findall(doc))) - 1))
     d += 0.25 * min(1.0, spare / 6) + 0.05 * min(1.0, fields / 8)
-    if re.search(r"\d\.\d{3},\d{2}|(?<![\d.])\d+,\d{2}\b", doc):
+    if _EURO_AMOUNT.search(doc):
         d += 0.1
-    if any(not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) for _, raw in dates):
+    if any(not _ISO_DATE.fullmatch(raw) for _, raw in dates):
         d += 0.07
     if _NUMBER_WORD_UNIT.search(doc):
         d += 0.1
-    if re.search(r"^--- Page \d+", doc, re.M):
+    if _PAGE_BREAK.search(doc):
         d += 0.1
-    if re.search(r"^> ", doc, re.M):
+    if _QUOTED.search(doc):
         d += 0.12
     if parsed.task == "math":
         d += 0.07 * max(0, int(solution.distractors.get("", [2])[0]) - 2)
@@ -122,8 +132,13 @@ def _judge(profile: ModelProfile, messages: list[dict[str, str]], rng: random.Ra
 
 def simulate_completion(model: str, system: str, messages: list[dict[str, str]],
                         max_tokens: int = 1024, *, seed: int = 0,
-                        profile: ModelProfile | None = None) -> SimulatedOutput:
-    """What `model` answers to this prompt; raises `UnknownModel` for a model with no profile."""
+                        profile: ModelProfile | None = None,
+                        input_tokens: int | None = None) -> SimulatedOutput:
+    """What `model` answers to this prompt; raises `UnknownModel` for a model with no profile.
+
+    `input_tokens` is `count_message_tokens(system, messages)` when the caller has it already
+    (the server counts it for its context-window check).
+    """
     profile = profile or profile_for(model)
     if profile is None:
         raise UnknownModel(model)
@@ -140,7 +155,8 @@ def simulate_completion(model: str, system: str, messages: list[dict[str, str]],
                                                                       parsed.retry):
             failure, text = degrade.degrade(parsed.task, solution, profile.skill, rng,
                                             parsed.document)
-    input_tokens = count_message_tokens(system, messages)
+    if input_tokens is None:
+        input_tokens = count_message_tokens(system, messages)
     output_tokens = count_tokens(text)
     finish = "stop"
     if output_tokens > max_tokens:

@@ -29,15 +29,17 @@ def sim() -> None:
                                                           path_type=Path),
               help="JSON or TOML table: model id (or '*') -> rate_limit, server_error, "
                    "unavailable, overloaded, timeout rates, script, retry_after_s.")
+@click.option("--access-log", is_flag=True,
+              help="Log a line per request (off by default: it costs CPU on every call).")
 def serve_command(port: int, host: str, time_scale: float, seed: int,
-                  faults_file: Path | None) -> None:
+                  faults_file: Path | None, access_log: bool) -> None:
     """Serve the simulator; point the SDKs' base_url at it (OpenAI: URL/v1, Groq and
     Anthropic: URL)."""
     faults = load_faults(faults_file) if faults_file else {}
     config = SimulatorConfig(time_scale=time_scale, seed=seed, faults=faults)
     click.echo(f"simulator on http://{host}:{port}  (OpenAI base_url http://{host}:{port}/v1)",
                err=True)
-    serve(host, port, config)
+    serve(host, port, config, access_log=access_log)
 
 
 @click.command("sample")

@@ -8,6 +8,7 @@ between "Document:\\n<<<\\n" and "\\n>>>", and whether a previous answer was rej
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -17,13 +18,17 @@ RETRY_MARKER = "A previous answer to this job was rejected"
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
           "september", "october", "november", "december"]
 _MONTH = "(" + "|".join(MONTHS) + ")"
+# Every date starts with a digit or a month's first letter: the lookahead lets the engine skip
+# every other position at once instead of trying the four forms (and twelve months) at each.
 _DATE = re.compile(
-    rf"\b(\d{{4}})-(\d{{2}})-(\d{{2}})\b|\b(\d{{1,2}}) {_MONTH} (\d{{4}})\b"
-    rf"|\b{_MONTH} (\d{{1,2}}), (\d{{4}})\b|\b(\d{{2}})\.(\d{{2}})\.(\d{{4}})\b",
+    rf"\b(?=[\dadfjmnos])(?:\b(\d{{4}})-(\d{{2}})-(\d{{2}})\b|\b(\d{{1,2}}) {_MONTH} (\d{{4}})\b"
+    rf"|\b{_MONTH} (\d{{1,2}}), (\d{{4}})\b|\b(\d{{2}})\.(\d{{2}})\.(\d{{4}})\b)",
     re.IGNORECASE,
 )
+# Both forms start with a digit: the lookahead skips the other positions (see `_DATE`).
 _AMOUNT = re.compile(
-    r"(?<![\d.,])\d{1,3}(?:([.,])\d{3})*[.,]\d{2}(?![\d.,]*\d)|(?<![\d.,])\d+\.\d{2}\b"
+    r"(?=\d)(?:(?<![\d.,])\d{1,3}(?:([.,])\d{3})*[.,]\d{2}(?![\d.,]*\d)"
+    r"|(?<![\d.,])\d+\.\d{2}\b)"
 )
 NUMBER_WORDS = {"seven": 7, "ten": 10, "fourteen": 14, "fifteen": 15, "thirty": 30,
                 "forty-five": 45, "sixty": 60, "ninety": 90, "one hundred twenty": 120}
@@ -84,6 +89,13 @@ def parse_prompt(system: str, messages: list[dict[str, str]]) -> ParsedPrompt:
 
 def find_dates(text: str) -> list[tuple[str, str]]:
     """Every date in `text` as (ISO form, as written), in order of appearance."""
+    return list(_dates_in(text))
+
+
+# One answer reads the same document's dates once per schema field, for its difficulty and in
+# the judge: the few documents in flight are read once each.
+@functools.lru_cache(maxsize=32)
+def _dates_in(text: str) -> tuple[tuple[str, str], ...]:
     found = []
     for m in _DATE.finditer(text):
         g = m.groups()
@@ -99,19 +111,28 @@ def find_dates(text: str) -> list[tuple[str, str]]:
         except ValueError:
             continue
         found.append((d.isoformat(), m.group()))
-    return found
+    return tuple(found)
+
+
+_DECIMAL_COMMA = re.compile(r"\d{1,3}(\.\d{3})*,\d{2}|\d+,\d{2}")
 
 
 def parse_amount(raw: str) -> float:
     """ "1,234.56" and "1.234,56" both -> 1234.56."""
     raw = raw.strip()
-    if re.fullmatch(r"\d{1,3}(\.\d{3})*,\d{2}|\d+,\d{2}", raw):
+    if _DECIMAL_COMMA.fullmatch(raw):
         return float(raw.replace(".", "").replace(",", "."))
     return float(raw.replace(",", ""))
 
 
 def find_amounts(text: str) -> list[float]:
-    return [parse_amount(m.group()) for m in _AMOUNT.finditer(text)]
+    return list(_amounts_in(text))
+
+
+# Read once per document and numeric field, and for the judge: cached as `_dates_in` is.
+@functools.lru_cache(maxsize=32)
+def _amounts_in(text: str) -> tuple[float, ...]:
+    return tuple(parse_amount(m.group()) for m in _AMOUNT.finditer(text))
 
 
 def fuzzy(label: str) -> str:
@@ -120,11 +141,17 @@ def fuzzy(label: str) -> str:
     return "".join(swaps.get(c, re.escape(c)) for c in label.lower())
 
 
+@functools.lru_cache(maxsize=256)
+def _label_line(label: str) -> re.Pattern[str]:
+    """A line that starts with `label` (as OCR may have damaged it), then its value."""
+    return re.compile(rf"^\s*{fuzzy(label)}(?:\s*\d+%)?(?:\s*:\s*|\s{{2,}})(.+)$", re.I)
+
+
 def labeled(document: str, labels: list[str]) -> tuple[str, int] | None:
     """The value after the first of `labels` (in priority order) that starts a line."""
     lines = document.splitlines()
     for label in labels:
-        pattern = re.compile(rf"^\s*{fuzzy(label)}(?:\s*\d+%)?(?:\s*:\s*|\s{{2,}})(.+)$", re.I)
+        pattern = _label_line(label)
         for i, line in enumerate(lines):
             m = pattern.match(line)
             if m:
@@ -132,11 +159,16 @@ def labeled(document: str, labels: list[str]) -> tuple[str, int] | None:
     return None
 
 
+_NUMBER_WORDS = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+# Led by a digit or a number word's first letter (f, n, o, s, t), as `_DATE` is.
+_DAYS = re.compile(rf"\b(?=[\dfnost])(?:({_NUMBER_WORDS})\s*(?:\((\d+)\))?|(\d+))\s+days",
+                   re.I)
+
+
 def number_words(text: str) -> list[tuple[int, int]]:
     """(value, offset) of every "ninety (90)", "ninety" or "90" that counts days."""
-    words = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
     out = []
-    for m in re.finditer(rf"\b(?:({words})\s*(?:\((\d+)\))?|(\d+))\s+days", text, re.I):
+    for m in _DAYS.finditer(text):
         value = int(m.group(2) or m.group(3) or NUMBER_WORDS[m.group(1).lower()])
         out.append((value, m.start()))
     return out

@@ -18,7 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tierline.simulator.config import FaultSpec, SimulatorConfig
-from tierline.simulator.server import SimulatorState, create_app
+from tierline.simulator.server import SERVER_OPTIONS, SimulatorState, create_app
 
 
 class RunningSimulator:
@@ -85,9 +85,8 @@ def start_in_thread(config: SimulatorConfig | None = None, host: str = "127.0.0.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="off", http="h11", ws="none",
-                                           timeout_graceful_shutdown=2))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2,
+                                           **SERVER_OPTIONS))
     thread = SimulatorThread(server, sock)
     thread.start()
     running = RunningSimulator(app, server, thread, sock)

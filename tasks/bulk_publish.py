@@ -36,9 +36,9 @@ def _headers(task: str, task_id: str, args_repr: str, origin: str) -> dict[str, 
 
 
 def envelope(task: str, args: Sequence[Any], queue: str, origin: str,
-             args_repr: str | None = None) -> str:
+             args_repr: str | None = None, task_id: str | None = None) -> str:
     """One task message as kombu's Redis transport stores it in the queue's list."""
-    task_id = str(uuid4())
+    task_id = task_id or str(uuid4())
     body = json.dumps([list(args), {}, _EMBED]).encode()
     return json.dumps({
         "body": base64.b64encode(body).decode(),

@@ -62,6 +62,19 @@ FLUSH_WAIT = Histogram(
     "flush", buckets=_WAIT_BUCKETS)
 
 
+# Each metric's children by label values: `labels()` takes a lock and checks its arguments on
+# every call, for a child that, once made, never changes.
+_children: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    key = (metric, labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def _safe(what: str, exc: Exception) -> None:
     log.debug("metric %s not recorded: %r", what, exc)
 
@@ -69,8 +82,8 @@ def _safe(what: str, exc: Exception) -> None:
 def observe_step(step: str, tier: int | None, seconds: float, state: str) -> None:
     try:
         label = str(tier) if tier is not None else ""
-        STEP_SECONDS.labels(step, label).observe(seconds)
-        STEP_OUTCOMES.labels(step, label, state).inc()
+        _child(STEP_SECONDS, step, label).observe(seconds)
+        _child(STEP_OUTCOMES, step, label, state).inc()
     except Exception as exc:
         _safe("step", exc)
 
@@ -78,8 +91,8 @@ def observe_step(step: str, tier: int | None, seconds: float, state: str) -> Non
 def observe_call(tier: int | str, endpoint: str, outcome: str, seconds: float) -> None:
     """One provider call (not an endpoint passed over for an open breaker)."""
     try:
-        CALLS.labels(str(tier), endpoint, outcome).inc()
-        CALL_SECONDS.labels(str(tier), endpoint).observe(seconds)
+        _child(CALLS, str(tier), endpoint, outcome).inc()
+        _child(CALL_SECONDS, str(tier), endpoint).observe(seconds)
     except Exception as exc:
         _safe("call", exc)
 
@@ -87,9 +100,9 @@ def observe_call(tier: int | str, endpoint: str, outcome: str, seconds: float) -
 def observe_spend(tier: int, tenant: str, feature: str, tokens_in: int, tokens_out: int,
                   cost_usd: Any) -> None:
     try:
-        TOKENS.labels(str(tier), tenant, feature, "input").inc(tokens_in)
-        TOKENS.labels(str(tier), tenant, feature, "output").inc(tokens_out)
-        COST.labels(str(tier), tenant, feature).inc(float(cost_usd))
+        _child(TOKENS, str(tier), tenant, feature, "input").inc(tokens_in)
+        _child(TOKENS, str(tier), tenant, feature, "output").inc(tokens_out)
+        _child(COST, str(tier), tenant, feature).inc(float(cost_usd))
     except Exception as exc:
         _safe("spend", exc)
 
@@ -98,7 +111,7 @@ def observe_escalation(from_tier: int, to: str, reasons: Iterable[str]) -> None:
     """`to` is the next tier's number, or `review` when the top tier failed validation."""
     try:
         for reason in sorted(set(reasons)) or ["unknown"]:
-            ESCALATIONS.labels(str(from_tier), to, reason).inc()
+            _child(ESCALATIONS, str(from_tier), to, reason).inc()
     except Exception as exc:
         _safe("escalation", exc)
 

@@ -25,6 +25,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from celery import signals
+from celery.utils.time import utcoffset
 from celery.worker.request import Request
 from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
@@ -44,6 +45,31 @@ def flush_tier(batch: Sequence[Any]) -> int | None:
         return int(batch[0].args[1])
     except (TypeError, ValueError, IndexError, AttributeError):
         return None
+
+
+def send_events(requests: Sequence[Any], kind: str, **fields: Any) -> None:
+    """`request.send_event(kind, **fields)` for every request of a flush, each event made as
+    Celery's dispatcher makes it (its own uuid and clock), the fields they share made once and
+    the events buffered together (see workers.events)."""
+    if not requests:
+        return
+    first = requests[0]
+    dispatcher = getattr(first, "_eventer", None)
+    if dispatcher is None or "task" not in (dispatcher.buffer_group or ()):
+        for request in requests:  # published one by one: Celery's own path
+            request.send_event(kind, **fields)
+        return
+    if not dispatcher.enabled or not first.task.send_events:
+        return
+    if dispatcher.groups and "task" not in dispatcher.groups:
+        return
+    shared = {"hostname": dispatcher.hostname, "utcoffset": utcoffset(), "pid": dispatcher.pid,
+              **fields, "timestamp": time.time(), "type": kind}
+    forward = dispatcher.clock.forward
+    buffer = dispatcher._group_buffer["task"]
+    buffer.extend([{**shared, "uuid": request.id, "clock": forward()} for request in requests])
+    if len(buffer) >= dispatcher.buffer_limit:
+        dispatcher.flush()
 
 
 class EventedBatches(Batches):  # type: ignore[misc]
@@ -75,16 +101,16 @@ class EventedBatches(Batches):  # type: ignore[misc]
             for request in batch:
                 if not request.task.acks_late:
                     request.acknowledge()
-                request.send_event("task-started")
+            send_events(batch, "task-started")
 
         def on_return(result: Any) -> None:
             error = result.get("error") if isinstance(result, dict) else "flush returned nothing"
             runtime = time.monotonic() - started
+            if error is None:
+                send_events(batch, "task-succeeded", result="None", runtime=runtime)
+            else:
+                send_events(batch, "task-failed", exception=error, traceback="")
             for request in batch:
-                if error is None:
-                    request.send_event("task-succeeded", result="None", runtime=runtime)
-                else:
-                    request.send_event("task-failed", exception=error, traceback="")
                 if request.task.acks_late:
                     request.acknowledge()
 
@@ -92,9 +118,7 @@ class EventedBatches(Batches):  # type: ignore[misc]
             # The pool lost the flush (a prefork child killed): the messages stay
             # unacknowledged and come back; say so for each of them.
             reason = repr(getattr(exc_info, "exception", exc_info))
-            for request in batch:
-                request.send_event("task-failed", exception=f"flush lost: {reason}",
-                                   traceback="")
+            send_events(batch, "task-failed", exception=f"flush lost: {reason}", traceback="")
 
         return self._pool.apply_async(apply_batches_task, (self, serializable, 0, None),
                                       accept_callback=on_accepted, callback=on_return,

@@ -14,7 +14,9 @@ Reliability settings, and why:
   records it as unacknowledged, so the message in flight when the process dies is gone, and
   only the janitor (`tierline requeue --every`) brings its job back;
 - publishing retries for `outage_window_s`, so a broker restart is waited out, not a crash;
-- prefetch 1: provider calls are slow, and a prefetched message would wait behind them.
+- prefetch 1: provider calls are slow, and a prefetched message would wait behind them;
+- on a `redis://` broker, kombu's transport with the acknowledgements of one event-loop turn
+  written in one round trip (workers.redis_transport), where each message cost one.
 """
 
 from __future__ import annotations
@@ -126,6 +128,8 @@ def create_app(settings: Settings) -> Celery:
     if settings.embedded:
         app.conf.broker_transport = "tierline.workers.fs_transport:Transport"
     else:
+        if settings.effective_broker_url.startswith("redis://"):
+            app.conf.broker_transport = "tierline.workers.redis_transport:Transport"
         _start_heartbeat(settings)
         # The embedded run closes its own runtime; a worker closes the one its tasks built.
         signals.worker_shutdown.connect(_close_runtime, weak=False)

@@ -22,7 +22,14 @@ from tierline.persistence.db import Database
 from tierline.persistence.tables import Job
 from tierline.simulator.sample import generate
 from tierline.tasks.publish import CeleryPublisher, argsrepr
-from tierline.tasks.queues import ROUTE, ROUTE_TASK
+from tierline.tasks.queues import (
+    INFER_BATCH_TASK,
+    ROUTE,
+    ROUTE_TASK,
+    VALIDATE,
+    VALIDATE_TASK,
+    tier_queue,
+)
 from tierline.tasks.submit import requeue, submit_file, submit_jobs
 from tierline.workers.celery_app import create_app
 
@@ -164,9 +171,46 @@ def _queue_messages(redis_url: str, queue: str) -> list[dict[str, Any]]:
 
 def test_a_flushs_tier_messages_are_the_ones_kombu_writes(app: Celery, redis_url: str) -> None:
     publisher = CeleryPublisher()
+    for job_id, tier in (("job-1", 1), ("job-2", 2)):
+        app.send_task(INFER_BATCH_TASK, (job_id, tier, 0, 0.0), queue=tier_queue(tier),
+                      argsrepr=argsrepr(job_id, tier=tier, retry=0))
+    publisher.infer_many([("job-1", 1), ("job-2", 2)])
     publisher.infer("job-1", 1)
     publisher.infer("job-2", 2)
-    publisher.infer_many([("job-1", 1), ("job-2", 2)])
     for queue in ("tier1", "tier2"):
-        kombu_message, bulk_message = reversed(_queue_messages(redis_url, queue))
+        kombu_message, bulk_message, single_message = reversed(_queue_messages(redis_url, queue))
         assert _strip_ids(bulk_message) == _strip_ids(kombu_message), queue
+        assert _strip_ids(single_message) == _strip_ids(kombu_message), queue
+
+
+class _SentEvents:
+    """Stands in for the dispatcher Celery sends task-sent events with."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, type: str, fields: dict[str, Any], producer: Any, **_: Any) -> None:
+        self.sent.append((type, fields))
+
+
+def test_a_validate_message_is_kombus_own_and_announced_as_sent(
+        app: Celery, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _SentEvents()
+    monkeypatch.setattr(app.amqp, "_event_dispatcher", events)
+    app.send_task(VALIDATE_TASK, ("job-1", 2), queue=VALIDATE,
+                  argsrepr=argsrepr("job-1", attempt=2))
+    sent_by_celery = len(events.sent)
+    CeleryPublisher().validate("job-1", 2)
+    kombu_message, direct_message = reversed(_queue_messages(redis_url, VALIDATE))
+    assert _strip_ids(direct_message) == _strip_ids(kombu_message)
+    # Flower sees it PENDING from its task-sent event, as it sees one Celery sent.
+    (kind, fields), = events.sent[sent_by_celery:]
+    assert kind == "task-sent" and fields["uuid"] == direct_message["headers"]["id"]
+    assert (fields["name"], fields["args"], fields["queue"]) == (
+        VALIDATE_TASK, argsrepr("job-1", attempt=2), VALIDATE)
+
+
+def test_a_message_with_a_countdown_goes_through_celery(app: Celery, redis_url: str) -> None:
+    CeleryPublisher().validate("job-1", 2, countdown=30)
+    (message,) = _queue_messages(redis_url, VALIDATE)
+    assert message["headers"]["eta"] is not None

@@ -94,3 +94,29 @@ def test_a_lost_flush_is_reported_failed_and_left_unacknowledged() -> None:
     task.flush(requests)
     pool.calls[0]["error_callback"](RuntimeError("worker lost"))
     assert requests[0].events[-1][0] == "task-failed" and requests[0].acked == 0
+
+
+def test_a_flushs_events_are_the_ones_celerys_dispatcher_makes() -> None:
+    from tierline.workers.batch_events import send_events
+
+    app = Celery("events-test", broker="memory://", set_as_current=False)
+    dispatcher = app.events.Dispatcher(None, hostname="tier1@test", enabled=True,
+                                       buffer_group=["task"])
+    dispatcher.buffer_limit = 1000
+    requests = [FakeRequest("a"), FakeRequest("b")]
+    for request in requests:
+        request._eventer = dispatcher  # type: ignore[attr-defined]
+        request.task.send_events = True  # type: ignore[attr-defined]
+    dispatcher.send("task-succeeded", uuid="a", result="None", runtime=0.5)
+    send_events(requests, "task-succeeded", result="None", runtime=0.5)
+    celerys, *ours = dispatcher._group_buffer["task"]
+    assert [e["uuid"] for e in ours] == ["a", "b"]
+    moving = {"timestamp", "clock", "uuid"}
+    assert all({k: v for k, v in e.items() if k not in moving} ==
+               {k: v for k, v in celerys.items() if k not in moving} for e in ours)
+    assert [e["clock"] for e in ours] == [celerys["clock"] + 1, celerys["clock"] + 2]
+    assert requests[0].events == []  # buffered by the dispatcher, not sent one by one
+    # A worker that sends no task events sends none for its flushes either.
+    dispatcher.enabled = False
+    send_events(requests, "task-started")
+    assert len(dispatcher._group_buffer["task"]) == 3

@@ -26,7 +26,7 @@ def test_faults_file_reads_json_and_toml(tmp_path: Path) -> None:
 def test_serve_command_documents_its_options() -> None:
     result = CliRunner().invoke(sim, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--port", "--host", "--time-scale", "--faults"):
+    for option in ("--port", "--host", "--time-scale", "--faults", "--access-log"):
         assert option in result.output
 
 
