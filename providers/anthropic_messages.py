@@ -1,7 +1,13 @@
-"""Adapter for Anthropic's messages API through the official `anthropic` SDK."""
+"""Adapter for Anthropic's messages API through the official `anthropic` SDK.
+
+As in `openai_like`, the request goes through the SDK client's documented `post` with a plain
+JSON body and the answer is read here from its bytes, where `messages.create` would build a
+pydantic model of it (about 0.3 ms of CPU per call). The body sent is the same.
+"""
 
 from __future__ import annotations
 
+import json
 import time
 from types import ModuleType
 from typing import Any
@@ -15,14 +21,23 @@ from tierline.providers.sdk_errors import translate, unusable
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
 
-def _completion(response: Any, latency_s: float, provider: str, endpoint: str) -> Completion:
+MESSAGES_PATH = "/v1/messages"
+
+
+def _completion(body: bytes, latency_s: float, provider: str, endpoint: str) -> Completion:
     """The answer, or MalformedResponse when there is none to use: a body that is not a
     message, no content blocks, or no text in them (an empty answer is a failed call)."""
     try:
-        text = "".join(block.text for block in response.content if block.type == "text")
-        stop = response.stop_reason or "end_turn"
-        input_tokens, output_tokens = response.usage.input_tokens, response.usage.output_tokens
-        model = response.model
+        response = json.loads(body)
+        text = "".join(block["text"] for block in response["content"]
+                       if block["type"] == "text")
+        stop = response.get("stop_reason") or "end_turn"
+        usage = response["usage"]
+        input_tokens, output_tokens = usage["input_tokens"], usage["output_tokens"]
+        model = response["model"]
+        if not (isinstance(model, str) and isinstance(stop, str)
+                and isinstance(input_tokens, int) and isinstance(output_tokens, int)):
+            raise TypeError(f"model {model!r}, stop_reason {stop!r}, usage {usage!r}")
     except ProviderError:
         raise
     except Exception as exc:
@@ -64,25 +79,26 @@ class AnthropicProvider:
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            response = self._client.messages.create(**self._params(request))
+            body = self._client.post(MESSAGES_PATH, cast_to=bytes, body=self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             # The SDK could not read the body at all (truncated JSON, not JSON).
             raise unusable(exc, self.endpoint.label) from exc
-        return _completion(response, time.perf_counter() - started, self.name,
+        return _completion(body, time.perf_counter() - started, self.name,
                            self.endpoint.label)
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            response = await self._aclient.messages.create(**self._params(request))
+            body = await self._aclient.post(MESSAGES_PATH, cast_to=bytes,
+                                            body=self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             # The SDK could not read the body at all (truncated JSON, not JSON).
             raise unusable(exc, self.endpoint.label) from exc
-        return _completion(response, time.perf_counter() - started, self.name,
+        return _completion(body, time.perf_counter() - started, self.name,
                            self.endpoint.label)
 
     async def aclose(self) -> None:

@@ -20,7 +20,7 @@ from tierline.config.tiers import Endpoint
 from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.anthropic_messages import AnthropicProvider
 from tierline.providers.errors import AuthenticationFailed, ProviderError
-from tierline.providers.openai_like import ChatCompletionsProvider
+from tierline.providers.openai_like import GROQ_PATH, ChatCompletionsProvider
 
 SIMULATOR_KEY = "simulated"
 # Calls in flight from one process to one Groq endpoint, and idle connections kept for them.
@@ -98,6 +98,7 @@ def build_provider(
                       **common),
             groq.AsyncGroq(base_url=base, http_client=groq.DefaultAioHttpClient(limits=limits),
                            **common),
+            GROQ_PATH,
         )
     import openai
 

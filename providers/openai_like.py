@@ -2,10 +2,18 @@
 
 Groq's SDK mirrors OpenAI's, so one adapter class serves both, given the SDK module and client.
 The SDKs' own retries are off (max_retries=0): the fleet decides when and where to retry.
+
+The request goes through the SDK client's `post` (its documented way to make any request, with
+the client's options, auth, timeouts and error types), with a plain JSON body, and the answer
+comes back as bytes read here: `chat.completions.create` walks every parameter through its
+type annotations (each message against every message type of a union) and builds a pydantic
+model of the answer, about 0.6 ms of CPU per call that a flush of tier-1 calls pays in full.
+The body sent is the same.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from types import ModuleType
 from typing import Any
@@ -15,6 +23,10 @@ from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.errors import MalformedResponse, ProviderError
 from tierline.providers.sdk_errors import translate, unusable
 
+# The chat-completions path under an OpenAI client's base URL (Groq's SDK: GROQ_PATH).
+CHAT_PATH = "/chat/completions"
+GROQ_PATH = "/openai/v1/chat/completions"
+
 
 def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
     messages = [{"role": "system", "content": request.system}] if request.system else []
@@ -22,44 +34,53 @@ def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
     return messages
 
 
-def _completion(response: Any, latency_s: float, provider: str, endpoint: str) -> Completion:
+def _completion(body: bytes, latency_s: float, provider: str, endpoint: str) -> Completion:
     """The answer, or MalformedResponse when there is none to use: a body that is not a chat
     completion (an HTML page, cut short), no choices, or an empty message."""
+    choice: dict[str, Any] = {}
     try:
-        choices = response.choices
+        response = json.loads(body)
+        choices = response["choices"]
         if not choices:
             raise MalformedResponse(f"{endpoint}: answer has no choices", endpoint=endpoint)
         choice = choices[0]
-        text = choice.message.content
-        usage = response.usage
-        model = response.model
+        text = choice["message"]["content"]
+        usage = response.get("usage") or {}
+        input_tokens, output_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        model = response["model"]
+        finish_reason = choice.get("finish_reason")
+        if not (isinstance(model, str) and isinstance(input_tokens or 0, int)
+                and isinstance(output_tokens or 0, int)):
+            raise TypeError(f"model {model!r}, usage {usage!r}")
     except ProviderError:
         raise
     except Exception as exc:
         raise unusable(exc, endpoint) from exc
     if not isinstance(text, str) or not text.strip():
         raise MalformedResponse(f"{endpoint}: answer is empty "
-                                f"(finish_reason {getattr(choice, 'finish_reason', None)!r})",
+                                f"(finish_reason {choice.get('finish_reason')!r})",
                                 endpoint=endpoint)
     return Completion(
         text=text,
-        input_tokens=usage.prompt_tokens if usage else 0,
-        output_tokens=usage.completion_tokens if usage else 0,
+        input_tokens=input_tokens or 0,
+        output_tokens=output_tokens or 0,
         latency_s=latency_s,
         model=model,
         provider=provider,
-        finish_reason=choice.finish_reason or "stop",
+        finish_reason=finish_reason or "stop",
     )
 
 
 class ChatCompletionsProvider:
-    def __init__(self, endpoint: Endpoint, sdk: ModuleType, client: Any, aclient: Any) -> None:
+    def __init__(self, endpoint: Endpoint, sdk: ModuleType, client: Any, aclient: Any,
+                 path: str = CHAT_PATH) -> None:
         self.endpoint = endpoint
         self.name = endpoint.host_name
         self.model = endpoint.model
         self._sdk = sdk
         self._client = client
         self._aclient = aclient
+        self._path = path
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         return {
@@ -72,25 +93,26 @@ class ChatCompletionsProvider:
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            response = self._client.chat.completions.create(**self._params(request))
+            body = self._client.post(self._path, cast_to=bytes, body=self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             # The SDK could not read the body at all (truncated JSON, not JSON).
             raise unusable(exc, self.endpoint.label) from exc
-        return _completion(response, time.perf_counter() - started, self.name,
+        return _completion(body, time.perf_counter() - started, self.name,
                            self.endpoint.label)
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            response = await self._aclient.chat.completions.create(**self._params(request))
+            body = await self._aclient.post(self._path, cast_to=bytes,
+                                            body=self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             # The SDK could not read the body at all (truncated JSON, not JSON).
             raise unusable(exc, self.endpoint.label) from exc
-        return _completion(response, time.perf_counter() - started, self.name,
+        return _completion(body, time.perf_counter() - started, self.name,
                            self.endpoint.label)
 
     async def aclose(self) -> None:

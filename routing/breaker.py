@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -78,6 +78,28 @@ def admit(state: BreakerState, policy: BreakerPolicy, now: float) -> tuple[float
     return 0.0, replace(state, probe_until=now + policy.probe_lease_s)
 
 
+def admit_many(state: BreakerState, policy: BreakerPolicy, now: float, calls: int
+               ) -> tuple[int, float, BreakerState]:
+    """`admit` asked by `calls` callers at once: how many may call now, how long the others
+    must wait, and the state after. The wait is 0 only while the breaker is closed, when every
+    caller may call; a half-open breaker lets one through, the probe."""
+    wait, state = admit(state, policy, now)
+    if wait > 0:
+        return 0, wait, state
+    if state.opened_at is None:
+        return calls, 0.0, state
+    others, _ = admit(state, policy, now)
+    return 1, others, state
+
+
+def outcomes_in_short(outcomes: Sequence[bool]) -> tuple[bool, int]:
+    """A run of calls' outcomes as `record` sees them: whether any answered (an answer closes
+    the breaker, whatever came before it), and the failures after the last answer."""
+    answered = [i for i, ok in enumerate(outcomes) if ok]
+    after = answered[-1] + 1 if answered else 0
+    return bool(answered), len(outcomes) - after
+
+
 def record(state: BreakerState, policy: BreakerPolicy, ok: bool, now: float) -> BreakerState:
     """The state after a call answered (`ok`) or failed retryably."""
     if ok:
@@ -111,6 +133,14 @@ class Breakers(Protocol):
 
     def record(self, endpoint: str, ok: bool) -> None: ...
 
+    def admit_many(self, endpoint: str, calls: int) -> tuple[int, float]:
+        """`admit` for `calls` callers at once, as one step (`routing.breaker.admit_many`)."""
+        ...
+
+    def record_many(self, endpoint: str, outcomes: Sequence[bool]) -> None:
+        """`record` of several calls' outcomes, in the order they came, as one step."""
+        ...
+
     def states(self) -> dict[str, BreakerState]: ...
 
     def close(self) -> None: ...
@@ -136,6 +166,20 @@ class MemoryBreakers:
         with self._lock:
             self._states[endpoint] = record(self._states.get(endpoint, CLOSED), self.policy, ok,
                                             self._clock())
+
+    def admit_many(self, endpoint: str, calls: int) -> tuple[int, float]:
+        with self._lock:
+            admitted, wait, self._states[endpoint] = admit_many(
+                self._states.get(endpoint, CLOSED), self.policy, self._clock(), calls)
+            return admitted, wait
+
+    def record_many(self, endpoint: str, outcomes: Sequence[bool]) -> None:
+        with self._lock:
+            now = self._clock()
+            state = self._states.get(endpoint, CLOSED)
+            for ok in outcomes:
+                state = record(state, self.policy, ok, now)
+            self._states[endpoint] = state
 
     def states(self) -> dict[str, BreakerState]:
         with self._lock:

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tierline.providers.errors import UnexpectedFailure
-from tierline.routing.breaker import Breakers
 from tierline.routing.limiter import Limiter
-from tierline.tasks.calls import CallRecord, acall_chain
+from tierline.tasks.calls import BreakerGate, CallRecord, acall_chain
 from tierline.tasks.deliveries import delivery_key
+from tierline.tasks.flush_breakers import FlushBreakers
 from tierline.tasks.guard import Again, after_failure, quarantine_unfinished
 from tierline.tasks.pipeline import (
     PreparedCall,
@@ -57,7 +57,7 @@ class BatchItem:
         return delivery_key(STEP, self.job_id, self.tier)
 
 
-async def _call_one(call: PreparedCall, breakers: Breakers,
+async def _call_one(call: PreparedCall, breakers: BreakerGate,
                     limiter: Limiter) -> list[CallRecord]:
     try:
         return await acall_chain(call.chain, call.request, breakers, limiter)
@@ -160,11 +160,17 @@ def run_batch(rt: Runtime, publisher: Publisher,
     outcomes.update(claimed)
     # Each item is ledgered, then publishes, as soon as its own call is answered, while the
     # flush's other calls are still waiting on the network; the answers that came in together
-    # are ledgered in one transaction.
-    coroutines = [_call_one(call, rt.breakers, rt.limiter) for _, call in prepared]
-    for group in (rt.async_loop().as_completed_groups(coroutines) if prepared else ()):
-        outcomes.update(_finish_group(rt, publisher, items, counts,
-                                      [(*prepared[position], calls) for position, calls in group]))
+    # are ledgered in one transaction. The breakers are asked once per endpoint for the whole
+    # flush, and told how its calls went once they have all answered.
+    breakers = FlushBreakers(rt.breakers)
+    breakers.ask_first([call.chain[0][0].label for _, call in prepared if call.chain])
+    coroutines = [_call_one(call, breakers, rt.limiter) for _, call in prepared]
+    try:
+        for group in (rt.async_loop().as_completed_groups(coroutines) if prepared else ()):
+            outcomes.update(_finish_group(rt, publisher, items, counts, [
+                (*prepared[position], calls) for position, calls in group]))
+    finally:
+        breakers.report()
     finished = [items[i].key for i, o in outcomes.items() if not isinstance(o, Again)]
     rt.deliveries.finish(finished)
     return [(items[i], o) for i, o in sorted(outcomes.items()) if o is not None]

@@ -11,26 +11,31 @@ Key layout (one hash per endpoint, nothing else):
 A success deletes the key. Failures are forgotten `forget_after_s` after the last one by the
 callers' clock, as in `routing.breaker` (the script and `states` check `last_failure_at`); each
 failure also sets the key's time to live to `forget_after_s`, so Redis drops it without a caller.
-Each step is one Lua script, so two workers never both take the probe lease. The script repeats
-the transitions of `routing.breaker`; tests/integration/test_breaker_stores_agree.py drives both
-stores with the same generated event sequences and keeps them in step.
+Each step is one Lua script, so two workers never both take the probe lease; a tier drain's
+flush asks once for all its calls to an endpoint, and reports their outcomes in one step
+(`tasks.flush_breakers`). The script repeats the transitions of `routing.breaker`;
+tests/integration/test_breaker_stores_agree.py drives both stores with the same generated event
+sequences and keeps them in step.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from tierline.routing.breaker import BreakerPolicy, BreakerState
+from tierline.routing.breaker import BreakerPolicy, BreakerState, outcomes_in_short
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "tierline:breaker:"
 
+# ARGV: op, now, threshold, open_for, lease, forget, then for 'admit' the callers asking at once
+# (replies: how many may call, and the others' wait, 0 only while closed), for 'record' whether
+# any call answered (1/0) and the failures after the last answer (`outcomes_in_short`).
 _SCRIPT = """
 local key, op, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local threshold, open_for = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -39,19 +44,21 @@ local last = tonumber(redis.call('HGET', key, 'last_failure_at') or '')
 if last and now >= last + forget then redis.call('DEL', key) end
 local opened = tonumber(redis.call('HGET', key, 'opened_at') or '')
 if op == 'admit' then
-  if not opened then return '0' end
+  if not opened then return {tonumber(ARGV[7]), '0'} end
   local reopens = opened + open_for
-  if now < reopens then return string.format('%.6f', reopens - now) end
+  if now < reopens then return {0, string.format('%.6f', reopens - now)} end
   local probe = tonumber(redis.call('HGET', key, 'probe_until') or '0')
-  if now < probe then return string.format('%.6f', math.min(probe - now, open_for)) end
+  if now < probe then return {0, string.format('%.6f', math.min(probe - now, open_for))} end
   redis.call('HSET', key, 'probe_until', string.format('%.6f', now + lease))
-  return '0'
+  return {1, string.format('%.6f', math.min(lease, open_for))}
 end
-if op == 'ok' then
+if ARGV[7] == '1' then
   redis.call('DEL', key)
-  return '0'
+  opened = nil
 end
-local failures = redis.call('HINCRBY', key, 'failures', 1)
+local failed = tonumber(ARGV[8])
+if failed == 0 then return '0' end
+local failures = redis.call('HINCRBY', key, 'failures', failed)
 redis.call('HSET', key, 'last_failure_at', ARGV[2])
 if opened or failures >= threshold then
   redis.call('HSET', key, 'opened_at', ARGV[2], 'probe_until', '0')
@@ -84,24 +91,35 @@ class RedisBreakers:
                                       retry=Retry(NoBackoff(), 1))
         return cls(client, policy)
 
-    def _run(self, op: str, endpoint: str) -> float:
+    def _run(self, op: str, endpoint: str, *args: int) -> Any:
         p = self.policy
+        return self._script(keys=[KEY_PREFIX + endpoint],
+                            args=[op, f"{self._clock():.6f}", p.failures_to_open, p.open_for_s,
+                                  p.probe_lease_s, p.forget_after_s, *args])
+
+    def admit_many(self, endpoint: str, calls: int) -> tuple[int, float]:
         try:
-            reply = self._script(keys=[KEY_PREFIX + endpoint],
-                                 args=[op, f"{self._clock():.6f}", p.failures_to_open,
-                                       p.open_for_s, p.probe_lease_s, p.forget_after_s])
+            admitted, wait = self._run("admit", endpoint, calls)
         except RedisError as exc:
             # Unreachable state fails open: the call goes ahead as if the breaker were closed.
             # Stopping calls because Redis blinked would turn a broker hiccup into failed jobs.
             log.warning("circuit breaker of %s unreadable, calling anyway: %s", endpoint, exc)
-            return 0.0
-        return float(reply)
+            return calls, 0.0
+        return int(admitted), float(wait)
 
     def admit(self, endpoint: str) -> float:
-        return self._run("admit", endpoint)
+        admitted, wait = self.admit_many(endpoint, 1)
+        return 0.0 if admitted else wait
+
+    def record_many(self, endpoint: str, outcomes: Sequence[bool]) -> None:
+        answered, failed = outcomes_in_short(outcomes)
+        try:
+            self._run("record", endpoint, int(answered), failed)
+        except RedisError as exc:
+            log.warning("circuit breaker of %s not updated: %s", endpoint, exc)
 
     def record(self, endpoint: str, ok: bool) -> None:
-        self._run("ok" if ok else "fail", endpoint)
+        self.record_many(endpoint, [ok])
 
     def states(self) -> dict[str, BreakerState]:
         out: dict[str, BreakerState] = {}

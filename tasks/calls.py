@@ -9,14 +9,24 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from tierline.config.tiers import Endpoint
 from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.base import Provider
 from tierline.providers.errors import CircuitOpen, ProviderError, Throttled, UnexpectedFailure
 from tierline.providers.pricing import cost_usd
-from tierline.routing.breaker import Breakers
 from tierline.routing.limiter import Admission, Limiter, estimated_tokens
+
+
+class BreakerGate(Protocol):
+    """What a call chain asks of the circuit breakers (`routing.breaker.Breakers`, or one
+    flush's view of them, `tasks.flush_breakers`): may it call an endpoint, and how did it go."""
+
+    def admit(self, endpoint: str) -> float: ...
+
+    def record(self, endpoint: str, ok: bool) -> None: ...
+
 
 # The longest a call waits for its turn under a rate limit before the tier counts as failed
 # (retryably: the job tries again later).
@@ -63,14 +73,14 @@ def _passed_over(endpoint: Endpoint, wait_s: float) -> CallRecord:
     return CallRecord(endpoint, None, error, 0.0)
 
 
-def _admitted(breakers: Breakers | None, endpoint: Endpoint, records: list[CallRecord]) -> bool:
+def _admitted(breakers: BreakerGate | None, endpoint: Endpoint, records: list[CallRecord]) -> bool:
     wait = breakers.admit(endpoint.label) if breakers is not None else 0.0
     if wait > 0:
         records.append(_passed_over(endpoint, wait))
     return wait <= 0
 
 
-def _add(breakers: Breakers | None, records: list[CallRecord], record: CallRecord) -> None:
+def _add(breakers: BreakerGate | None, records: list[CallRecord], record: CallRecord) -> None:
     """Keep the call's record and report it to its endpoint's breaker. A permanent error (a
     request refused) is an answer from a working host, as far as the breaker is concerned."""
     records.append(record)
@@ -96,7 +106,7 @@ def _limited(endpoint: Endpoint, admission: Admission, waited: float, last: bool
 
 def call_chain(
     chain: Sequence[tuple[Endpoint, Provider]], request: CompletionRequest,
-    breakers: Breakers | None = None, limiter: Limiter | None = None,
+    breakers: BreakerGate | None = None, limiter: Limiter | None = None,
 ) -> list[CallRecord]:
     """Try each endpoint in order; stop at the first answer. Every call is returned, and each
     endpoint passed over (breaker open, rate limit reached)."""
@@ -136,7 +146,7 @@ def call_chain(
 
 async def acall_chain(
     chain: Sequence[tuple[Endpoint, Provider]], request: CompletionRequest,
-    breakers: Breakers | None = None, limiter: Limiter | None = None,
+    breakers: BreakerGate | None = None, limiter: Limiter | None = None,
 ) -> list[CallRecord]:
     """`call_chain` for an event loop, so a batch of jobs waits on the network together.
 

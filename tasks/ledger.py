@@ -15,17 +15,18 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from tierline.config.tiers import Endpoint
 from tierline.jobs.models import JobStatus
 from tierline.persistence import store
-from tierline.persistence.tables import Attempt, Job
-from tierline.tasks import metrics
+from tierline.persistence.tables import Attempt
+from tierline.tasks import job_rows, metrics
 from tierline.tasks.calls import CallRecord
+from tierline.tasks.job_rows import LockedJob
 from tierline.tasks.outage import is_outage, outage_delay
 from tierline.tasks.runtime import Runtime
 
@@ -51,11 +52,30 @@ def next_number(attempts: Sequence[Attempt]) -> int:
     return max((a.attempt_no for a in attempts), default=0) + 1
 
 
+class LedgerJob(Protocol):
+    """What a ledger row copies from its job (an ORM `Job`, or a `job_rows.LockedJob`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def user(self) -> str: ...
+
+    @property
+    def feature(self) -> str: ...
+
+    @property
+    def query_type(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Reservation:
     """A call about to be made: its job, tier, endpoint, and the row number it will fill."""
 
-    job: Job
+    job: LedgerJob
     tier: int
     endpoint: Endpoint
     number: int
@@ -80,6 +100,20 @@ def reserve_many(session: Any, reservations: Sequence[Reservation]) -> None:
         for r in reservations])
 
 
+# The columns a call fills in its reserved row, each set from a parameter of its own name with
+# `new_` before it (a parameter may not share a column's name in an UPDATE).
+_FILLED = ("provider", "model", "input_tokens", "output_tokens", "cost_usd", "latency_ms",
+           "outcome", "error", "output_text", "finish_reason")
+_ATTEMPTS: Any = cast(Any, Attempt.__table__)
+_RESERVED_ROW = (_ATTEMPTS.c.job_id == bindparam("reserved_job"),
+                 _ATTEMPTS.c.attempt_no == bindparam("reserved_no"),
+                 _ATTEMPTS.c.outcome == IN_FLIGHT)
+# Built once: a statement built per row cost more CPU than executing it.
+_FILL = update(_ATTEMPTS).where(*_RESERVED_ROW).values(
+    {name: bindparam(f"new_{name}") for name in _FILLED})
+_DROP = delete(_ATTEMPTS).where(*_RESERVED_ROW)
+
+
 def _filled(record: CallRecord, outcome: str, superseded: bool) -> dict[str, Any]:
     """The columns a call fills in its ledger row."""
     completion = record.completion
@@ -94,21 +128,18 @@ def _filled(record: CallRecord, outcome: str, superseded: bool) -> dict[str, Any
     }
 
 
-def _in_flight(job_id: str, number: int) -> Any:
-    return (Attempt.job_id == job_id, Attempt.attempt_no == number, Attempt.outcome == IN_FLIGHT)
-
-
 def _fill_reserved(session: Any, job_id: str, number: int, values: dict[str, Any] | None) -> bool:
     """Fill the reserved row (or drop it, for None) in one statement, only while it is still
     in flight; whether it was."""
-    table: Any = Attempt.__table__
-    statement = (update(table).where(*_in_flight(job_id, number)).values(**values)
-                 if values is not None else delete(table).where(*_in_flight(job_id, number)))
+    row = {"reserved_job": job_id, "reserved_no": number}
     # On the connection: no ORM bookkeeping for a row this session never loaded.
-    return bool(session.connection().execute(statement).rowcount)
+    if values is None:
+        return bool(session.connection().execute(_DROP, row).rowcount)
+    row.update((f"new_{name}", value) for name, value in values.items())
+    return bool(session.connection().execute(_FILL, row).rowcount)
 
 
-def add_rows(session: Any, job: Job, tier: int, records: Sequence[CallRecord], kind: str = "",
+def add_rows(session: Any, job: LedgerJob, tier: int, records: Sequence[CallRecord], kind: str = "",
              superseded: bool = False, reserved: int | None = None) -> int | None:
     """One ledger row per call (the first one in the `reserved` row, if it is still in
     flight); the attempt number of the answer, if one came back. `kind` marks calls that are
@@ -142,18 +173,25 @@ class Recorded:
     current: bool
 
 
-def _record_locked(session: Any, job: Job | None, tier: int, records: Sequence[CallRecord],
-                   reserved: int | None) -> Recorded:
+def _record_locked(session: Any, job: LockedJob | None, tier: int,
+                   records: Sequence[CallRecord], reserved: int | None) -> Recorded:
     """Ledger the tier's calls of a job held under its lock, whatever its state (every answered
     call is paid for); the job waits for validation only if it was still running at this tier
-    (compare-and-set), so a late or duplicate delivery never reopens a job that has moved on."""
+    (compare-and-set), so a late or duplicate delivery never reopens a job that has moved on.
+    A job moved to validating is moved in `job`; the caller writes it (`job_rows.move`)."""
     if job is None:
         return Recorded(None, False)
     current = job.status == JobStatus.RUNNING and job.current_tier == tier
     answered = add_rows(session, job, tier, records, superseded=not current, reserved=reserved)
     if answered is not None and current:
-        store.set_status(job, JobStatus.VALIDATING)
+        job_rows.set_status(job, JobStatus.VALIDATING)
     return Recorded(answered, current)
+
+
+def _moved(jobs: Sequence[LockedJob | None], recorded: Sequence[Recorded]) -> list[LockedJob]:
+    """The jobs whose answer moved them to validating."""
+    return [job for job, r in zip(jobs, recorded, strict=True)
+            if job is not None and r.current and r.answered is not None]
 
 
 def _record(rt: Runtime, job_id: str, tier: int, records: Sequence[CallRecord],
@@ -162,8 +200,10 @@ def _record(rt: Runtime, job_id: str, tier: int, records: Sequence[CallRecord],
     for _ in range(3):
         try:
             with rt.db.session() as session:
-                return _record_locked(session, store.lock_job(session, job_id), tier, records,
-                                      reserved)
+                job = job_rows.lock(session, [job_id]).get(job_id)
+                recorded = _record_locked(session, job, tier, records, reserved)
+                job_rows.move(session, _moved([job], [recorded]), JobStatus.VALIDATING)
+                return recorded
         except IntegrityError:
             # A writer that did not hold the job's lock (SQLite) numbered first; number again.
             continue
@@ -185,9 +225,12 @@ def record_many(rt: Runtime, answers: Sequence[Answered]) -> list[Recorded]:
     in id order); position i answers answers[i]. No retry and no outage wait here: a caller
     whose group raises records each delivery alone with `record_calls`, which has both."""
     with rt.db.session() as session:
-        jobs = store.lock_jobs(session, {a.job_id for a in answers})
-        return [_record_locked(session, jobs.get(a.job_id), a.tier, a.records, a.reserved)
-                for a in answers]
+        jobs = job_rows.lock(session, {a.job_id for a in answers})
+        locked = [jobs.get(a.job_id) for a in answers]
+        recorded = [_record_locked(session, job, a.tier, a.records, a.reserved)
+                    for job, a in zip(locked, answers, strict=True)]
+        job_rows.move(session, _moved(locked, recorded), JobStatus.VALIDATING)
+        return recorded
 
 
 def record_calls(rt: Runtime, job_id: str, tier: int, records: Sequence[CallRecord],

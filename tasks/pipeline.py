@@ -22,7 +22,7 @@ from tierline.prompts.completion import CompletionRequest
 from tierline.prompts.messages import build_prompt
 from tierline.providers.base import Provider
 from tierline.routing.policy import NoEligibleTier
-from tierline.tasks import ledger, metrics
+from tierline.tasks import job_rows, ledger, metrics
 from tierline.tasks.backoff import retry_delay
 from tierline.tasks.budgets import budget_gate
 from tierline.tasks.calls import CallRecord, call_chain
@@ -64,7 +64,20 @@ def ceiling_tier(tiers: TiersConfig, job: JobSpec) -> int:
     return min(tiers.top, job.context.max_tier)
 
 
-def republish(job: Job, publisher: Publisher, session: Any,
+class JobState(Protocol):
+    """What `republish` reads of a job (an ORM `Job`, or a `job_rows.LockedJob`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def current_tier(self) -> int | None: ...
+
+
+def republish(job: JobState, publisher: Publisher, session: Any,
               attempts: Sequence[Attempt] | None = None) -> None:
     """Send the message that the job's current state calls for (used after redeliveries);
     `attempts`, the job's ledger rows when the caller has already read them."""
@@ -183,7 +196,8 @@ def prepare_infers(rt: Runtime, publisher: Publisher,
     one INSERT. Position i answers wanted[i]; a job twice is claimed twice, as two messages
     one after the other would (two rows, numbered in turn)."""
     with rt.db.session() as session:
-        jobs = store.lock_jobs(session, {job_id for job_id, _ in wanted})
+        # Plain rows, not ORM objects: a flush claims dozens of jobs (`tasks.job_rows`).
+        jobs = job_rows.lock(session, {job_id for job_id, _ in wanted}, with_spec=True)
         # One read of the ledger rows serves the prompts and the next rows' numbers. Feedback
         # is given on a result, so a job with no row yet has none.
         attempts = store.attempts_of_jobs(session, jobs)
@@ -193,6 +207,7 @@ def prepare_infers(rt: Runtime, publisher: Publisher,
         claims: list[tuple[str, int, JobSpec, list[tuple[Endpoint, Provider]], int | None]
                      | None] = []
         reservations: list[ledger.Reservation] = []
+        claimed: list[job_rows.LockedJob] = []
         for job_id, tier in wanted:
             job = jobs.get(job_id)
             if job is None or job.current_tier != tier:
@@ -202,8 +217,9 @@ def prepare_infers(rt: Runtime, publisher: Publisher,
                 republish(job, publisher, session, attempts[job_id])
                 claims.append(None)
                 continue
-            store.set_status(job, JobStatus.RUNNING)
-            spec = store.job_spec(job)
+            job_rows.set_status(job, JobStatus.RUNNING)
+            claimed.append(job)
+            spec = JobSpec.from_row(job.spec or {})
             chain = rt.chain(tier, spec)
             reserved = None
             if chain:
@@ -212,6 +228,7 @@ def prepare_infers(rt: Runtime, publisher: Publisher,
                 reservations.append(ledger.Reservation(job, tier, chain[0][0], reserved))
             claims.append((job_id, tier, spec, chain, reserved))
         ledger.reserve_many(session, reservations)
+        job_rows.move(session, claimed, JobStatus.RUNNING)
         findings = {job_id: store.rejection_reasons(rows, feedback.get(job_id, []))
                     for job_id, rows in attempts.items()}
     return [None if claim is None else

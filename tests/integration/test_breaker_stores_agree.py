@@ -2,8 +2,9 @@
 
 `MemoryBreakers` runs the transitions of `routing.breaker` in Python; `RedisBreakers` runs them
 again as a Lua script, so that a fleet's workers step one shared state atomically. Nothing but
-this test keeps the two in step: hypothesis generates failures, answers, probe requests and reads
-from several workers (each its own Redis connection) for two endpoints, with the clock moving in
+this test keeps the two in step: hypothesis generates failures, answers, probe requests (one
+caller's, or a flush's for several calls), runs of outcomes reported together, and reads from
+several workers (each its own Redis connection) for two endpoints, with the clock moving in
 steps that land on the policy's boundaries, and every wait and every state must be the same.
 Times are multiples of a quarter second, exact in binary, so the comparisons are exact.
 """
@@ -69,6 +70,17 @@ def machine(redis_url: str) -> type[RuleBasedStateMachine]:
         @rule(endpoint=endpoints, worker=workers)
         def a_worker_asks_to_call(self, endpoint: str, worker: int) -> None:
             assert self.fleet[worker].admit(endpoint) == self.memory.admit(endpoint)
+
+        @rule(endpoint=endpoints, worker=workers, calls=st.integers(1, 5))
+        def a_flush_asks_for_several_calls(self, endpoint: str, worker: int, calls: int) -> None:
+            assert self.fleet[worker].admit_many(endpoint, calls) == self.memory.admit_many(
+                endpoint, calls)
+
+        @rule(endpoint=endpoints, worker=workers, outcomes=st.lists(st.booleans(), max_size=6))
+        def a_flush_reports_its_calls(self, endpoint: str, worker: int,
+                                      outcomes: list[bool]) -> None:
+            self.memory.record_many(endpoint, outcomes)
+            self.fleet[worker].record_many(endpoint, outcomes)
 
         @rule(seconds=time_steps)
         def time_passes(self, seconds: float) -> None:
