@@ -35,6 +35,10 @@ from tierline.tasks.queues import INFER_BATCH_TASK
 
 log = logging.getLogger(__name__)
 
+# Countdown before the messages of a drain's flush that failed as a whole (no runtime, say)
+# are tried again: every drain (tiers, route, validate) sends them back with it.
+WHOLE_FLUSH_RETRY_S = 5.0
+
 # Set on each buffered request (monotonic seconds), to measure its wait for a flush.
 _BUFFERED_AT = "_tierline_buffered_at"
 

@@ -28,13 +28,10 @@ from tierline.tasks.route_batch import run_route_batch
 from tierline.tasks.runtime import Runtime
 from tierline.tasks.step_flush import StepItem
 from tierline.tasks.validate_batch import run_validate_batch
-from tierline.workers.batch_events import EventedBatches
+from tierline.workers.batch_events import WHOLE_FLUSH_RETRY_S, EventedBatches
 
 log = logging.getLogger(__name__)
 publisher = CeleryPublisher()
-
-# Countdown before a flush that failed as a whole (no runtime, say) is tried again.
-WHOLE_FLUSH_RETRY_S = 5.0
 
 
 def route_item(request: SimpleRequest) -> StepItem:

@@ -22,7 +22,7 @@ from tierline.tasks import runtime
 from tierline.tasks.batch import BatchItem, next_try, run_batch
 from tierline.tasks.publish import CeleryPublisher
 from tierline.tasks.queues import INFER_BATCH_TASK
-from tierline.workers.batch_events import EventedBatches
+from tierline.workers.batch_events import WHOLE_FLUSH_RETRY_S, EventedBatches
 
 log = logging.getLogger(__name__)
 publisher = CeleryPublisher()
@@ -54,7 +54,7 @@ def drain(requests: list[SimpleRequest]) -> None:
     except Exception:
         log.exception("tier flush of %d jobs failed as a whole; sending them again", len(items))
         for item in items:
-            _send(item, countdown=5.0)
+            _send(item, countdown=WHOLE_FLUSH_RETRY_S)
         return
     for item, outcome in outcomes:
         again = next_try(rt, publisher, item, outcome)
