@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,29 @@ SCHEMA = {
 DOCUMENT = "ACME Ltd\nInvoice INV-2041\nTotal due: 1,250.00 EUR"
 GOOD = json.dumps({"invoice_number": "INV-2041", "total": 1250.0})
 INVENTED = json.dumps({"invoice_number": "INV-9999", "total": 1250.0})
+
+
+class Census:
+    """Statements (by verb and table) and transactions on one engine."""
+
+    def __init__(self) -> None:
+        self.statements: Counter[str] = Counter()
+        self.transactions = 0
+
+    def statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        verb = statement.split(maxsplit=1)[0].upper()
+        table = re.search(r"(?:FROM|INTO|UPDATE)\s+(\w+)", statement, re.IGNORECASE)
+        self.statements[f"{verb} {table.group(1) if table else '?'}"] += 1
+
+    def begin(self, _conn: Any) -> None:
+        self.transactions += 1
+
+    def total(self) -> int:
+        return sum(self.statements.values())
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.transactions = 0
 
 
 @dataclass
@@ -60,6 +85,14 @@ def submit_one(db: Database, **overrides: Any) -> str:
     with db.session() as session:
         receipt = store.insert_jobs(session, [spec])
     return receipt.job_ids[0]
+
+
+def submit_many(db: Database, count: int) -> list[str]:
+    """`count` extract jobs, each document its own (so each job has its own key)."""
+    specs = [JobSpec(task=TaskType.EXTRACT, document=f"{DOCUMENT}\nRef {i}", schema=SCHEMA)
+             for i in range(count)]
+    with db.session() as session:
+        return store.insert_jobs(session, specs).job_ids
 
 
 def drive(rt: Runtime, publisher: RecordingPublisher, job_id: str, limit: int = 20) -> None:

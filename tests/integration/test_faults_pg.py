@@ -10,15 +10,13 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.integration.pipeline_helpers import (
-    DOCUMENT,
     GOOD,
-    SCHEMA,
     RecordingPublisher,
     job_row,
     make_runtime,
+    submit_many,
 )
 from tierline.config.settings import Settings
-from tierline.jobs.models import JobSpec, TaskType
 from tierline.persistence import store
 from tierline.persistence.db import Database
 from tierline.prompts.completion import CompletionRequest
@@ -26,13 +24,6 @@ from tierline.simulator.stub import StubProvider
 from tierline.tasks import batch, guard, pipeline
 
 pytestmark = pytest.mark.integration
-
-
-def submit(db: Database, count: int) -> list[str]:
-    specs = [JobSpec(task=TaskType.EXTRACT, document=f"{DOCUMENT}\nRef {i}", schema=SCHEMA)
-             for i in range(count)]
-    with db.session() as session:
-        return store.insert_jobs(session, specs).job_ids
 
 
 def test_one_item_that_raises_is_that_items_failure_not_the_flushs(db: Database) -> None:
@@ -43,7 +34,7 @@ def test_one_item_that_raises_is_that_items_failure_not_the_flushs(db: Database)
 
     rt = make_runtime(db, {1: [StubProvider(explode), StubProvider(explode, name="t")]})
     publisher = RecordingPublisher()
-    job_ids = submit(db, 3)
+    job_ids = submit_many(db, 3)
     for job_id in job_ids:
         pipeline.route_job(rt, publisher, job_id)
     publisher.sent.clear()
@@ -67,7 +58,7 @@ def _unreachable() -> NoReturn:
 def test_an_outage_is_waited_out_then_the_job_fails_with_the_reason(db: Database) -> None:
     rt = make_runtime(db, {})
     rt.settings = Settings(database_url=db.url, simulator=False, outage_window_s=60)
-    [job_id] = submit(db, 1)
+    [job_id] = submit_many(db, 1)
     first = guard.run_guarded(rt, "route", "route:x", job_id, _unreachable)
     assert isinstance(first, guard.Again) and first.outage_since > 0
     assert 0 < first.delay_s <= 5
@@ -87,7 +78,7 @@ def test_an_outage_is_waited_out_then_the_job_fails_with_the_reason(db: Database
 def test_failing_a_job_needs_the_database_so_without_it_the_message_goes_on(
         db: Database) -> None:
     rt = make_runtime(db, {})
-    [job_id] = submit(db, 1)
+    [job_id] = submit_many(db, 1)
     rt.db = Database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     outcome = guard.run_guarded(rt, "route", "route:y", job_id, _unreachable,
                                 outage_since=time.time() - 1000)
@@ -97,7 +88,7 @@ def test_failing_a_job_needs_the_database_so_without_it_the_message_goes_on(
 
 def test_a_step_that_crashes_every_time_is_quarantined_with_its_reason(db: Database) -> None:
     rt = make_runtime(db, {})
-    [job_id] = submit(db, 1)
+    [job_id] = submit_many(db, 1)
 
     def bug() -> NoReturn:
         raise KeyError("no such field")
@@ -116,7 +107,7 @@ def test_a_step_that_crashes_every_time_is_quarantined_with_its_reason(db: Datab
 def test_a_step_whose_worker_dies_every_time_is_quarantined_on_the_next_delivery(
         db: Database) -> None:
     rt = make_runtime(db, {})
-    [job_id] = submit(db, 1)
+    [job_id] = submit_many(db, 1)
     limit = rt.settings.poison_deliveries
     # A worker killed mid-step never finishes it: its count stays (here: the step never ends).
     rt.deliveries.begin(["route:k"] * 1)

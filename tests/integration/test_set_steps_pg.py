@@ -5,24 +5,21 @@ it holds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from tests.integration.pipeline_helpers import (
-    DOCUMENT,
     GOOD,
     INVENTED,
-    SCHEMA,
+    Census,
     RecordingPublisher,
     job_row,
     make_runtime,
+    submit_many,
     submit_one,
 )
-from tests.integration.test_step_statements_pg import Census
 from tierline.config.settings import Settings
-from tierline.jobs.models import JobSpec, TaskType
+from tierline.jobs.models import JobSpec
 from tierline.persistence import store
 from tierline.persistence.db import Database
 from tierline.persistence.tables import Attempt, Job, Result, RoutingDecision
@@ -42,23 +39,6 @@ FLUSH = 6
 MISSING = "00000000-0000-0000-0000-000000000000"
 
 
-@pytest.fixture()
-def census(db: Database) -> Iterator[Census]:
-    counted = Census()
-    event.listen(db.engine, "before_cursor_execute", counted.statement)
-    event.listen(db.engine, "begin", counted.begin)
-    yield counted
-    event.remove(db.engine, "before_cursor_execute", counted.statement)
-    event.remove(db.engine, "begin", counted.begin)
-
-
-def submit(db: Database, count: int) -> list[str]:
-    specs = [JobSpec(task=TaskType.EXTRACT, document=f"{DOCUMENT}\nRef {i}", schema=SCHEMA)
-             for i in range(count)]
-    with db.session() as session:
-        return store.insert_jobs(session, specs).job_ids
-
-
 def decisions_of(db: Database, job_id: str) -> int:
     with db.session() as session:
         return session.scalar(select(func.count()).select_from(RoutingDecision)
@@ -75,7 +55,7 @@ def test_a_route_flush_routes_fresh_jobs_republishes_routed_ones_and_quarantines
         db: Database) -> None:
     rt = make_runtime(db, {})
     publisher = RecordingPublisher()
-    fresh_a, fresh_b, routed, poison = submit(db, 4)
+    fresh_a, fresh_b, routed, poison = submit_many(db, 4)
     pipeline.route_job(rt, publisher, routed)
     tier = job_row(db, routed).current_tier
     publisher.sent.clear()
@@ -103,7 +83,7 @@ def test_one_unreadable_job_is_retried_alone_and_the_rest_of_its_flush_is_routed
         db: Database) -> None:
     rt = make_runtime(db, {})
     publisher = RecordingPublisher()
-    good_a, bad, good_b = submit(db, 3)
+    good_a, bad, good_b = submit_many(db, 3)
     with db.session() as session:
         session.execute(update(Job).where(Job.id == bad).values(spec={"task": "no such task"}))
 
@@ -119,7 +99,7 @@ def test_a_route_flush_is_one_transaction_of_three_statements(
         db: Database, census: Census) -> None:
     rt = make_runtime(db, {})
     publisher = RecordingPublisher()
-    job_ids = submit(db, FLUSH)
+    job_ids = submit_many(db, FLUSH)
     census.reset()
 
     assert run_route_batch(rt, publisher, [StepItem(j) for j in job_ids]) == []
@@ -143,7 +123,7 @@ def test_a_validate_flush_records_each_verdict_escalates_and_republishes(
         db: Database) -> None:
     rt = make_runtime(db, {1: [StubProvider(GOOD)]})
     publisher = RecordingPublisher()
-    good, wrong, done, poison = submit(db, 4)
+    good, wrong, done, poison = submit_many(db, 4)
     answered(db, rt, publisher, [good, done, poison])
     inventing = make_runtime(db, {1: [StubProvider(INVENTED)]})
     answered(db, inventing, publisher, [wrong])
@@ -173,7 +153,7 @@ def test_a_validate_flush_is_one_transaction_of_five_statements(
         db: Database, census: Census) -> None:
     rt = make_runtime(db, {1: [StubProvider(GOOD)]})
     publisher = RecordingPublisher()
-    job_ids = submit(db, FLUSH)
+    job_ids = submit_many(db, FLUSH)
     answered(db, rt, publisher, job_ids)
     census.reset()
 
@@ -195,7 +175,7 @@ def test_an_attempt_whose_tier_asks_a_judge_is_validated_alone_after_the_sets_co
     rt = make_runtime(db, {1: [StubProvider(tier1)]})
     publisher = RecordingPublisher()
     # Only the first job's feature asks the judge.
-    judged, [plain] = submit_one(db, feature="judged"), submit(db, 1)
+    judged, [plain] = submit_one(db, feature="judged"), submit_many(db, 1)
     answered(db, rt, publisher, [judged, plain])
     rt.settings = Settings(database_url=db.url, simulator=False,
                            judge_fraction_by_feature={"judged": 1.0})
@@ -232,7 +212,7 @@ def test_a_validate_flush_ends_a_disagreement_and_keeps_it_on_the_attempts_findi
     rt = make_runtime(db, {1: [StubProvider(INVENTED)], 2: [StubProvider(INVENTED, name="t2")]})
     rt.settings = Settings(database_url=db.url, simulator=False, disagreement_policy="review")
     publisher = RecordingPublisher()
-    [job_id] = submit(db, 1)
+    [job_id] = submit_many(db, 1)
     answered(db, rt, publisher, [job_id])
     assert run_validate_batch(rt, publisher, [StepItem(job_id, 1)]) == []
     assert publisher.sent == [("infer", job_id, 2)]

@@ -3,17 +3,10 @@ and a step is one transaction where one will do (a step's cost is mostly these).
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-from sqlalchemy import event
-
 from tests.integration.pipeline_helpers import (
     GOOD,
     INVENTED,
+    Census,
     RecordingPublisher,
     job_row,
     make_runtime,
@@ -22,39 +15,6 @@ from tests.integration.pipeline_helpers import (
 from tierline.persistence.db import Database
 from tierline.simulator.stub import StubProvider
 from tierline.tasks import pipeline
-
-
-class Census:
-    """Statements (by verb and table) and transactions on one engine."""
-
-    def __init__(self) -> None:
-        self.statements: Counter[str] = Counter()
-        self.transactions = 0
-
-    def statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        verb = statement.split(maxsplit=1)[0].upper()
-        table = re.search(r"(?:FROM|INTO|UPDATE)\s+(\w+)", statement, re.IGNORECASE)
-        self.statements[f"{verb} {table.group(1) if table else '?'}"] += 1
-
-    def begin(self, _conn: Any) -> None:
-        self.transactions += 1
-
-    def total(self) -> int:
-        return sum(self.statements.values())
-
-    def reset(self) -> None:
-        self.statements.clear()
-        self.transactions = 0
-
-
-@pytest.fixture()
-def census(db: Database) -> Iterator[Census]:
-    counted = Census()
-    event.listen(db.engine, "before_cursor_execute", counted.statement)
-    event.listen(db.engine, "begin", counted.begin)
-    yield counted
-    event.remove(db.engine, "before_cursor_execute", counted.statement)
-    event.remove(db.engine, "begin", counted.begin)
 
 
 def test_a_first_attempt_costs_two_transactions_and_its_validation_one(

@@ -11,16 +11,14 @@ import pytest
 from sqlalchemy import update
 
 from tests.integration.pipeline_helpers import (
-    DOCUMENT,
     GOOD,
     INVENTED,
-    SCHEMA,
+    Census,
     RecordingPublisher,
     job_row,
     make_runtime,
+    submit_many,
 )
-from tests.integration.test_step_statements_pg import Census, census  # noqa: F401
-from tierline.jobs.models import JobSpec, TaskType
 from tierline.persistence import store
 from tierline.persistence.db import Database
 from tierline.persistence.tables import Job
@@ -33,13 +31,6 @@ from tierline.tasks.runtime import Runtime
 pytestmark = pytest.mark.integration
 
 
-def submit(db: Database, count: int) -> list[str]:
-    specs = [JobSpec(task=TaskType.EXTRACT, document=f"{DOCUMENT}\nRef {i}", schema=SCHEMA)
-             for i in range(count)]
-    with db.session() as session:
-        return store.insert_jobs(session, specs).job_ids
-
-
 @pytest.fixture()
 def rt(db: Database) -> Iterator[Runtime]:
     runtime = make_runtime(db, {1: [StubProvider(INVENTED)], 2: [StubProvider(GOOD, name="t2")]})
@@ -49,7 +40,7 @@ def rt(db: Database) -> Iterator[Runtime]:
 
 def routed(rt: Runtime, count: int) -> list[str]:
     publisher = RecordingPublisher()
-    job_ids = submit(rt.db, count)
+    job_ids = submit_many(rt.db, count)
     for job_id in job_ids:
         pipeline.route_job(rt, publisher, job_id)
     return job_ids
@@ -104,7 +95,7 @@ def test_an_escalated_job_is_prompted_with_its_rejections_as_alone(rt: Runtime) 
 
 @pytest.mark.parametrize("size", [2, 6])
 def test_a_flush_is_claimed_in_one_transaction_of_four_statements(
-        rt: Runtime, census: Census, size: int) -> None:  # noqa: F811
+        rt: Runtime, census: Census, size: int) -> None:
     job_ids = routed(rt, size)
     census.reset()
 
@@ -145,7 +136,7 @@ def answered_together(rt: Runtime, job_ids: list[str]
 
 
 def test_answers_that_arrive_together_are_ledgered_in_one_transaction(
-        rt: Runtime, census: Census) -> None:  # noqa: F811
+        rt: Runtime, census: Census) -> None:
     job_ids = routed(rt, 3)
     group = answered_together(rt, job_ids)
     publisher = RecordingPublisher()
