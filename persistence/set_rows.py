@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from tierline.persistence.store import lock_in_id_order
 from tierline.persistence.tables import Attempt, Job
 
 _JOBS = cast(Any, Job.__table__)
@@ -33,8 +34,7 @@ _ATTEMPTS = cast(Any, Attempt.__table__)
 JOB_STATE = ("status", "status_reason", "current_tier", "updated_at", "finished_at")
 VERDICT = ("validated", "findings")
 
-_LOCK_JOBS = (select(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
-              .order_by(_JOBS.c.id).with_for_update())
+_LOCK_JOBS = lock_in_id_order(_JOBS)
 _READ_ATTEMPTS = (select(_ATTEMPTS)
                   .where(_ATTEMPTS.c.job_id.in_(bindparam("ids", expanding=True)))
                   .order_by(_ATTEMPTS.c.job_id, _ATTEMPTS.c.attempt_no))
@@ -90,9 +90,8 @@ class SetRows:
 
 
 def lock_set(session: Session, job_ids: Collection[str], *, ledgers: bool = False) -> SetRows:
-    """Lock the jobs in one statement, in id order (as `store.lock_jobs` does, so two writers
-    of several jobs never deadlock), and, with `ledgers`, read all their ledger rows in one
-    more; a job with no row maps to []."""
+    """Lock the jobs in one statement (in id order: `store.lock_in_id_order`) and, with
+    `ledgers`, read all their ledger rows in one more; a job with no row maps to []."""
     rows = SetRows()
     if not job_ids:
         return rows

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -52,14 +52,13 @@ def lock_job(session: Session, job_id: str) -> Job | None:
     return session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
 
 
-def lock_jobs(session: Session, job_ids: Collection[str]) -> dict[str, Job]:
-    """Several job rows by id, locked in one statement. Rows are locked in id order, the order
-    every writer of several jobs takes them in, so two such writers never deadlock."""
-    if not job_ids:
-        return {}
-    jobs = session.scalars(select(Job).where(Job.id.in_(sorted(job_ids))).order_by(Job.id)
-                           .with_for_update())
-    return {job.id: job for job in jobs}
+def lock_in_id_order(*columns: Any) -> Any:
+    """A statement (bound `ids`, a list) that reads and locks several job rows in one go, in id
+    order: the order every writer of several jobs takes them in, so two such writers never
+    deadlock."""
+    jobs = cast(Any, Job.__table__)
+    return (select(*columns).where(jobs.c.id.in_(bindparam("ids", expanding=True)))
+            .order_by(jobs.c.id).with_for_update())
 
 
 def set_status(job: Job, status: JobStatus, reason: str | None = None, *,

@@ -12,21 +12,17 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 
 from tierline.jobs.models import JobStatus, check_transition
+from tierline.persistence.store import lock_in_id_order
 from tierline.persistence.tables import Job, utcnow
 
 _JOBS: Any = cast(Any, Job.__table__)
 _COLUMNS = [_JOBS.c.id, _JOBS.c.status, _JOBS.c.current_tier, _JOBS.c.tenant, _JOBS.c.user,
             _JOBS.c.feature, _JOBS.c.query_type]
-# Rows are locked in id order, the order every writer of several jobs takes them in (as
-# `store.lock_jobs`), so two such writers never deadlock.
-_LOCK = (select(*_COLUMNS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
-         .order_by(_JOBS.c.id).with_for_update())
-_LOCK_WITH_SPEC = (select(*_COLUMNS, _JOBS.c.spec)
-                   .where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
-                   .order_by(_JOBS.c.id).with_for_update())
+_LOCK = lock_in_id_order(*_COLUMNS)
+_LOCK_WITH_SPEC = lock_in_id_order(*_COLUMNS, _JOBS.c.spec)
 _MOVE = (update(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
          .values(status=bindparam("new_status"), status_reason=None,
                  updated_at=bindparam("now"), finished_at=None))
