@@ -22,7 +22,7 @@ import pstats
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,7 +58,7 @@ class Inbox:
     def infer(self, job_id: str, tier: int) -> None:
         self.infers.append((job_id, tier))
 
-    def infer_many(self, messages: list[tuple[str, int]]) -> None:
+    def infer_many(self, messages: Sequence[tuple[str, int]]) -> None:
         self.infers.extend(messages)
 
     def validate(self, job_id: str, attempt_no: int) -> None:

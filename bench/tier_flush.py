@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ class CountingPublisher:
 
     def infer(self, job_id: str, tier: int, *_: Any, **__: Any) -> None:
         self.sent += 1
+
+    def infer_many(self, messages: Sequence[tuple[str, int]]) -> None:
+        self.sent += len(messages)
 
     def validate(self, job_id: str, attempt_no: int) -> None:
         self.sent += 1

@@ -48,16 +48,6 @@ class SetPlan:
     alone: list[int] = field(default_factory=list)
 
 
-def publish_infers(publisher: Publisher, messages: Sequence[tuple[str, int]]) -> None:
-    """Send (job, tier) messages; in one go when the publisher can."""
-    many = getattr(publisher, "infer_many", None)
-    if many is not None:
-        many(messages)
-        return
-    for job_id, tier in messages:
-        publisher.infer(job_id, tier)
-
-
 def run_flush(rt: Runtime, publisher: Publisher, step: str, items: Sequence[StepItem],
               together: Callable[[Sequence[StepItem]], SetPlan],
               alone: Callable[[StepItem], None]) -> list[tuple[StepItem, Again]]:
@@ -88,7 +78,7 @@ def run_flush(rt: Runtime, publisher: Publisher, step: str, items: Sequence[Step
             plan = SetPlan(alone=list(range(len(live))))
         if plan.infers:
             try:
-                publish_infers(publisher, [(job_id, tier) for _, job_id, tier in plan.infers])
+                publisher.infer_many([(job_id, tier) for _, job_id, tier in plan.infers])
             except Exception as exc:
                 for position, _, _ in plan.infers:
                     outcomes[live[position]] = failed(live[position], exc)

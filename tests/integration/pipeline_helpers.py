@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,10 @@ class RecordingPublisher:
 
     def infer(self, job_id: str, tier: int) -> None:
         self.sent.append(("infer", job_id, tier))
+
+    def infer_many(self, messages: Sequence[tuple[str, int]]) -> None:
+        for job_id, tier in messages:
+            self.infer(job_id, tier)
 
     def validate(self, job_id: str, attempt_no: int) -> None:
         self.sent.append(("validate", job_id, attempt_no))
