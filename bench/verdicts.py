@@ -15,6 +15,8 @@ Every input is validated twice: once in a pass over all of them in order, the ca
 one to the next ("warm", as in a worker), then once with every cache of the validation modules
 emptied first ("cold"). A line holds the cold verdict (passed; every finding's check, passed,
 strict and message) and the output as stored; the dump checks that the warm verdict agrees.
+Some messages list the items of a set, whose order follows the hash seed: the script runs
+itself again with PYTHONHASHSEED=0 unless it is set.
 """
 
 from __future__ import annotations
@@ -23,11 +25,16 @@ import argparse
 import functools
 import importlib
 import json
+import os
 import pkgutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+if __name__ == "__main__" and os.environ.get("PYTHONHASHSEED") is None:
+    os.execve(sys.executable, [sys.executable, *sys.argv],
+              {**os.environ, "PYTHONHASHSEED": "0"})
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]

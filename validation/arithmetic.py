@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tierline.validation.base import Finding
 
@@ -163,6 +164,13 @@ def _claims_in(text: str, offset: int = 0) -> list[Claim]:
 
 def arithmetic_claims(text: str) -> list[Claim]:
     """Every "a op b = c" claim in `text`, from calculator annotations and from the prose."""
+    return list(_claims_of(text))
+
+
+# The validate step reads one answer's claims several times (the working check, its message,
+# the exactness check, the working before "####"): parsed once per text.
+@lru_cache(maxsize=64)
+def _claims_of(text: str) -> tuple[Claim, ...]:
     # Markdown-escaped operators ("3 \\* 4") are common in chat models' answers.
     text = text.replace("\\*", "*")
     claims = [c for a in _ANNOTATION.finditer(text) for c in _claims_in(a.group(1), a.start())]
@@ -180,7 +188,7 @@ def arithmetic_claims(text: str) -> list[Claim]:
     for claim in _claims_in("".join(prose)):
         in_prose, in_text = max(p for p in pieces if p[0] <= claim.position)
         claims.append(dataclasses.replace(claim, position=in_text + claim.position - in_prose))
-    return sorted(claims, key=lambda c: c.position)
+    return tuple(sorted(claims, key=lambda c: c.position))
 
 
 _QUESTION_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")

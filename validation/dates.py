@@ -100,6 +100,17 @@ def find_dates(text: str) -> set[dt.date]:
 
 def date_readings(value: str) -> set[dt.date]:
     """The dates `value` means if, apart from punctuation, it is nothing but one date."""
+    # An output's values are read by several checks (grounding, provenance, consistency, mail
+    # dates): each is read once.
+    return set(_date_readings(value) if isinstance(value, str) else _read_dates(value))
+
+
+@lru_cache(maxsize=4096)
+def _date_readings(value: str) -> frozenset[dt.date]:
+    return _read_dates(value)
+
+
+def _read_dates(value: str) -> frozenset[dt.date]:
     value = value.strip()
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(value)
@@ -111,8 +122,8 @@ def date_readings(value: str) -> set[dt.date]:
             if _NON_ALNUM.sub("", " ".join(
                     w for w in rest.lower().split() if w.strip(",.:") not in _DATE_WORDS)):
                 continue
-        return _dates_of_match(match)
-    return set()
+        return frozenset(_dates_of_match(match))
+    return frozenset()
 
 
 @lru_cache(maxsize=256)

@@ -103,15 +103,22 @@ def value_readings(value: object) -> set[Decimal]:
         d = _dec(repr(value)) if isinstance(value, float) else _dec(str(value))
         return {d} if d is not None else set()
     if isinstance(value, str):
-        tokens = [token for _, token in _numbers(value)]
-        if len(tokens) == 1:
-            return number_readings(tokens[0])
-        # "1 000,00 €": thousands grouped by spaces are one number, not three.
-        spaced = _SPACED_NUMBER.search(value)
-        if spaced and len(tokens) > 1 and not _DIGIT.search(
-                value[:spaced.start()] + value[spaced.end():]):
-            return number_readings(spaced.group(0))
+        # Read by several checks (grounding, provenance, consistency, periods): once.
+        return set(_string_readings(value))
     return set()
+
+
+@lru_cache(maxsize=4096)
+def _string_readings(value: str) -> frozenset[Decimal]:
+    tokens = [token for _, token in _numbers(value)]
+    if len(tokens) == 1:
+        return _number_readings(tokens[0])
+    # "1 000,00 €": thousands grouped by spaces are one number, not three.
+    spaced = _SPACED_NUMBER.search(value)
+    if spaced and len(tokens) > 1 and not _DIGIT.search(
+            value[:spaced.start()] + value[spaced.end():]):
+        return _number_readings(spaced.group(0))
+    return frozenset()
 
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",

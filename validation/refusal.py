@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from tierline.validation.base import Finding
 from tierline.validation.normalize import document_text, norm_text
@@ -40,6 +41,7 @@ _STOPWORD_TEXT = (
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD = re.compile(r"[^\W\d_]+")
+_NON_LATIN = re.compile("[^\x00-\u024f]")
 
 
 def says_not_stated(text: str) -> bool:
@@ -74,18 +76,22 @@ def _profile(text: str) -> tuple[int, float, float]:
     """Length (words, or letters/4 for scripts without spaces), share of English stop-words,
     share of letters outside the Latin scripts."""
     words = _WORD.findall(text[:4000])
-    letters = [c for w in words for c in w]
     if not words:
         return 0, 0.0, 0.0
+    letters = "".join(words)
     stop = sum(w.lower() in _STOPWORDS for w in words) / len(words)
-    foreign = sum(ord(c) > 0x24F for c in letters) / max(1, len(letters))
-    return max(len(words), len(letters) // 4), stop, foreign
+    foreign = 0 if letters.isascii() else len(_NON_LATIN.findall(letters))
+    return max(len(words), len(letters) // 4), stop, foreign / max(1, len(letters))
+
+
+# A document is profiled again for every answer to it.
+_document_profile = lru_cache(maxsize=256)(_profile)
 
 
 def check_language(text: str, document: str) -> Finding:
     """The answer is written in the document's language (a cheap script and stop-word test)."""
     n, stop, foreign = _profile(text)
-    doc_n, doc_stop, doc_foreign = _profile(document)
+    doc_n, doc_stop, doc_foreign = _document_profile(document)
     if n < 8 or doc_n < 8:
         return Finding(LANGUAGE, True, "too short to judge the language")
     if foreign > 0.3 and doc_foreign < 0.1:
