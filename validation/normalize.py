@@ -259,9 +259,17 @@ def norm_text(text: str) -> str:
         return " " + " ".join(ascii_folded(text).split()) + " "
     folded = text.casefold()
     if not folded.isascii():
-        folded = unicodedata.normalize("NFKD", folded)
-        folded = "".join(c for c in folded if not unicodedata.combining(c))
+        # Accents dropped: only non-ASCII characters can combine, so only their runs are read
+        # character by character (a long agreement has a few curly quotes, not a page of them).
+        folded = _NON_ASCII.sub(_uncombined, unicodedata.normalize("NFKD", folded))
     return " " + _NON_ALNUM.sub(" ", folded).strip() + " "
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _uncombined(run: re.Match[str]) -> str:
+    return "".join(c for c in run.group() if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=256)

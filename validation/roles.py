@@ -27,6 +27,7 @@ from typing import Any
 
 from tierline.validation.base import Finding
 from tierline.validation.doc_index import fold
+from tierline.validation.name_spans import spans as name_spans
 from tierline.validation.normalize import norm_text
 
 ROLES = "roles"
@@ -63,7 +64,6 @@ _REACH = 300  # characters between a name and the defined term that follows it
 # not "Contractor Address:" or "Signature of Employee:".
 _LABEL_WORDS = frozenset().union(*_FAMILIES.values(), {"bill", "billed", "invoice", "sold",
                                                       "to", "name", "party", "the"})
-_WORDS = re.compile(r"[^\W_]+")
 _NEXT_PARTY = re.compile(r"\b(?:and|between)\b", re.IGNORECASE)
 # What follows a name on its line when it is the service desk's: its mailbox, or its title.
 _SERVICE_MAILBOX = (r"(?:support|help|helpdesk|service|services|customerservice|customercare|care"
@@ -116,16 +116,6 @@ def assignments(document: str) -> tuple[Assignment, ...]:
     return tuple(sorted(found, key=lambda a: a.at))
 
 
-@lru_cache(maxsize=1024)
-def _pattern(name: str) -> re.Pattern[str] | None:
-    words = _WORDS.findall(name)  # as written: "Kjær" must stay one word
-    if not words:
-        return None
-    gap = r"[\W_]*(?:(?:and|&)[\W_]*)?"
-    return re.compile(r"(?<![A-Za-z0-9])" + gap.join(re.escape(w) for w in words)
-                      + r"(?![A-Za-z0-9])", re.IGNORECASE)
-
-
 def _holder(document: str, assignment: Assignment, previous: int,
             spots: dict[str, list[tuple[int, int]]]) -> str | None:
     """The output name that occurs last before the assignment, within reach, with nothing
@@ -146,9 +136,9 @@ def _roles_given(document: str, names: Iterable[str]) -> dict[str, dict[str, str
     """For each name, the roles the document gives it, with the evidence."""
     spots: dict[str, list[tuple[int, int]]] = {}
     for name in names:
-        pattern = _pattern(name)
-        if pattern is not None:
-            spots[name] = [m.span() for m in pattern.finditer(document)]
+        found = name_spans(name, document)
+        if found is not None:
+            spots[name] = found
     given: dict[str, dict[str, str]] = {name: {} for name in spots}
     for name, found in spots.items():
         for _, end in found:
