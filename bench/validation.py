@@ -16,9 +16,9 @@
    rejected / right answers; a confusion matrix per check (a check "flags" when it fails
    strictly), the judge included. The judge is also run alone on every output, for its own
    accuracy, and its tokens are priced at tier 1's price (`config/tiers.default.toml`).
-2. Latency of `validate` (no judge) per job, with the per-document caches cleared before every
-   call so each job pays for reading its document, as a worker does; schema validators stay
-   cached, as they do in a worker.
+2. Latency of `validate` (no judge) per job, with the per-document (and per-output) caches
+   cleared before every call so each job pays for reading its document, as a worker does;
+   schema validators stay cached, as they do in a worker.
 3. Real GSM8K answers of Mixtral (data/replay): how many wrong ones the arithmetic
    check catches and how many right ones it flags.
 
@@ -51,11 +51,14 @@ from tierline.prompts.messages import build_prompt  # noqa: E402
 from tierline.simulator.sample import generate_with_answers  # noqa: E402
 from tierline.simulator.truth import is_correct  # noqa: E402
 from tierline.validation import (  # noqa: E402
+    arithmetic,
     dates,
     durations,
+    name_spans,
     names,
     normalize,
     provenance,
+    refusal,
     roles,
     summary,
 )
@@ -73,7 +76,9 @@ _CACHED = [normalize.document_numbers, dates.document_dates, normalize.document_
            normalize.document_lower,
            provenance.document_index, summary.key_facts, names._document_names,
            durations.document_durations, roles.assignments, normalize.document_squashed,
-           normalize.document_tokens]
+           normalize.document_tokens, refusal._document_profile, name_spans._lowered,
+           # read once per output, not per document: a repeat must not find them either
+           arithmetic._claims_of, dates._date_readings, normalize._string_readings]
 
 
 def _clear_document_caches() -> None:
