@@ -54,6 +54,7 @@ from tierline.validation import (  # noqa: E402
     arithmetic,
     dates,
     durations,
+    mail_dates,
     name_spans,
     names,
     normalize,
@@ -77,6 +78,7 @@ _CACHED = [normalize.document_numbers, dates.document_dates, normalize.document_
            provenance.document_index, summary.key_facts, names._document_names,
            durations.document_durations, roles.assignments, normalize.document_squashed,
            normalize.document_tokens, refusal._document_profile, name_spans._lowered,
+           mail_dates._header_spans,
            # read once per output, not per document: a repeat must not find them either
            arithmetic._claims_of, dates._date_readings, normalize._string_readings]
 

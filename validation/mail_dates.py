@@ -11,6 +11,7 @@ the field does not ask for the message's own date, and the body says nothing rel
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from tierline.validation.base import Finding
@@ -42,10 +43,11 @@ def _among_headers(document: str, start: int, end: int) -> bool:
     return any(_HEADER_FIELD.match(line) for line in before + after)
 
 
-def _header_spans(document: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=256)  # a document's, read again for every answer to it
+def _header_spans(document: str) -> tuple[tuple[int, int], ...]:
     spans = [m.span() for m in _DATE_LINE.finditer(document)
              if _among_headers(document, *m.span())]
-    return spans + [m.span() for m in _ATTRIBUTION.finditer(document)]
+    return tuple(spans + [m.span() for m in _ATTRIBUTION.finditer(document)])
 
 
 def check_mail_dates(fields: list[tuple[str, Any]], document: str) -> list[Finding]:

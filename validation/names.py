@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from tierline.validation.normalize import norm_text
+from tierline.validation.normalize import document_text, norm_text
 
 # Each corporate form's spellings, mapped to one.
 _SUFFIXES = {
@@ -41,6 +41,7 @@ def _merge_initials(words: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65_536)  # a document's words: most of them many times over
 def _canon(word: str) -> str:
     word = _SUFFIXES.get(word, word)
     if len(word) > 4 and word.endswith("ies"):
@@ -52,12 +53,17 @@ def _canon(word: str) -> str:
 
 def name_words(text: str) -> list[str]:
     """`text`'s words in the canonical form names are compared in."""
-    return [_canon(w) for w in _merge_initials(norm_text(text).split()) if w not in _DROPPED]
+    return _canonical(norm_text(text))
+
+
+def _canonical(norm: str) -> list[str]:
+    return [_canon(w) for w in _merge_initials(norm.split()) if w not in _DROPPED]
 
 
 @lru_cache(maxsize=256)
 def _document_names(document: str) -> str:
-    return " " + " ".join(name_words(document)) + " "
+    # The document's `norm_text` is cached already: not normalised a second time.
+    return " " + " ".join(_canonical(document_text(document))) + " "
 
 
 def name_core(value: str) -> list[str]:

@@ -262,10 +262,14 @@ def norm_text(text: str) -> str:
         # Accents dropped: only non-ASCII characters can combine, so only their runs are read
         # character by character (a long agreement has a few curly quotes, not a page of them).
         folded = _NON_ASCII.sub(_uncombined, unicodedata.normalize("NFKD", folded))
-    return " " + _NON_ALNUM.sub(" ", folded).strip() + " "
+    # The words of a-z and 0-9 (`_NON_ALNUM`'s), by table: what is left outside ASCII becomes
+    # "?", then a space, as does every other character but a-z and 0-9.
+    ascii_text = folded.encode("ascii", "replace").translate(_ALNUM_ONLY).decode("ascii")
+    return " " + " ".join(ascii_text.split()) + " "
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ALNUM_ONLY = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256))
 
 
 def _uncombined(run: re.Match[str]) -> str:
