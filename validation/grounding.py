@@ -209,7 +209,9 @@ def unfound_specifics(text: str, document: str) -> tuple[list[str], list[str]]:
     values: list[str] = []
     doc_dates = document_dates(document)
     date_parts: set[str] = set()
-    for d in find_dates(text):
+    # In date order: a set of dates iterates in an order that changes from process to process
+    # (dates hash with the interpreter's per-process seed), and so would the message.
+    for d in sorted(find_dates(text)):
         date_parts |= {str(d.year), str(d.day), f"{d.day:02d}", str(d.month), f"{d.month:02d}"}
         if d not in doc_dates:
             values.append(d.isoformat())
