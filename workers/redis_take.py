@@ -16,10 +16,10 @@ so kombu's restore path (`restore_by_tag`, the visibility-timeout sweep) reads i
 own.
 
 The reply is a status followed by the messages taken. A message the script cannot record (not
-JSON, or without a string delivery tag, exchange or routing key) is left where it lies, and the
-status says so: the caller takes it through kombu's own path, which fails on it as kombu does.
-A script that fails half-way keeps its writes (Redis scripts are not rolled back), so every
-message is checked before it is popped.
+JSON, or without a string delivery tag, exchange or routing key) is put back where it lay, and
+the status says so: the caller takes it through kombu's own path, which fails on it as kombu
+does. Nothing between a pop and its record can raise (the decoding is guarded), so no script
+stops half-way with a message popped and unrecorded (Redis does not roll a script back).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ local limit = tonumber(ARGV[1])
 local reply = {1}
 for i = 3, #KEYS do
     while #reply <= limit do
-        local item = redis.call('LINDEX', KEYS[i], -1)
+        local item = redis.call('RPOP', KEYS[i])
         if not item then break end
         local ok, message = pcall(cjson.decode, item)
         local properties = ok and type(message) == 'table' and message.properties
@@ -42,10 +42,10 @@ for i = 3, #KEYS do
         local tag = type(properties) == 'table' and properties.delivery_tag
         if type(tag) ~= 'string' or type(info) ~= 'table'
                 or type(info.exchange) ~= 'string' or type(info.routing_key) ~= 'string' then
+            redis.call('RPUSH', KEYS[i], item)
             reply[1] = 0
             return reply
         end
-        redis.call('RPOP', KEYS[i])
         redis.call('ZADD', KEYS[2], ARGV[2], tag)
         redis.call('HSET', KEYS[1], tag, '[' .. item .. ',' .. cjson.encode(info.exchange) ..
                    ',' .. cjson.encode(info.routing_key) .. ']')
