@@ -1,5 +1,7 @@
 """Taking several messages off a queue and recording them as unacknowledged in one atomic step.
 
+Needs Redis 6.2 or later (RPOP with a count; the channel's empty-queue wait is a BLMOVE).
+
 Keys (each with the transport's global key prefix, if any):
 
     KEYS[1]     kombu's unacknowledged hash:  delivery tag -> JSON [message, exchange, routing key]
@@ -15,9 +17,10 @@ list, its exchange and routing key) under the delivery tag kombu gave it when it
 so kombu's restore path (`restore_by_tag`, the visibility-timeout sweep) reads it back as its
 own.
 
-The reply is a status followed by the messages taken. A message the script cannot record (not
-JSON, or without a string delivery tag, exchange or routing key) is put back where it lay, and
-the status says so: the caller takes it through kombu's own path, which fails on it as kombu
+Each list gives what it can in one RPOP with a count. The reply is a status followed by the
+messages taken. A message the script cannot record (not JSON, or without a string delivery
+tag, exchange or routing key) is put back where it lay, with those popped after it, and the
+status says so: the caller takes it through kombu's own path, which fails on it as kombu
 does. Nothing between a pop and its record can raise (the decoding is guarded), so no script
 stops half-way with a message popped and unrecorded (Redis does not roll a script back).
 """
@@ -33,16 +36,19 @@ TAKE_SCRIPT = """
 local limit = tonumber(ARGV[1])
 local reply = {1}
 for i = 3, #KEYS do
-    while #reply <= limit do
-        local item = redis.call('RPOP', KEYS[i])
-        if not item then break end
+    local wanted = limit - (#reply - 1)
+    if wanted <= 0 then break end
+    local items = redis.call('RPOP', KEYS[i], wanted)
+    for j, item in ipairs(items or {}) do
         local ok, message = pcall(cjson.decode, item)
         local properties = ok and type(message) == 'table' and message.properties
         local info = type(properties) == 'table' and properties.delivery_info
         local tag = type(properties) == 'table' and properties.delivery_tag
         if type(tag) ~= 'string' or type(info) ~= 'table'
                 or type(info.exchange) ~= 'string' or type(info.routing_key) ~= 'string' then
-            redis.call('RPUSH', KEYS[i], item)
+            for k = #items, j, -1 do  -- back as they lay: this one last, at the tail
+                redis.call('RPUSH', KEYS[i], items[k])
+            end
             reply[1] = 0
             return reply
         end

@@ -145,6 +145,8 @@ class Channel(kombu_redis.Channel):
     queue is empty the channel waits for it with a BLMOVE of the queue's last message onto
     itself, which takes nothing, and takes again when it wakes. Anything else (several queues
     on one channel, consumers without acknowledgements, fanout) goes through kombu's BRPOP.
+    A take whose reply is still unread when the channel closes (sent, then the prefetch shrank)
+    has its messages back from the visibility-timeout sweep, as a dead worker's.
     """
 
     QoS = QoS

@@ -274,3 +274,22 @@ def test_a_message_the_take_cannot_read_is_left_to_kombu(redis_url: str, channel
         for _ in range(3):
             channel.connection.client.drain_events(timeout=0.5)
     assert sent == ["EVALSHA", "BRPOP"]
+
+
+def test_a_take_stops_before_a_message_it_cannot_read_and_leaves_the_rest_in_order(
+        redis_url: str, channel: Any) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        second = client.lindex(QUEUE, -2)
+        assert isinstance(second, bytes)
+        client.linsert(QUEUE, "AFTER", second.decode(), "not a message")  # the second to go
+        taker = _Taker(redis_url, channel, prefetch=3)
+        taker.drain()
+        assert taker.numbers() == [0]
+        # The unreadable message is next, the others behind it as they were.
+        assert client.lindex(QUEUE, -1) == b"not a message"
+        queued = [json.loads(m)["headers"]["argsrepr"] for m in client.lrange(QUEUE, 0, -2)]
+        assert queued == ["(4,)", "(3,)", "(2,)", "(1,)"]
+    finally:
+        client.close()
+    assert _unacked(redis_url, channel) == (1, 1)
