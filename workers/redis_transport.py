@@ -112,7 +112,6 @@ class QoS(kombu_redis.QoS):
         self.write_acks()
         super().restore_unacked(client)
 
-
     def give_back(self, payloads: list[dict[str, Any]]) -> None:
         """Put taken messages the consumer will not see back at the front of their queue, first
         message first, as kombu puts back a rejected one."""
@@ -192,7 +191,7 @@ class Channel(kombu_redis.Channel):
     def _take_args(self, queue: str, room: int | None) -> list[Any]:
         keys = take_keys(self.global_keyprefix or "", self.unacked_key, self.unacked_index_key,
                          [self._q_for_pri(queue, pri) for pri in self.priority_steps])
-        return [len(keys), *keys, room or UNLIMITED_TAKE, time.time()]
+        return [len(keys), *keys, UNLIMITED_TAKE if room is None else room, time.time()]
 
     def _send(self, waiting_for: _Take, *command: Any) -> None:
         self._waiting_for = waiting_for

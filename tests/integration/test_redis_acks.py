@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from tierline.config.settings import Settings
+from tierline.tasks.bulk_publish import envelope
 from tierline.workers.celery_app import create_app
 from tierline.workers.redis_transport import QoS
 
@@ -152,8 +153,10 @@ def _commands_sent(channel: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[
 
 
 @pytest.fixture()
-def taker(redis_url: str, channel: Any) -> _Taker:
-    return _Taker(redis_url, channel, prefetch=3)
+def taker(redis_url: str, channel: Any) -> Iterator[_Taker]:
+    taker = _Taker(redis_url, channel, prefetch=3)
+    yield taker
+    taker.redis.close()
 
 
 def test_a_take_brings_several_messages_in_one_round_trip_all_recorded_before_delivery(
@@ -285,6 +288,7 @@ def test_a_take_stops_before_a_message_it_cannot_read_and_leaves_the_rest_in_ord
         client.linsert(QUEUE, "AFTER", second.decode(), "not a message")  # the second to go
         taker = _Taker(redis_url, channel, prefetch=3)
         taker.drain()
+        taker.redis.close()
         assert taker.numbers() == [0]
         # The unreadable message is next, the others behind it as they were.
         assert client.lindex(QUEUE, -1) == b"not a message"
@@ -293,3 +297,20 @@ def test_a_take_stops_before_a_message_it_cannot_read_and_leaves_the_rest_in_ord
     finally:
         client.close()
     assert _unacked(redis_url, channel) == (1, 1)
+
+
+def test_an_empty_queue_is_waited_on_without_taking_from_it(
+        redis_url: str, taker: _Taker, monkeypatch: pytest.MonkeyPatch) -> None:
+    taker.channel.basic_qos(0, 10, False)
+    taker.drain()
+    assert taker.numbers() == [0, 1, 2, 3, 4]
+    sent, _ = _commands_sent(taker.channel, monkeypatch)
+    taker.drain()  # nothing to take: the channel waits
+    assert sent == ["EVALSHA", "BLMOVE"]
+    taker.redis.lpush(QUEUE, envelope(TASK, (5,), QUEUE, "test"))
+    with contextlib.suppress(TimeoutError):
+        taker.channel.connection.client.drain_events(timeout=2)
+    assert taker.numbers() == [0, 1, 2, 3, 4, 5]
+    # The wait woke without taking the message: the take after it took and recorded it.
+    assert sent == ["EVALSHA", "BLMOVE", "EVALSHA"]
+    assert _unacked(redis_url, taker.channel) == (6, 6)
