@@ -1,14 +1,16 @@
 """What one drained message costs a worker besides its step: CPU per message, in one process.
 
-    python bench/message_overhead.py [--messages 640] [--flush 64] [--rounds 8] [--json]
+    python bench/message_overhead.py [--messages 640] [--flush 64] [--prefetch 128] [--rounds 8]
+                                     [--json]
 
 Against a private redis-server, with the fleet's own app (workers.celery_app) and its task
 events installed as a worker installs them (workers.events), each message goes through:
 
 - publish: `CeleryPublisher.validate` (what a tier drain sends per answered job), or Celery's
   `send_task` of the same message, with its task-sent event when events are on;
-- receive: taken off its list and recorded as unacknowledged (kombu's `basic_get`, as the
-  worker's BRPOP delivery does), and made a Celery request;
+- receive: taken off its list and recorded as unacknowledged by the channel's consumer, as the
+  worker takes it (`drain_events`, within a prefetch of `--prefetch`, the validate worker's),
+  and made a Celery request;
 - drain: buffered (the task-received event), flushed in groups of `--flush` through
   `EventedBatches.flush` with a pool that runs nothing (task-started, task-succeeded, the
   acknowledgements, and the event loop turn that writes them), the events published in lists.
@@ -74,7 +76,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _round(redis: PrivateRedis, messages: int, flush: int, events: bool,
+def _round(redis: PrivateRedis, messages: int, flush: int, prefetch: int, events: bool,
            transport: str | None, celery_publish: bool) -> dict[str, float]:
     from celery.worker.request import Request, create_request_cls
     from vine import promise
@@ -102,7 +104,7 @@ def _round(redis: PrivateRedis, messages: int, flush: int, events: bool,
         step = BatchedTaskEvents(consumer)
         step.start(consumer)
         channel = conn.channel()
-        channel.qos.prefetch_count = 0
+        channel.basic_qos(0, prefetch, False)
         publisher = CeleryPublisher()
         Req = create_request_cls(Request, task, task._pool, "bench@host", dispatcher, app=app)
         try:
@@ -117,8 +119,10 @@ def _round(redis: PrivateRedis, messages: int, flush: int, events: bool,
                     publisher.validate(job_id, 1)
             published = time.process_time()
             batch: list[Any] = []
-            for _ in range(messages):
-                message = channel.basic_get(QUEUE, no_ack=False)
+            received = 0
+
+            def on_message(message: Any) -> None:
+                nonlocal batch, received
                 request = Req(message, on_ack=promise(consumer.call_soon,
                                                       (message.ack_log_error,)),
                               on_reject=None, app=app, hostname="bench@host",
@@ -126,16 +130,22 @@ def _round(redis: PrivateRedis, messages: int, flush: int, events: bool,
                               connection_errors=conn.connection_errors)
                 _on_buffered(request=request)
                 batch.append(request)
+                received += 1
                 if len(batch) == flush:
                     task.flush(batch)
                     consumer.loop_turn(channel)
                     batch = []
+
+            channel.basic_consume(QUEUE, False, on_message, "bench")
+            while received < messages:
+                conn.drain_events(timeout=5)
             if batch:
                 task.flush(batch)
                 consumer.loop_turn(channel)
             drained = time.process_time()
             commands = sum(redis.commands().values()) - commands - 1
         finally:
+            channel.basic_cancel("bench")
             step.stop(consumer)
             channel.close()
         left = conn.default_channel.client.zcard(channel.unacked_index_key)
@@ -153,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=640)
     parser.add_argument("--flush", type=int, default=64)
+    parser.add_argument("--prefetch", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--variants", default=",".join(VARIANTS),
@@ -161,12 +172,13 @@ def main() -> None:
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in args.variants.split(",")}
     with private_redis() as redis:
         for variant in runs:  # imports and connections warmed
-            _round(redis, 200, args.flush, **VARIANTS[variant])
+            _round(redis, 200, args.flush, args.prefetch, **VARIANTS[variant])
         for _ in range(args.rounds):
             for variant in runs:
-                runs[variant].append(_round(redis, args.messages, args.flush,
+                runs[variant].append(_round(redis, args.messages, args.flush, args.prefetch,
                                             **VARIANTS[variant]))
-    figures: dict[str, Any] = {"messages": args.messages, "flush": args.flush, "runs": runs}
+    figures: dict[str, Any] = {"messages": args.messages, "flush": args.flush,
+                               "prefetch": args.prefetch, "runs": runs}
     for kind, rounds in runs.items():
         figures[f"{kind}_median_us"] = {k: statistics.median(r[k] for r in rounds)
                                         for k in rounds[0]}

@@ -3,10 +3,12 @@ of tierline but the broker settings: a plain task, a worker killed and restarted
 times while messages keep arriving, then a wait past the visibility timeout and its sweep.
 
     SIGKILL_BENCH_REDIS=redis://127.0.0.1:6379/15 python bench/sigkill_loss.py \
-        [--messages 1500] [--kills 25] [--json]
+        [--messages 1500] [--kills 25] [--transport kombu|tierline] [--json]
 
-A message a killed worker held is in kombu's unacknowledged hash and comes back; one that BRPOP
-had taken off the queue but the worker had not yet recorded is in no Redis structure at all.
+A message a killed worker held is in kombu's unacknowledged hash and comes back; with kombu's
+own transport, one that BRPOP had taken off the queue but the worker had not yet recorded is in
+no Redis structure at all. `--transport tierline` runs the same workers on the fleet's transport
+(workers.redis_transport), which takes and records messages in one atomic step.
 Prints messages sent, run, lost (neither run, queued nor unacknowledged); writes
 bench/out/sigkill_loss.json. Its keys carry their own prefix; the database is left as found.
 """
@@ -37,7 +39,10 @@ QUEUE = "sigkill"
 VISIBILITY_TIMEOUT_S = 8
 BROKER_URL = os.environ.get("SIGKILL_BENCH_REDIS", "redis://127.0.0.1:6379/15")
 
+TRANSPORTS = {"kombu": "redis", "tierline": "tierline.workers.redis_transport:Transport"}
+
 app = Celery("sigkill_bench", broker=BROKER_URL)
+app.conf.broker_transport = TRANSPORTS[os.environ.get("SIGKILL_BENCH_TRANSPORT", "kombu")]
 app.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, task_ignore_result=True,
                 worker_hijack_root_logger=False,
                 broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S,
@@ -110,11 +115,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1500)
     parser.add_argument("--kills", type=int, default=25)
+    parser.add_argument("--transport", choices=sorted(TRANSPORTS), default="kombu")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    os.environ["SIGKILL_BENCH_TRANSPORT"] = args.transport  # the workers' too
+    app.conf.broker_transport = TRANSPORTS[args.transport]
     log_dir = ROOT / "bench" / "out" / "sigkill_loss_logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    figures = run(args.messages, args.kills, log_dir)
+    figures = {"transport": args.transport, **run(args.messages, args.kills, log_dir)}
     print(f"sent {figures['messages_sent']} messages, killed the worker {args.kills} times: "
           f"{figures['run']} run, {figures['lost']} lost for good "
           f"({figures['queued']} queued, {figures['unacknowledged']} unacknowledged after "

@@ -10,13 +10,15 @@ Reliability settings, and why:
 - a short visibility timeout (`TIERLINE_VISIBILITY_TIMEOUT_S`, 30 s) swept every 5 s, with a
   heartbeat (workers.heartbeat) that renews every message a live worker holds every third of
   it: a killed worker's messages come back within timeout + sweep, about 35 s, however long
-  a healthy task runs. All but one: BRPOP takes a message off its list before the worker
-  records it as unacknowledged, so the message in flight when the process dies is gone, and
-  only the janitor (`tierline requeue --every`) brings its job back;
+  a healthy task runs. All of them: a message is taken off its list and recorded as
+  unacknowledged in one atomic step (workers.redis_transport), where kombu's BRPOP left the
+  message in flight when the process died gone for good, its job back only by the janitor
+  (`tierline requeue --every`);
 - publishing retries for `outage_window_s`, so a broker restart is waited out, not a crash;
 - prefetch 1: provider calls are slow, and a prefetched message would wait behind them;
-- on a `redis://` broker, kombu's transport with the acknowledgements of one event-loop turn
-  written in one round trip (workers.redis_transport), where each message cost one.
+- on a `redis://` broker, kombu's transport with messages taken several at a time and the
+  acknowledgements of one event-loop turn written in one round trip (workers.redis_transport),
+  where each message cost a round trip for each.
 """
 
 from __future__ import annotations
