@@ -51,6 +51,7 @@ from bench.services import (  # noqa: E402
     fresh_database,
     private_redis,
     read_proc,
+    runqueue_wait_s,
     settled_transactions,
 )
 from tests.e2e.fleet import stop_processes, wait_http  # noqa: E402
@@ -250,6 +251,7 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
         commands_before = redis.commands()
         pg_before = cpu_of(db.backend_pids())
         cpu_before = {n: cpu_of([p]) for n, p in workers.items()}
+        waits_before = {n: runqueue_wait_s(p) for n, p in workers.items()}
         svc_before = {n: cpu_of(p.values()) for n, p in services.items()}
 
         decisions_before = _decision_buckets(route_metrics)
@@ -260,6 +262,7 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
         _stop_profilers(profilers)
 
         cpu_after = {n: cpu_of([p]) for n, p in workers.items()}
+        waits_after = {n: runqueue_wait_s(p) for n, p in workers.items()}
         svc_after = {n: cpu_of(p.values()) for n, p in services.items()}
         pg_after = cpu_of(db.backend_pids())
         rss_after = {n: read_proc(p).rss_mb for n, p in workers.items()}  # type: ignore[union-attr]
@@ -301,6 +304,12 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
         "submit_jobs_per_s": round(submitted / submit_s, 1),
         "cpu_ms_per_job_by_worker": per_worker,
         "cpu_ms_per_job": round(sum(per_worker.values()), 2),
+        # How oversubscribed the machine was: ms each worker's threads waited for a CPU while
+        # runnable, per ms of CPU they had. A wall time measured inside a worker (a routing
+        # decision's) stretches by about this much.
+        "cpu_wait_per_cpu_ms_by_worker": {
+            n: round((waits_after[n] - waits_before[n]) / cpu, 2) if (
+                cpu := cpu_delta(cpu_before[n], cpu_after[n])) > 0 else 0.0 for n in workers},
         "cpu_ms_per_job_by_service": per_service,
         "db_transactions_per_job": _per_job(xacts, finished),
         "redis_commands_per_job": _per_job(sum(commands.values()), finished),
@@ -386,6 +395,7 @@ def main() -> None:
           f"results rows {fleet['results_rows']}; {fleet['statuses']}")
     print(f"  CPU ms/job, workers {fleet['cpu_ms_per_job']}: {fleet['cpu_ms_per_job_by_worker']}")
     print(f"  CPU ms/job, services: {fleet['cpu_ms_per_job_by_service']}")
+    print(f"  ms waiting for a CPU per CPU ms, workers: {fleet['cpu_wait_per_cpu_ms_by_worker']}")
     print(f"  DB transactions/job {fleet['db_transactions_per_job']}, Redis commands/job "
           f"{fleet['redis_commands_per_job']} {fleet['redis_top_commands_per_job']}")
     if "sql_census" in fleet:

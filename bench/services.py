@@ -54,6 +54,19 @@ def cpu_of(pids: Iterable[int]) -> dict[int, float]:
     return {pid: r.cpu_s for pid, r in readings.items() if r is not None}
 
 
+def runqueue_wait_s(pid: int) -> float:
+    """Seconds the threads of a process have spent runnable but waiting for a CPU (the second
+    field of each thread's /proc schedstat), 0 once gone: what a busy machine adds to the wall
+    time of anything the process does."""
+    total = 0
+    for schedstat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(schedstat.read_text().split()[1])
+        except (OSError, IndexError, ValueError):  # a thread that ended meanwhile
+            continue
+    return total / 1e9
+
+
 def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU spent between two readings of a set of processes; one that started in between
     counts whole."""

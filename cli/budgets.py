@@ -25,7 +25,7 @@ _STYLE = {BudgetState.OK: "green", BudgetState.CAPPED: "yellow", BudgetState.EXH
               help="print one JSON document: the budgets and the policy file")
 def budgets(as_json: bool) -> None:
     """Each budget's spend this period, its limit, and whether it caps or stops new jobs."""
-    ctx = open_context()
+    ctx = open_context(with_app=False)
     source = ctx.settings.routing_policy_file or DEFAULT_POLICY_FILE
     try:
         policy = load_policy(source)

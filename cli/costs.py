@@ -41,7 +41,7 @@ def costs(by: str, batch_id: str | None, since: datetime | None, as_json: bool) 
     from tierline.providers.pricing import cost_usd
     from tierline.reports.costs import UnknownDimension, cost_ledger
 
-    ctx = open_context()
+    ctx = open_context(with_app=False)
     tiers = load_tiers(ctx.settings.tiers_file)
     top = tiers.get(tiers.top).primary
     dimensions = _by(by)

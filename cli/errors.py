@@ -1,7 +1,7 @@
 """How the command reports what it cannot do: one line and an exit code, never a traceback.
 
 Exit codes: 1 an error in what was asked (an unknown batch, a failed command), 2 bad input or
-usage, 3 the database or the broker cannot be reached.
+usage, 3 the database or the broker cannot be reached, or the database has no tables yet.
 """
 
 from __future__ import annotations
@@ -27,12 +27,26 @@ def _first_line(exc: BaseException) -> str:
     return mask_url(text[0]) if text else type(cause).__name__
 
 
+def _missing_table(exc: BaseException) -> bool:
+    """PostgreSQL's undefined table (SQLSTATE 42P01) or SQLite's "no such table": a database
+    that was never migrated, or migrated by an older release."""
+    import sqlalchemy.exc
+
+    if not isinstance(exc, sqlalchemy.exc.DBAPIError):
+        return False
+    return (getattr(exc.orig, "sqlstate", None) == "42P01"
+            or str(exc.orig).startswith("no such table"))
+
+
 def describe_outage(exc: BaseException, database_url: str, broker_url: str | None) -> str | None:
     """One line naming the unreachable service behind `exc`, or None when `exc` is not that."""
     import kombu.exceptions
     import redis.exceptions
     import sqlalchemy.exc
 
+    if _missing_table(exc):
+        return (f"the database at {mask_url(database_url)} has no tierline tables (or an older "
+                f"schema): run `tierline db upgrade` ({_first_line(exc)})")
     if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
         return f"cannot reach the database at {mask_url(database_url)}: {_first_line(exc)}"
     broker = mask_url(broker_url or "the embedded broker")

@@ -140,7 +140,7 @@ def status(batch_id: str | None, watch: bool, every: float, as_json: bool) -> No
     """Counts per status and tier, and the cost so far, of a batch (or of every job)."""
     from tierline.cli.context import open_context
 
-    ctx = open_context()
+    ctx = open_context(with_app=False)
     current = read_batch_status(ctx, batch_id)
     if batch_id is not None and current.jobs == 0:
         _unknown_batch(batch_id)
@@ -189,7 +189,7 @@ def results(batch_id: str, fmt: str) -> None:
     from tierline.cli.render import decimal_text
     from tierline.reports.batch import RESULT_COLUMNS, result_rows
 
-    ctx = open_context()
+    ctx = open_context(with_app=False)
     with ctx.db.session() as session:
         rows = list(result_rows(session, batch_id))
     if not rows:

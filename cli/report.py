@@ -32,7 +32,7 @@ def report(batch_id: str | None, since: datetime | None, out: Path | None,
 
     if batch_id is None and since is None:
         raise click.UsageError("name a batch, or --since DATE")
-    ctx = open_context()
+    ctx = open_context(with_app=False)
     when = since.replace(tzinfo=UTC) if since else None
     if out is not None:
         _write_page(ctx, batch_id, when, out)

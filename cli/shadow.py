@@ -49,7 +49,7 @@ def shadow_tables(summaries: list[ShadowSummary]) -> list[Table]:
 def shadow(as_json: bool) -> None:
     """Shadow tests: each candidate's pass rate, agreement, latency and cost against the pinned
     model on the same live jobs, with a verdict."""
-    ctx = open_context()
+    ctx = open_context(with_app=False)
     with ctx.db.session() as session:
         summaries = shadow_report(session)
     spent = sum((s.candidate_cost_usd for s in summaries), Decimal(0))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -47,6 +47,19 @@ _WRITE_VERDICT = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("key"))
                   .values({c: bindparam(f"new_{c}") for c in VERDICT}))
 _JOB_COLUMNS = tuple(c.key for c in _JOBS.columns)
 _ATTEMPT_COLUMNS = tuple(c.key for c in _ATTEMPTS.columns)
+
+
+T = TypeVar("T")
+
+
+def _detached(cls: type[T], names: tuple[str, ...], row: Any) -> T:
+    """A detached instance of a mapped class holding `row`, made as the ORM makes the objects
+    it loads (instance state, then the values put in place): the constructor sets each
+    attribute through its instrumentation, about ten times the cost, for a set of 64 jobs
+    and their ledger rows a few milliseconds of a flush."""
+    instance = cast(T, cls._sa_class_manager.new_instance())  # type: ignore[attr-defined]
+    instance.__dict__.update(zip(names, row, strict=True))
+    return instance
 
 
 def _values(row: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
@@ -98,13 +111,13 @@ def lock_set(session: Session, job_ids: Collection[str], *, ledgers: bool = Fals
     ids = sorted(set(job_ids))
     connection = session.connection()
     for row in connection.execute(_LOCK_JOBS, {"ids": ids}):
-        job = Job(**dict(zip(_JOB_COLUMNS, row, strict=True)))
+        job = _detached(Job, _JOB_COLUMNS, row)
         rows.jobs[job.id] = job
         rows._jobs_read[job.id] = (_values(job, JOB_STATE), job.spec)
     if ledgers:
         rows.attempts = {job_id: [] for job_id in ids}
         for row in connection.execute(_READ_ATTEMPTS, {"ids": ids}):
-            attempt = Attempt(**dict(zip(_ATTEMPT_COLUMNS, row, strict=True)))
+            attempt = _detached(Attempt, _ATTEMPT_COLUMNS, row)
             rows.attempts[attempt.job_id].append(attempt)
             rows._attempts_read[attempt.id] = _values(attempt, VERDICT)
     return rows

@@ -120,6 +120,8 @@ def route_locked(rt: Runtime, publisher: Publisher, session: Any, job: Job) -> R
     # Let this process's other threads (the consumer reading messages, a second flush) have
     # the GIL now rather than in the middle of the decision: a decision takes a fraction of a
     # millisecond, far under the 5 ms after which a waiting thread takes the GIL by force.
+    # (On Linux the zero sleep lasts the timer slack, tens of microseconds of wall time and no
+    # CPU, and the thread wakes as a sleeper, less likely to be preempted mid-decision.)
     time.sleep(0)
     try:
         decision = rt.router.decide(gate.spec, rt.tiers)

@@ -125,10 +125,12 @@ class CeleryPublisher:
 
     def infer_many(self, messages: Sequence[tuple[str, int]]) -> None:
         """The tier messages of a flush, (job, tier) each; on Redis one LPUSH per queue, all in
-        one round trip (see tasks.bulk_publish), without task-sent events."""
+        one round trip (see tasks.bulk_publish), with their task-sent events as a lone message
+        has (a worker buffers its events and publishes them in lists: see workers.events)."""
         if not messages or _pushed_to_redis([
                 (INFER_BATCH_TASK, (job_id, tier, 0, 0.0), tier_queue(tier),
-                 argsrepr(job_id, tier=tier, retry=0)) for job_id, tier in messages]):
+                 argsrepr(job_id, tier=tier, retry=0)) for job_id, tier in messages],
+                sent_events=True):
             return
         for job_id, tier in messages:
             self.infer(job_id, tier)

@@ -210,6 +210,21 @@ def test_a_validate_message_is_kombus_own_and_announced_as_sent(
         VALIDATE_TASK, argsrepr("job-1", attempt=2), VALIDATE)
 
 
+def test_a_flushs_tier_messages_are_each_announced_as_sent(
+        app: Celery, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _SentEvents()
+    monkeypatch.setattr(app.amqp, "_event_dispatcher", events)
+    CeleryPublisher().infer_many([("job-1", 1), ("job-2", 2), ("job-3", 1)])
+    queued = {m["headers"]["id"]: m for q in ("tier1", "tier2")
+              for m in _queue_messages(redis_url, q)}
+    assert [kind for kind, _ in events.sent] == ["task-sent"] * 3
+    assert {fields["uuid"] for _, fields in events.sent} == set(queued)
+    for _, fields in events.sent:
+        message = queued[fields["uuid"]]
+        assert fields["queue"] == message["properties"]["delivery_info"]["routing_key"]
+        assert fields["args"] == message["headers"]["argsrepr"]
+
+
 def test_a_message_with_a_countdown_goes_through_celery(app: Celery, redis_url: str) -> None:
     CeleryPublisher().validate("job-1", 2, countdown=30)
     (message,) = _queue_messages(redis_url, VALIDATE)

@@ -165,3 +165,18 @@ def test_a_document_larger_than_every_context_window_is_refused_with_its_line(
     assert result.exit_code == 2
     assert "jobs.jsonl line 2" in result.output and "context window" in result.output
     assert "line 1" not in result.output
+
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_database_without_tables_asks_for_the_migration_in_one_line(
+        database: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    url = (f"sqlite:///{tmp_path}/empty.db" if database == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    env = {"TIERLINE_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "tierline.cli", "costs", "--json"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == EXIT_UNREACHABLE, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("tierline: the database at ")
+    assert "run `tierline db upgrade`" in done.stderr
