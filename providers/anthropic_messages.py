@@ -15,6 +15,7 @@ from typing import Any
 from tierline.config.tiers import Endpoint
 from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.errors import MalformedResponse, ProviderError
+from tierline.providers.http_clients import request_url
 from tierline.providers.sdk_errors import translate, unusable
 
 # Anthropic says max_tokens where the chat-completions APIs say length.
@@ -64,6 +65,7 @@ class AnthropicProvider:
         self.model = endpoint.model
         self._client = client
         self._aclient = aclient
+        self._url = request_url(aclient, MESSAGES_PATH)
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -79,7 +81,7 @@ class AnthropicProvider:
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            body = self._client.post(MESSAGES_PATH, cast_to=bytes, body=self._params(request))
+            body = self._client.post(self._url, cast_to=bytes, body=self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
@@ -91,7 +93,7 @@ class AnthropicProvider:
     async def acomplete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            body = await self._aclient.post(MESSAGES_PATH, cast_to=bytes,
+            body = await self._aclient.post(self._url, cast_to=bytes,
                                             body=self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc

@@ -7,7 +7,9 @@ The async clients (the tier-1 drain's) send over aiohttp, each SDK's own `Defaul
 (its `aiohttp` extra): httpx's default async transport re-checks every pooled connection's
 expiry on each request, which with a few hundred calls in flight cost the drain more CPU per
 call than a thread pool's blocking calls (`bench/drain_vs_pool.py`). Timeouts, limits and
-retries (off) are passed the same as to the sync clients, which keep httpx.
+retries (off) are passed the same as to the sync clients, which keep httpx's transport. Every
+client, sync and async, is the SDK's own with a `send` that goes straight to its transport
+(`http_clients`): no auth flow, redirects, hooks or cookie jar, which the calls do not use.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tierline.config.tiers import Endpoint
 from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.anthropic_messages import AnthropicProvider
 from tierline.providers.errors import AuthenticationFailed, ProviderError
+from tierline.providers.http_clients import direct_aiohttp_client, direct_httpx_client
 from tierline.providers.openai_like import GROQ_PATH, ChatCompletionsProvider
 
 SIMULATOR_KEY = "simulated"
@@ -78,8 +81,9 @@ def build_provider(
         return AnthropicProvider(
             endpoint,
             anthropic,
-            anthropic.Anthropic(base_url=base, **common),
-            anthropic.AsyncAnthropic(base_url=base, http_client=anthropic.DefaultAioHttpClient(),
+            anthropic.Anthropic(base_url=base, http_client=direct_httpx_client(anthropic)(),
+                                **common),
+            anthropic.AsyncAnthropic(base_url=base, http_client=direct_aiohttp_client(anthropic)(),
                                      **common),
         )
     if endpoint.provider == "groq":
@@ -94,16 +98,17 @@ def build_provider(
                               max_keepalive_connections=GROQ_MAX_CONNECTIONS)
         return ChatCompletionsProvider(
             endpoint, groq,
-            groq.Groq(base_url=base, http_client=groq.DefaultHttpxClient(limits=limits),
+            groq.Groq(base_url=base, http_client=direct_httpx_client(groq)(limits=limits),
                       **common),
-            groq.AsyncGroq(base_url=base, http_client=groq.DefaultAioHttpClient(limits=limits),
-                           **common),
+            groq.AsyncGroq(base_url=base,
+                           http_client=direct_aiohttp_client(groq)(limits=limits), **common),
             GROQ_PATH,
         )
     import openai
 
     base = f"{simulator_url}/v1" if simulator_url else endpoint.base_url
     return ChatCompletionsProvider(
-        endpoint, openai, openai.OpenAI(base_url=base, **common),
-        openai.AsyncOpenAI(base_url=base, http_client=openai.DefaultAioHttpClient(), **common),
+        endpoint, openai,
+        openai.OpenAI(base_url=base, http_client=direct_httpx_client(openai)(), **common),
+        openai.AsyncOpenAI(base_url=base, http_client=direct_aiohttp_client(openai)(), **common),
     )

@@ -21,6 +21,7 @@ from typing import Any
 from tierline.config.tiers import Endpoint
 from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.errors import MalformedResponse, ProviderError
+from tierline.providers.http_clients import request_url
 from tierline.providers.sdk_errors import translate, unusable
 
 # The chat-completions path under an OpenAI client's base URL (Groq's SDK: GROQ_PATH).
@@ -80,7 +81,7 @@ class ChatCompletionsProvider:
         self._sdk = sdk
         self._client = client
         self._aclient = aclient
-        self._path = path
+        self._url = request_url(aclient, path)
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         return {
@@ -93,7 +94,7 @@ class ChatCompletionsProvider:
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            body = self._client.post(self._path, cast_to=bytes, body=self._params(request))
+            body = self._client.post(self._url, cast_to=bytes, body=self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
@@ -105,7 +106,7 @@ class ChatCompletionsProvider:
     async def acomplete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            body = await self._aclient.post(self._path, cast_to=bytes,
+            body = await self._aclient.post(self._url, cast_to=bytes,
                                             body=self._params(request))
         except self._sdk.APIError as exc:
             raise translate(exc, self._sdk, self.endpoint.label) from exc
