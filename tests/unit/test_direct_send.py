@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tierline.config.tiers import Endpoint, load_tiers
-from tierline.jobs.models import Message
-from tierline.prompts.completion import CompletionRequest
+from tests.unit.sdk_endpoints import ENDPOINTS, REQUEST
+from tierline.config.tiers import Endpoint
 from tierline.providers.errors import (
     ConnectionFailed,
     MalformedResponse,
@@ -30,13 +29,8 @@ from tierline.providers.http_clients import (
 )
 from tierline.simulator import FaultSpec, RunningSimulator, SimulatorConfig, start_in_thread
 
-TIERS = load_tiers(None)
-# One endpoint per SDK: Groq's (on httpx), Anthropic's and OpenAI's (on httpx2).
-ENDPOINTS = [TIERS.get(1).endpoints[0], TIERS.get(2).endpoints[0], TIERS.get(2).endpoints[1]]
 GROQ = ENDPOINTS[0]
 MODES = ["sync", "async"]
-REQUEST = CompletionRequest(system="Answer briefly.",
-                            messages=[Message(role="user", content="What is 2 + 2?")])
 CHAT_ANSWER = {"id": "c1", "object": "chat.completion", "created": 0, "model": "m",
                "choices": [{"index": 0, "finish_reason": "stop",
                             "message": {"role": "assistant", "content": "4"}}],

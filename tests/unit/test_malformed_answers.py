@@ -8,9 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tierline.config.tiers import load_tiers
-from tierline.jobs.models import Message
-from tierline.prompts.completion import CompletionRequest
+from tests.unit.sdk_endpoints import ENDPOINTS, REQUEST
 from tierline.providers.errors import MalformedResponse
 from tierline.providers.factory import build_provider
 from tierline.simulator import (
@@ -20,12 +18,6 @@ from tierline.simulator import (
     start_in_thread,
 )
 from tierline.simulator.config import MALFORMED_KINDS
-
-TIERS = load_tiers(None)
-# One endpoint per adapter: Groq's SDK, Anthropic's, OpenAI's.
-ENDPOINTS = [TIERS.get(1).endpoints[0], TIERS.get(2).endpoints[0], TIERS.get(2).endpoints[1]]
-REQUEST = CompletionRequest(system="Answer briefly.",
-                            messages=[Message(role="user", content="What is 2 + 2?")])
 
 
 @pytest.fixture(scope="module")
