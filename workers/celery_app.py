@@ -136,7 +136,6 @@ def create_app(settings: Settings) -> Celery:
         _start_heartbeat(settings)
         # The embedded run closes its own runtime; a worker closes the one its tasks built.
         signals.worker_shutdown.connect(_close_runtime, weak=False)
-        signals.worker_ready.connect(lambda **_: _long_lived(None), weak=False)
     events.install(app)
     register_tier1_drain(app, settings)
     register_set_steps(app, settings)
@@ -149,9 +148,9 @@ T = TypeVar("T")
 
 
 def _long_lived(built: T) -> T:
-    """Move what exists now (modules, the app, the runtime just built) out of the collector's
-    sight: a full collection would otherwise walk every one of them again, in the middle of
-    whichever step allocated last."""
+    """Move what exists now (modules, the app, the runtime just built on the first task) out of
+    the collector's sight: a full collection would otherwise walk every one of them again, in
+    the middle of whichever step allocated last."""
     gc.collect()
     gc.freeze()
     return built
