@@ -7,7 +7,7 @@ publishing goes through Celery's current app."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -21,10 +21,7 @@ if TYPE_CHECKING:
 @dataclass
 class Context:
     settings: Settings
-    db: Database = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.db = Database(self.settings.effective_database_url)
+    db: Database
 
     @cached_property
     def app(self) -> Celery:
@@ -44,7 +41,7 @@ def open_context(settings: Settings | None = None, *, with_app: bool = True) -> 
         # The embedded SQLite file is ours to create and keep current.
         settings.home.mkdir(parents=True, exist_ok=True)
         migrations.upgrade(settings.effective_database_url)
-    context = Context(settings)
+    context = Context(settings, Database(settings.effective_database_url))
     if with_app:
         # Built now rather than on first use: publishing goes through Celery's current app.
         context.app.set_current()

@@ -39,7 +39,8 @@ def _missing_table(exc: BaseException) -> bool:
 
 
 def describe_outage(exc: BaseException, database_url: str, broker_url: str | None) -> str | None:
-    """One line naming the unreachable service behind `exc`, or None when `exc` is not that."""
+    """One line naming the unreachable service behind `exc` (or the database's missing tables),
+    or None when `exc` is neither."""
     import kombu.exceptions
     import redis.exceptions
     import sqlalchemy.exc

@@ -35,7 +35,6 @@ import logging
 import threading
 import time
 from queue import Empty
-from time import monotonic
 from typing import Any
 
 from kombu.transport import redis as kombu_redis
@@ -196,7 +195,7 @@ class Channel(kombu_redis.Channel):
     def _send(self, waiting_for: _Take, *command: Any) -> None:
         self._waiting_for = waiting_for
         self._in_poll = self.client.connection
-        self._brpop_sent_at = monotonic()
+        self._brpop_sent_at = time.monotonic()
         self.client.connection.send_command(*command)
 
     def _brpop_read(self, **options: Any) -> bool:
