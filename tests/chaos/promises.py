@@ -77,6 +77,8 @@ class Outcome:
     simulator_calls: int
     watch: list[tuple[str, str]]
     outcomes: dict[str, int]
+    # Each failed call's outcome, endpoint, latency and error, for an assertion's message.
+    failed_calls: list[tuple[str, str, int, str]]
 
     @property
     def unledgered(self) -> int:
@@ -106,10 +108,15 @@ def outcome(db: Database, batch_id: str, simulator_url: str) -> Outcome:
         ledger = session.scalar(select(func.count()).select_from(Attempt)) or 0
         outcomes = dict(session.execute(select(Attempt.outcome, func.count())
                                         .group_by(Attempt.outcome)).all())
+        failed_calls = [(o, f"{p}/{m}", round(ms), (e or "")[:160]) for o, p, m, ms, e in
+                        session.execute(select(Attempt.outcome, Attempt.provider, Attempt.model,
+                                               Attempt.latency_ms, Attempt.error)
+                                        .where(Attempt.outcome != "ok")).all()]
         watch = [(r[0], r[1]) for r in session.execute(text(
             "SELECT job_id, what FROM chaos_watch")).all()]
     return Outcome(statuses, unexplained, results, finished_without, failed_with, ledger,
-                   sum(row.get("calls", 0) for row in stats.values()), watch, outcomes)
+                   sum(row.get("calls", 0) for row in stats.values()), watch, outcomes,
+                   failed_calls)
 
 
 def assert_promises_kept(result: Outcome, jobs: int) -> None:
@@ -122,11 +129,11 @@ def assert_promises_kept(result: Outcome, jobs: int) -> None:
     assert result.watch == [], result.watch[:10]
     # Every call the simulator received is in the ledger. Rows are written before their calls,
     # so the ledger may hold more: calls a SIGKILL caught before they reached the simulator,
-    # left `in_flight`; or refused connections, which never reach it.
+    # left `in_flight`; or failed connections (refused, or kept ones the server had closed).
     extra = result.ledger_rows - result.simulator_calls
     assert result.unledgered == 0, (result.simulator_calls, result.ledger_rows)
     assert extra <= result.in_flight_rows + result.outcomes.get("ConnectionFailed", 0), (
-        result.simulator_calls, result.ledger_rows, result.outcomes)
+        result.simulator_calls, result.ledger_rows, result.failed_calls[:10])
 
 
 class CuttableProxy:

@@ -5,6 +5,9 @@ sync and async alike."""
 from __future__ import annotations
 
 import asyncio
+import json
+import socketserver
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,6 +139,39 @@ def test_a_host_that_refuses_the_connection_fails_as_through_the_sdks_own_client
         errors.append((type(error.value), type(cause), type(cause.__cause__ if cause else None)))
     assert errors[0] == errors[1]
     assert issubclass(errors[0][1], direct._sdk.APIConnectionError)
+    assert errors[0][0] is ConnectionFailed  # never reached the provider: not a timeout
+
+
+class _ClosesKeptConnections(socketserver.BaseRequestHandler):
+    """Answers a connection's first request, keeping it open, and closes it unanswered when the
+    next request comes: a kept connection the server had closed by the time it was reused."""
+
+    def handle(self) -> None:
+        body = json.dumps(CHAT_ANSWER).encode()
+        self.request.recv(65536)
+        self.request.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                             b"content-length: %d\r\n\r\n%s" % (len(body), body))
+        self.request.recv(65536)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_kept_connection_the_server_closed_fails_as_a_connection_not_a_timeout(
+        mode: str) -> None:
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _ClosesKeptConnections) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        provider: Any = build_provider(GROQ, f"http://127.0.0.1:{server.server_address[1]}")
+
+        async def twice() -> None:
+            await provider.acomplete(REQUEST)
+            await provider.acomplete(REQUEST)
+
+        with pytest.raises(ConnectionFailed):
+            if mode == "sync":
+                provider.complete(REQUEST)
+                provider.complete(REQUEST)
+            else:
+                asyncio.run(twice())
+        server.shutdown()
 
 
 def _scripted_groq(mode: str, answer: Any, **kwargs: Any) -> Any:
