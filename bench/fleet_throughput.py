@@ -1,6 +1,7 @@
 """The fleet end to end, measured from outside, next to plain Celery on the same broker.
 
-    python bench/fleet_throughput.py [--jobs 2000] [--warmup 40] [--baseline-jobs N] [--json]
+    python bench/fleet_throughput.py [--jobs 2000] [--warmup 40] [--baseline-jobs N]
+                                     [--fleet-setting TIERLINE_NAME=VALUE ...] [--json]
 
 1. tierline: a private redis-server, a fresh PostgreSQL database (migrated), the simulator over
    HTTP at time scale 0 (so only the fleet's own work counts), and the README's six threads-pool
@@ -205,7 +206,8 @@ def _stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
 
 def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: FreshDatabase,
                  log_dir: Path, timeout_s: float, count_sql: bool = False,
-                 py_spy: str | None = None, events: bool = True) -> dict[str, Any]:
+                 py_spy: str | None = None, events: bool = True,
+                 fleet_settings: dict[str, str] | None = None) -> dict[str, Any]:
     from tierline import migrations
     from tierline.config.settings import Settings
     from tierline.workers.celery_app import create_app
@@ -215,7 +217,7 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
     env.update(TIERLINE_BROKER_URL=redis.url, TIERLINE_DATABASE_URL=db.url,
                TIERLINE_SIMULATOR_URL=f"http://127.0.0.1:{sim_port}", PYTHONUNBUFFERED="1",
-               TIERLINE_TASK_EVENTS=str(events).lower())
+               TIERLINE_TASK_EVENTS=str(events).lower(), **(fleet_settings or {}))
     if count_sql:
         census = Path(__file__).resolve().parent / "sql_census"
         env.update(PYTHONPATH=os.pathsep.join([str(census), str(ROOT)]),
@@ -381,14 +383,20 @@ def main() -> None:
                         "validate workers during the run (profile-*.txt in the logs folder)")
     parser.add_argument("--no-events", action="store_true",
                         help="run the fleet with TIERLINE_TASK_EVENTS=false")
+    parser.add_argument("--fleet-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the fleet's processes, as its environment variable "
+                             "(TIERLINE_BULK_WORKER_NICENESS=0); repeatable")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    fleet_settings = dict(item.split("=", 1) for item in args.fleet_setting)
+    if any(not name.startswith("TIERLINE_") for name in fleet_settings):
+        parser.error("--fleet-setting takes TIERLINE_NAME=VALUE")
     timeout = args.timeout or 60 + args.jobs / 5
     log_dir = Path(tempfile.mkdtemp(prefix="tierline-fleet-bench-"))
     with private_redis() as redis:
         with fresh_database() as db:
             fleet = run_tierline(args.jobs, args.warmup, args.seed, redis, db, log_dir, timeout,
-                                 args.count_sql, args.py_spy, not args.no_events)
+                                 args.count_sql, args.py_spy, not args.no_events, fleet_settings)
         baseline = run_baseline(args.baseline_jobs or args.jobs, redis, log_dir, timeout)
     print(f"tierline: {fleet['finished']}/{fleet['jobs']} jobs in {fleet['seconds']} s "
           f"= {fleet['jobs_per_s']} jobs/s (submit {fleet['submit_jobs_per_s']} jobs/s); "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
 from tierline.cli.render import WIDTH, console, decimal_text, json_document, table, usd
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def _by(value: str) -> list[str]:

@@ -11,7 +11,6 @@ import json
 from functools import lru_cache
 from typing import Any
 
-import jsonschema
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -219,7 +218,10 @@ class JobSpec(BaseModel):
 def schema_problem(schema_json: str) -> str | None:
     """Why a schema (as canonical JSON) is not a valid JSON Schema, or None. A bulk batch
     repeats a handful of schemas, so each is checked against the metaschema once per process
-    (a check costs milliseconds)."""
+    (a check costs milliseconds). jsonschema is imported here, when a schema is first checked:
+    the reports, which load these models through the tables, never need it."""
+    import jsonschema
+
     try:
         jsonschema.Draft202012Validator.check_schema(json.loads(schema_json))
     except jsonschema.SchemaError as exc:

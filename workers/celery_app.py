@@ -43,6 +43,7 @@ from tierline.tasks.queues import (
     VALIDATE_TASK,
 )
 from tierline.workers import events
+from tierline.workers.scheduling import is_bulk_worker, run_as_bulk
 from tierline.workers.set_steps import register_set_steps
 from tierline.workers.tier1 import register_tier1_drain
 
@@ -76,6 +77,17 @@ def _publish_retry_policy(settings: Settings) -> dict[str, Any]:
     interval_max = 2.0
     return {"max_retries": max(3, int(settings.outage_window_s / interval_max)),
             "interval_start": 0.2, "interval_step": 0.5, "interval_max": interval_max}
+
+
+def _yield_to_routing(niceness: int) -> None:
+    """A worker that does not route gives way to one that does (see workers.scheduling); set
+    once its queues are known, before it starts its threads."""
+
+    def on_init(sender: Any, **_: Any) -> None:
+        if is_bulk_worker(sender.app.amqp.queues.consume_from or ALL_QUEUES):
+            run_as_bulk(niceness)
+
+    signals.worker_init.connect(on_init, weak=False)
 
 
 def _start_heartbeat(settings: Settings) -> None:
@@ -134,6 +146,7 @@ def create_app(settings: Settings) -> Celery:
         if settings.effective_broker_url.startswith("redis://"):
             app.conf.broker_transport = "tierline.workers.redis_transport:Transport"
         _start_heartbeat(settings)
+        _yield_to_routing(settings.bulk_worker_niceness)
         # The embedded run closes its own runtime; a worker closes the one its tasks built.
         signals.worker_shutdown.connect(_close_runtime, weak=False)
     events.install(app)

@@ -4,6 +4,7 @@ and the simulator over HTTP, driven through the `tierline` command as a producer
 from __future__ import annotations
 
 import json
+import os
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,12 @@ def wait_until_finished(db: Database, fleet: Fleet, batch_id: str, timeout_s: fl
     pytest.fail(f"{open_jobs} jobs unfinished after {timeout_s} s\n{why}\n{fleet.logs()}")
 
 
+def thread_scheduling(pid: int) -> set[tuple[int, int]]:
+    """The (scheduling policy, niceness) pairs of a process's threads."""
+    tids = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    return {(os.sched_getscheduler(tid), os.getpriority(os.PRIO_PROCESS, tid)) for tid in tids}
+
+
 def write_sample(path: Path, n: int, seed: int) -> Path:
     path.write_text("\n".join(json.dumps(job) for job in generate(n, seed)) + "\n")
     return path
@@ -54,6 +61,9 @@ def test_fleet_processes_sample_batch_to_terminal_states(
         assert submitted.returncode == 0, submitted.stderr
         batch_id = submitted.stdout.strip().splitlines()[-1]
         wait_until_finished(db, fleet, batch_id, timeout_s=240)
+        # Every thread of a bulk worker gives way to the route worker's (workers.scheduling).
+        scheduling = {name: thread_scheduling(fleet.processes[name].pid)
+                      for name in ("route", "tier1", "validate")}
         status = json.loads(fleet.tierline("status", batch_id, "--json").stdout)
         exported = fleet.tierline("results", batch_id, "--format", "csv")
         report = json.loads(fleet.tierline("report", batch_id, "--json").stdout)
@@ -77,6 +87,9 @@ def test_fleet_processes_sample_batch_to_terminal_states(
                 tiers.setdefault(attempt.job_id, set()).add(attempt.tier)
 
     assert len(jobs) == JOBS
+    assert scheduling["route"] == {(os.SCHED_OTHER, os.getpriority(os.PRIO_PROCESS, 0))}
+    assert scheduling["tier1"] == scheduling["validate"] == {
+        (os.SCHED_BATCH, max(5, os.getpriority(os.PRIO_PROCESS, 0)))}, scheduling
     assert all(job.status in {s.value for s in TERMINAL_STATUSES} for job in jobs)
     assert all(job.status_reason for job in jobs if job.status != "done")
     done = [job for job in jobs if job.status == "done"]
