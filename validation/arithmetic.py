@@ -65,11 +65,16 @@ def final_answer(text: str) -> float | None:
     return _number(found[-1].replace("%", "")) if found else None
 
 
+# Half the sides of a claim are a bare number ("= 36"), and an answer's expressions recur in its
+# next tier's answer and in other answers to the same question: each is evaluated once.
+@lru_cache(maxsize=4096)
 def _evaluate(expression: str) -> float | None:
     """Evaluate + - * / with precedence and parentheses; None when it is not that."""
     tokens: list[str] = _TOKEN.findall(expression)
     if "".join(tokens).replace(" ", "") != _SPACES.sub("", expression):
         return None
+    if len(tokens) == 1:
+        return _bare_number(tokens[0])
     pos = 0
 
     def peek() -> str | None:
@@ -112,6 +117,15 @@ def _evaluate(expression: str) -> float | None:
     except (ValueError, IndexError, ZeroDivisionError):
         return None
     return value if pos == len(tokens) else None
+
+
+def _bare_number(token: str) -> float | None:
+    """What the parser of `_evaluate` makes of a single token, without building it: a number,
+    or None for an operator or a bracket on its own (which no number follows)."""
+    try:
+        return _number(token)
+    except ValueError:
+        return None
 
 
 def _trim_brackets(expression: str) -> str:

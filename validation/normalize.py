@@ -204,10 +204,7 @@ def document_numbers(text: str) -> frozenset[Decimal]:
 
 def numbers_of(text: str) -> frozenset[Decimal]:
     """Every reading of every number in `text`, written in digits or in words."""
-    found: set[Decimal] = set()
-    for _, readings in number_spans(text):
-        found |= readings
-    return frozenset(found)
+    return frozenset().union(*[readings for _, readings in number_spans(text)])
 
 
 @lru_cache(maxsize=256)
