@@ -58,8 +58,19 @@ def number_readings(token: str) -> set[Decimal]:
     return set(_number_readings(token))
 
 
+# Most numbers in documents are plain: digits, perhaps with one or two decimals ("12", "9.90",
+# "12,50"), which have one reading whatever the separator.
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
+
+
 @lru_cache(maxsize=8192)
 def _number_readings(token: str) -> frozenset[Decimal]:
+    if _PLAIN_NUMBER.fullmatch(token):
+        return frozenset((Decimal(token.replace(",", ".")),))
+    return _readings_of(token)
+
+
+def _readings_of(token: str) -> frozenset[Decimal]:
     token = token.strip().replace("\u2019", "'").translate(_NO_SPACES)
     sign = ""
     if token.startswith("-"):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tierline.validation.arithmetic import _evaluate
 from tierline.validation.dates import _MONTH_PREFIXES, _month_words, find_dates
 from tierline.validation.doc_index import segments
-from tierline.validation.normalize import number_spans, numbers_of
+from tierline.validation.normalize import _number_readings, _readings_of, number_spans, numbers_of
 
 _WORD_THEN_DIGIT = re.compile(r"[a-z]*\.?\s+(?=\d)")
 
@@ -88,3 +88,20 @@ def test_a_segment_holds_the_readings_of_all_its_numbers() -> None:
         expected |= readings
     assert seg.numbers == frozenset(expected)
     assert len(seg.number_at) >= 4
+
+
+_NUMBER_PIECES = ["0", "1", "12", "123", "1234", ".", ",", "'", "’", "-", " ", "\u00a0", "x", "٣"]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(_NUMBER_PIECES), min_size=1, max_size=7).map("".join))
+def test_a_plain_number_reads_as_the_general_reading_reads_it(token: str) -> None:
+    # As written, not only equal: "12.50" and "12.5" are equal numbers that print differently.
+    assert sorted(map(str, _number_readings.__wrapped__(token))) == sorted(
+        map(str, _readings_of(token)))
+
+
+def test_plain_numbers_have_one_reading() -> None:
+    assert _number_readings("12,50") == {Decimal("12.50")}
+    assert _number_readings("007") == {Decimal("7")}
+    assert _number_readings("1,234") == {Decimal("1.234"), Decimal("1234")}
