@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from decimal import Decimal
 
@@ -105,3 +106,17 @@ def test_plain_numbers_have_one_reading() -> None:
     assert _number_readings("12,50") == {Decimal("12.50")}
     assert _number_readings("007") == {Decimal("7")}
     assert _number_readings("1,234") == {Decimal("1.234"), Decimal("1234")}
+
+
+def test_evaluating_an_expression_leaves_no_garbage_cycles() -> None:
+    # A worker pays for every cycle it leaves behind in its next collection.
+    _evaluate.cache_clear()
+    gc.collect()
+    gc.disable()
+    try:
+        assert _evaluate("2 * (3 + 4) - 6 / 3") == 12.0
+        assert _evaluate("2 * (3 +") is None
+        unreachable = gc.collect()
+    finally:
+        gc.enable()
+    assert unreachable == 0
