@@ -65,53 +65,79 @@ def final_answer(text: str) -> float | None:
     return _number(found[-1].replace("%", "")) if found else None
 
 
+# Half the sides of a claim are a bare number ("= 36"), and an answer's expressions recur in its
+# next tier's answer and in other answers to the same question: each is evaluated once.
+@lru_cache(maxsize=4096)
 def _evaluate(expression: str) -> float | None:
     """Evaluate + - * / with precedence and parentheses; None when it is not that."""
     tokens: list[str] = _TOKEN.findall(expression)
     if "".join(tokens).replace(" ", "") != _SPACES.sub("", expression):
         return None
-    pos = 0
+    if len(tokens) == 1:
+        return _bare_number(tokens[0])
+    parser = _Parser(tokens)
+    try:
+        value = parser.expr()
+    except (ValueError, IndexError, ZeroDivisionError):
+        return None
+    return value if parser.pos == len(tokens) else None
 
-    def peek() -> str | None:
-        return tokens[pos] if pos < len(tokens) else None
 
-    def take() -> str:
-        nonlocal pos
-        pos += 1
-        return tokens[pos - 1]
+class _Parser:
+    """Recursive descent over the tokens of `_evaluate`: sums of products of atoms.
 
-    def atom() -> float:
-        token = take()
+    A class rather than nested functions: functions that call one another through their
+    closures form a reference cycle, garbage only the cycle collector frees.
+    """
+
+    __slots__ = ("pos", "tokens")
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> str:
+        self.pos += 1
+        return self.tokens[self.pos - 1]
+
+    def atom(self) -> float:
+        token = self.take()
         if token == "(":
-            value = expr()
-            if take() != ")":
+            value = self.expr()
+            if self.take() != ")":
                 raise ValueError("unbalanced")
             return value
         if token == "-":
-            return -atom()
+            return -self.atom()
         return _number(token)
 
-    def term() -> float:
-        value = atom()
-        while peek() in ("*", "/", "×", "÷", "x"):
-            op = take()
-            right = atom()
+    def term(self) -> float:
+        value = self.atom()
+        while self.peek() in ("*", "/", "×", "÷", "x"):
+            op = self.take()
+            right = self.atom()
             value = value * right if op in ("*", "×", "x") else value / right
         return value
 
-    def expr() -> float:
-        value = term()
-        while peek() in ("+", "-"):
-            op = take()
-            right = term()
+    def expr(self) -> float:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.take()
+            right = self.term()
             value = value + right if op == "+" else value - right
         return value
 
+
+def _bare_number(token: str) -> float | None:
+    """What the parser of `_evaluate` makes of a single token, without building it: a number,
+    or None for an operator or a bracket on its own (which no number follows)."""
     try:
-        value = expr()
-    except (ValueError, IndexError, ZeroDivisionError):
+        return _number(token)
+    except ValueError:
         return None
-    return value if pos == len(tokens) else None
 
 
 def _trim_brackets(expression: str) -> str:

@@ -57,8 +57,11 @@ _MONTH_ENDS = frozenset(name[-3:] for name in MONTHS)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _DIGIT_RUN = re.compile(r"\d+")
 _WORD_BEFORE = re.compile(r"\b([A-Za-z]+)\.?\s+$")
-_WORD_THEN_DIGIT = re.compile(r"[a-z]*\.?\s+(?=\d)")
 _MONTH_PREFIXES = tuple(sorted({name[:3] for name in MONTHS}))
+# In lowered ASCII text: a month's first three letters, and when spaces and a digit follow the
+# rest of their word, those too.
+_MONTH_WORD = re.compile("(?:" + "|".join(p for p in _MONTH_PREFIXES if p.isascii())
+                         + r")(?:[a-z]*\.?\s+(?=\d))?")
 
 
 def after_word(text: str, start: int, also: str = "") -> bool:
@@ -137,18 +140,15 @@ def _month_words(lowered: str) -> tuple[bool, set[int]]:
     starting with them is followed by spaces and a digit ends.
 
     Those ends are the only runs the "March 3, 2025" test of `_scan_dates` can accept (its word
-    must start with a month's first three letters): found with a few `str.find`s instead of a
-    look back from every number.
+    must start with a month's first three letters): found in one scan instead of a look back
+    from every number. A match resumes the scan after itself, which only skips the other
+    month letters of its own word: their word ends at the same place.
     """
     months, ends = False, set()
-    for prefix in _MONTH_PREFIXES:
-        at = lowered.find(prefix)
-        months = months or at >= 0
-        while at >= 0:
-            match = _WORD_THEN_DIGIT.match(lowered, at + 3)
-            if match:
-                ends.add(match.end())
-            at = lowered.find(prefix, at + 1)
+    for match in _MONTH_WORD.finditer(lowered):
+        months = True
+        if match.end() - match.start() > 3:  # the word went on to spaces and a digit
+            ends.add(match.end())
     return months, ends
 
 

@@ -58,8 +58,19 @@ def number_readings(token: str) -> set[Decimal]:
     return set(_number_readings(token))
 
 
+# Most numbers in documents are plain: digits, perhaps with one or two decimals ("12", "9.90",
+# "12,50"), which have one reading whatever the separator.
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
+
+
 @lru_cache(maxsize=8192)
 def _number_readings(token: str) -> frozenset[Decimal]:
+    if _PLAIN_NUMBER.fullmatch(token):
+        return frozenset((Decimal(token.replace(",", ".")),))
+    return _readings_of(token)
+
+
+def _readings_of(token: str) -> frozenset[Decimal]:
     token = token.strip().replace("\u2019", "'").translate(_NO_SPACES)
     sign = ""
     if token.startswith("-"):
@@ -204,10 +215,7 @@ def document_numbers(text: str) -> frozenset[Decimal]:
 
 def numbers_of(text: str) -> frozenset[Decimal]:
     """Every reading of every number in `text`, written in digits or in words."""
-    found: set[Decimal] = set()
-    for _, readings in number_spans(text):
-        found |= readings
-    return frozenset(found)
+    return frozenset().union(*[readings for _, readings in number_spans(text)])
 
 
 @lru_cache(maxsize=256)
