@@ -282,6 +282,8 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
                 "percentile_cont(0.99) WITHIN GROUP (ORDER BY d.latency_ms), max(d.latency_ms) "
                 "FROM routing_decisions d JOIN jobs j ON j.id = d.job_id WHERE j.batch_id = :b"),
                 {"b": batch}).one()
+            # Off, dead row versions pile up and PostgreSQL's CPU per job grows with the run.
+            autovacuum = str(conn.execute(text("SHOW autovacuum")).scalar_one())
             statuses: dict[str, int] = {str(s): int(n) for s, n in conn.execute(text(
                 "SELECT status, count(*) FROM jobs WHERE batch_id = :b GROUP BY status"),
                 {"b": batch}).all()}
@@ -300,6 +302,7 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
     growth = {n: round(rss_after[n] - rss_before[n], 1) for n in workers}
     return {
         "jobs": submitted, "finished": finished, "timed_out": finished < submitted,
+        "postgresql_autovacuum": autovacuum,
         "statuses": statuses, "results_rows": durable,
         "seconds": round(elapsed, 2), "jobs_per_s": round(finished / elapsed, 2),
         "submit_seconds": round(submit_s, 2),
@@ -402,7 +405,8 @@ def main() -> None:
           f"= {fleet['jobs_per_s']} jobs/s (submit {fleet['submit_jobs_per_s']} jobs/s); "
           f"results rows {fleet['results_rows']}; {fleet['statuses']}")
     print(f"  CPU ms/job, workers {fleet['cpu_ms_per_job']}: {fleet['cpu_ms_per_job_by_worker']}")
-    print(f"  CPU ms/job, services: {fleet['cpu_ms_per_job_by_service']}")
+    print(f"  CPU ms/job, services: {fleet['cpu_ms_per_job_by_service']} (PostgreSQL's "
+          f"autovacuum {fleet['postgresql_autovacuum']})")
     print(f"  ms waiting for a CPU per CPU ms, workers: {fleet['cpu_wait_per_cpu_ms_by_worker']}")
     print(f"  DB transactions/job {fleet['db_transactions_per_job']}, Redis commands/job "
           f"{fleet['redis_commands_per_job']} {fleet['redis_top_commands_per_job']}")

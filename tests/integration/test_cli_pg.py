@@ -28,6 +28,7 @@ from tests.integration.pipeline_helpers import (
     submit_one,
 )
 from tests.integration.test_costs_pg import batch_of
+from tierline.cli.dbcmd import autovacuum_setting
 from tierline.cli.main import cli
 from tierline.persistence.db import Database
 from tierline.persistence.tables import Job
@@ -70,6 +71,9 @@ def test_db_upgrade_creates_a_missing_database_and_never_prints_the_password(
         again = tierline({"TIERLINE_DATABASE_URL": f"{server}/{name}"}, "db", "upgrade")
         assert again.returncode == 0 and "created" not in again.stdout
         assert "database at head" in again.stdout
+        # The server's autovacuum setting is said when it is off, and only then.
+        setting = autovacuum_setting(pg_admin_url)
+        assert ("autovacuum is off" in again.stderr) == (setting == "off"), again.stderr
     finally:
         admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

@@ -180,3 +180,10 @@ def test_a_database_without_tables_asks_for_the_migration_in_one_line(
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("tierline: the database at ")
     assert "run `tierline db upgrade`" in done.stderr
+
+
+def test_autovacuum_is_warned_of_only_when_the_server_has_it_off() -> None:
+    from tierline.cli.dbcmd import autovacuum_warning
+
+    assert "autovacuum is off" in (autovacuum_warning("off") or "")
+    assert autovacuum_warning("on") is None and autovacuum_warning(None) is None
