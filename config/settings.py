@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     tier1_calls_in_flight: int = Field(default=128, ge=1)
     # A worker that does not route runs its threads as SCHED_BATCH at this niceness, so that on
     # a busy machine the route worker is given a core first (workers.scheduling; 0: as equals).
-    bulk_worker_niceness: int = Field(default=5, ge=0, le=19)
+    bulk_worker_niceness: int = Field(default=10, ge=0, le=19)
     # Each worker serves Prometheus metrics on this port (none: no endpoint), on this address.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_address: str = "0.0.0.0"

@@ -89,7 +89,7 @@ def test_fleet_processes_sample_batch_to_terminal_states(
     assert len(jobs) == JOBS
     assert scheduling["route"] == {(os.SCHED_OTHER, os.getpriority(os.PRIO_PROCESS, 0))}
     assert scheduling["tier1"] == scheduling["validate"] == {
-        (os.SCHED_BATCH, max(5, os.getpriority(os.PRIO_PROCESS, 0)))}, scheduling
+        (os.SCHED_BATCH, max(10, os.getpriority(os.PRIO_PROCESS, 0)))}, scheduling
     assert all(job.status in {s.value for s in TERMINAL_STATUSES} for job in jobs)
     assert all(job.status_reason for job in jobs if job.status != "done")
     done = [job for job in jobs if job.status == "done"]
