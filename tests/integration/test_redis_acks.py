@@ -60,14 +60,7 @@ def test_the_acks_of_one_turn_are_written_in_one_round_trip(
     assert all(m.acknowledged for m in messages[:4])
     assert set(channel.qos._dirty) == {m.delivery_tag for m in messages[:4]}
     assert _unacked(redis_url, channel) == (5, 5)
-    pipelines: list[Any] = []
-    real_acquire = channel.conn_or_acquire
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        pipelines.append(args)
-        return real_acquire(*args, **kwargs)
-
-    monkeypatch.setattr(channel, "conn_or_acquire", counted)
+    pipelines = _acquires(channel, monkeypatch)
     channel.qos.can_consume()  # what the event loop asks on every turn
     assert _unacked(redis_url, channel) == (1, 1)
     assert len(pipelines) == 1
@@ -141,15 +134,21 @@ def _commands_sent(channel: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[
         return real_send(*args, **kwargs)
 
     monkeypatch.setattr(connection, "send_command", send)
-    others: list[Any] = []
+    return sent, _acquires(channel, monkeypatch)
+
+
+def _acquires(channel: Any, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Each round trip the channel makes on a connection of its own (`conn_or_acquire`), as
+    its arguments, from now on."""
+    acquired: list[Any] = []
     real_acquire = channel.conn_or_acquire
 
     def acquire(*args: Any, **kwargs: Any) -> Any:
-        others.append(args)
+        acquired.append(args)
         return real_acquire(*args, **kwargs)
 
     monkeypatch.setattr(channel, "conn_or_acquire", acquire)
-    return sent, others
+    return acquired
 
 
 @pytest.fixture()
