@@ -8,7 +8,6 @@ import asyncio
 import json
 import socketserver
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -30,7 +29,7 @@ from tierline.providers.http_clients import (
     direct_httpx_client,
     http_library,
 )
-from tierline.simulator import FaultSpec, RunningSimulator, SimulatorConfig, start_in_thread
+from tierline.simulator import FaultSpec, RunningSimulator
 
 GROQ = ENDPOINTS[0]
 MODES = ["sync", "async"]
@@ -38,12 +37,6 @@ CHAT_ANSWER = {"id": "c1", "object": "chat.completion", "created": 0, "model": "
                "choices": [{"index": 0, "finish_reason": "stop",
                             "message": {"role": "assistant", "content": "4"}}],
                "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[RunningSimulator]:
-    with start_in_thread(SimulatorConfig(time_scale=0.0)) as running:
-        yield running
 
 
 def _provider(endpoint: Endpoint, url: str, mode: str = "async", **http: Any) -> Any:
@@ -100,13 +93,14 @@ def _outcomes(provider: Any, mode: str, calls: int) -> list[str]:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.provider)
 def test_calls_over_a_pool_of_one_connection_each_give_it_back(
-        sim: RunningSimulator, endpoint: Endpoint, mode: str) -> None:
+        instant_sim: RunningSimulator, endpoint: Endpoint, mode: str) -> None:
     # A call that kept its connection would leave the next one waiting out its timeout.
     quick = endpoint.model_copy(update={"timeout_s": 5.0})
     one = _library(endpoint).Limits(max_connections=1, max_keepalive_connections=1)
-    provider = _provider(quick, sim.url, mode, limits=one)
+    provider = _provider(quick, instant_sim.url, mode, limits=one)
     script = ["ok", "server_error", "ok", "rate_limit", "truncated_json", "html_page", "ok"]
-    sim.set_faults({endpoint.model: FaultSpec(script=script, retry_after_s=0)}, replace=True)
+    instant_sim.set_faults({endpoint.model: FaultSpec(script=script, retry_after_s=0)},
+                           replace=True)
     outcomes = _outcomes(provider, mode, len(script) + 13)
     assert outcomes == ["ok", ServerError.__name__, "ok", RateLimited.__name__,
                         MalformedResponse.__name__, MalformedResponse.__name__] + ["ok"] * 14
@@ -115,9 +109,9 @@ def test_calls_over_a_pool_of_one_connection_each_give_it_back(
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.provider)
 def test_a_call_past_its_timeout_is_the_sdks_timeout(
-        sim: RunningSimulator, endpoint: Endpoint, mode: str) -> None:
-    provider: Any = build_provider(endpoint.model_copy(update={"timeout_s": 0.3}), sim.url)
-    sim.set_faults({endpoint.model: FaultSpec(script=["hang"], hang_s=5.0)}, replace=True)
+        instant_sim: RunningSimulator, endpoint: Endpoint, mode: str) -> None:
+    provider: Any = build_provider(endpoint.model_copy(update={"timeout_s": 0.3}), instant_sim.url)
+    instant_sim.set_faults({endpoint.model: FaultSpec(script=["hang"], hang_s=5.0)}, replace=True)
     with pytest.raises(ProviderTimeout) as error:
         _call(provider, mode)
     assert isinstance(error.value.__cause__, provider._sdk.APITimeoutError)

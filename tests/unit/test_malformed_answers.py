@@ -4,7 +4,6 @@ through the official SDKs, sync and async alike; it never escapes as anything el
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,27 +13,19 @@ from tierline.providers.factory import build_provider
 from tierline.simulator import (
     FaultSpec,
     RunningSimulator,
-    SimulatorConfig,
-    start_in_thread,
 )
 from tierline.simulator.config import MALFORMED_KINDS
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[RunningSimulator]:
-    with start_in_thread(SimulatorConfig(time_scale=0.0)) as running:
-        yield running
 
 
 @pytest.mark.parametrize("kind", MALFORMED_KINDS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.provider)
 def test_an_unusable_answer_is_a_retryable_malformed_response(
-        sim: RunningSimulator, kind: str, endpoint: object) -> None:
+        instant_sim: RunningSimulator, kind: str, endpoint: object) -> None:
     from tierline.config.tiers import Endpoint
 
     assert isinstance(endpoint, Endpoint)
-    provider = build_provider(endpoint, sim.url)
-    sim.set_faults({endpoint.model: FaultSpec(script=[kind, kind])}, replace=True)
+    provider = build_provider(endpoint, instant_sim.url)
+    instant_sim.set_faults({endpoint.model: FaultSpec(script=[kind, kind])}, replace=True)
     with pytest.raises(MalformedResponse) as sync_error:
         provider.complete(REQUEST)
     with pytest.raises(MalformedResponse) as async_error:
@@ -43,4 +34,4 @@ def test_an_unusable_answer_is_a_retryable_malformed_response(
     assert endpoint.label in str(sync_error.value)
     # The next call, with no fault scripted, is an ordinary answer.
     assert provider.complete(REQUEST).text.strip()
-    assert sim.stats()[endpoint.model][kind] == 2
+    assert instant_sim.stats()[endpoint.model][kind] == 2

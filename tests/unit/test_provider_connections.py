@@ -3,7 +3,6 @@ clients (the tier-1 drain's) send over aiohttp and close their connections on th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from tierline.config.tiers import load_tiers
 from tierline.jobs.models import Message
 from tierline.prompts.completion import CompletionRequest
 from tierline.providers.factory import GROQ_MAX_CONNECTIONS, build_provider
-from tierline.simulator import RunningSimulator, SimulatorConfig, start_in_thread
+from tierline.simulator import RunningSimulator
 from tierline.tasks.asyncloop import BackgroundLoop
 
 TIERS = load_tiers(None)
@@ -35,12 +34,6 @@ def _async_transport(provider: Any) -> Any:
     return transport
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[RunningSimulator]:
-    with start_in_thread(SimulatorConfig(time_scale=0.0)) as running:
-        yield running
-
-
 def test_groq_clients_keep_their_connections_past_twenty_calls_at_a_time() -> None:
     endpoint = next(e for e in TIERS.endpoints() if e.provider == "groq")
     provider = build_provider(endpoint, "http://127.0.0.1:9")
@@ -52,8 +45,8 @@ def test_groq_clients_keep_their_connections_past_twenty_calls_at_a_time() -> No
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.provider)
 def test_async_clients_answer_over_aiohttp_and_close_on_their_loop(
-        sim: RunningSimulator, endpoint: Any) -> None:
-    provider: Any = build_provider(endpoint, sim.url)
+        instant_sim: RunningSimulator, endpoint: Any) -> None:
+    provider: Any = build_provider(endpoint, instant_sim.url)
     _async_transport(provider)
     loop = BackgroundLoop()
     try:
