@@ -49,10 +49,10 @@ def autovacuum_warning(setting: str | None) -> str | None:
     if setting is None or setting.lower() != "off":
         return None
     return ("warning: autovacuum is off on this PostgreSQL server. The fleet updates each job's "
-            "row several times, and without vacuuming the dead versions pile up: over 20,000 "
-            "jobs PostgreSQL spent about half again as much CPU per job as with it on "
-            "(bench/fleet_throughput.py). "
-            "Turn it on (autovacuum = on, PostgreSQL's default) or vacuum the tables yourself.")
+            "row several times: without vacuuming, the dead versions pile up in the tables and "
+            "their indexes, and the planner never gets the statistics ANALYZE gathers. "
+            "Turn it on (autovacuum = on, PostgreSQL's default) or vacuum and analyze the "
+            "tables yourself.")
 
 
 def autovacuum_setting(url: str) -> str | None:

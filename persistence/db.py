@@ -30,8 +30,23 @@ def make_engine(url: str, pool_size: int | None = None, pre_ping: bool = True) -
     size = pool_size or DEFAULT_POOL_SIZE
     # LIFO hands out the most recently used connection, so a burst's extra connections go idle
     # and are recycled instead of being kept warm by round-robin use.
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=size, max_overflow=size,
-                         pool_use_lifo=True, pool_recycle=3600)
+    engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=size, max_overflow=size,
+                           pool_use_lifo=True, pool_recycle=3600)
+    event.listen(engine, "connect", _plan_each_execution)
+    return engine
+
+
+def _plan_each_execution(dbapi_connection: Any, _record: Any) -> None:
+    """psycopg prepares a statement run five times on a connection, and PostgreSQL then keeps a
+    generic plan for it: one made while a fresh database's tables were empty scans the whole
+    table for every job's few ledger rows until the next ANALYZE (never, with autovacuum off),
+    so each job cost more than the one before. A custom plan per execution sees the table as
+    it is; the statement is still parsed once."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET plan_cache_mode = force_custom_plan")
+    cursor.close()
+    # Leave no transaction open: the pool hands the connection out as idle.
+    dbapi_connection.commit()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

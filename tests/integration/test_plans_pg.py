@@ -1,0 +1,58 @@
+"""A statement psycopg prepared while a fresh database's tables were nearly empty must not keep
+the plan made then: a generic plan from that moment scans the whole ledger for every job's few
+rows, and only an ANALYZE (never, with autovacuum off) would replace it."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tierline.persistence.db import Database
+from tierline.persistence.store import attempts_of_jobs
+
+
+def _fill(db: Database, first: int, last: int) -> None:
+    with db.session() as session:
+        session.execute(text(
+            "INSERT INTO jobs (id, idempotency_key, batch_id, tenant, \"user\", feature, "
+            "query_type, task, spec, status, created_at, updated_at) "
+            "SELECT 'j' || g, 'k' || g, 'b', 't', 'u', 'f', 'q', 'extract', '{}', 'routed', "
+            "now(), now() FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g"),
+            {"first": first, "last": last})
+        session.execute(text(
+            "INSERT INTO attempts (job_id, attempt_no, tier, provider, model, tenant, \"user\", "
+            "feature, query_type, input_tokens, output_tokens, cost_usd, latency_ms, outcome, "
+            "created_at) SELECT 'j' || g, 1, 1, 'groq', 'm', 't', 'u', 'f', 'q', 1, 1, 0, 1, "
+            "'ok', now() FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g"),
+            {"first": first, "last": last})
+
+
+def test_every_connection_plans_each_execution(db: Database) -> None:
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+
+
+def test_a_ledger_read_prepared_early_uses_the_index_once_the_ledger_grows(db: Database) -> None:
+    ids = ["j1", "j2", "j3"]
+    _fill(db, 1, 20)  # a first batch's few rows: one page, where a whole-table scan is cheapest
+    # One connection throughout: psycopg prepares statements per connection.
+    with db.engine.connect() as conn:
+        with Session(bind=conn) as session:
+            # psycopg prepares on the fifth run; PostgreSQL weighs a generic plan after five more.
+            for _ in range(15):
+                attempts_of_jobs(session, ids)
+            session.commit()
+        _fill(db, 21, 5000)
+        with Session(bind=conn) as session:
+            found = attempts_of_jobs(session, ids)
+            session.commit()
+        prepared = conn.execute(text(
+            "SELECT name, generic_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%FROM attempts%WHERE attempts.job_id IN%'")).all()
+        assert prepared, "the ledger read was not prepared: the test shows nothing"
+        plans = [conn.execute(text(f"EXPLAIN EXECUTE {name}('j1', 'j2', 'j3')")).scalars().all()
+                 for name, _ in prepared]
+        conn.rollback()
+    assert {job: len(rows) for job, rows in found.items()} == {job: 1 for job in ids}
+    assert all(generic == 0 for _, generic in prepared), prepared
+    assert not any("Seq Scan" in line for plan in plans for line in plan), plans
