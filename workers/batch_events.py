@@ -81,6 +81,24 @@ class EventedBatches(Batches):  # type: ignore[misc]
 
     abstract = True
 
+    def Strategy(self, task: Any, app: Any, consumer: Any) -> Any:
+        """Runs on every start of the consumer, the first and each after a lost connection.
+        celery-batches arms its interval flush on the consumer's timer when a first message
+        arrives and keeps the entry (`_tref`) until its buffers are empty; on a lost connection
+        Celery clears that timer, so the entry was gone while `_tref` still said armed, and only
+        a full flush's count of messages flushed again: a quiet queue (tiers 2 and 3) kept its
+        messages unacknowledged for good (clokep/celery-batches#107). The flush is armed anew
+        on the new timer, at once when requests from before the loss are still buffered (run
+        again, they are at-least-once like any redelivery)."""
+        handler = super().Strategy(task, app, consumer)
+        stale: Any = getattr(self, "_tref", None)  # celery-batches' attribute, untyped
+        if stale is not None:
+            stale.cancel()
+            self._tref = None
+        if self._buffer.qsize() or self._pending.qsize():
+            self._tref = consumer.timer.call_repeatedly(self.flush_interval, self._do_flush)
+        return handler
+
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, str | None]:
         # Runs in the pool (a thread, or a prefork child): the flush's outcome travels back to
         # the main process as the return value, where its requests' events are sent.

@@ -27,6 +27,7 @@ class FakeRequest:
     reply_to: str | None = None
     correlation_id: str | None = None
     request_dict: dict[str, Any] = field(default_factory=dict)
+    eta: Any = None
 
     @property
     def _payload(self) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
@@ -120,3 +121,56 @@ def test_a_flushs_events_are_the_ones_celerys_dispatcher_makes() -> None:
     dispatcher.enabled = False
     send_events(requests, "task-started")
     assert len(dispatcher._group_buffer["task"]) == 3
+
+
+@dataclass
+class FakeConsumer:
+    """What a drain's strategy reads of Celery's consumer, with kombu's real timer."""
+    timer: Any
+    pool: FakePool = field(default_factory=FakePool)
+    hostname: str = "tier3@test"
+    connection_errors: tuple[type[BaseException], ...] = ()
+    event_dispatcher: Any = None
+
+
+def _timer() -> Any:
+    from kombu.asynchronous.timer import Timer
+
+    return Timer()  # type: ignore[no-untyped-call]
+
+
+def _lose_connection(task: Any, consumer: FakeConsumer) -> None:
+    """As Celery's event loop does on a lost connection: its timer's entries are dropped."""
+    consumer.timer.clear()
+    assert task._tref is not None  # celery-batches still believes its flush armed
+
+
+def test_a_consumer_restarted_after_a_lost_connection_flushes_on_its_interval_again() -> None:
+    task = drain_task(FakePool())
+    first = FakeConsumer(_timer())
+    handler = task.Strategy(task, task.app, first)
+    assert callable(handler) and task._tref is None  # nothing buffered, nothing armed yet
+    task._tref = first.timer.call_repeatedly(task.flush_interval, task._do_flush)  # a message came
+    _lose_connection(task, first)
+    task._buffer.put(FakeRequest("held-before-the-loss"))
+
+    second = FakeConsumer(_timer())
+    task.Strategy(task, task.app, second)
+
+    assert task._tref is not None and len(second.timer.queue) == 1
+    task._do_flush()  # what that entry runs: the held request is flushed, not kept
+    assert [r.id for r in second.pool.calls[0]["args"][1][0]] == ["held-before-the-loss"]
+
+
+def test_a_consumer_restarted_with_nothing_buffered_arms_on_its_next_message() -> None:
+    task = drain_task(FakePool())
+    first = FakeConsumer(_timer())
+    task.Strategy(task, task.app, first)
+    task._tref = first.timer.call_repeatedly(task.flush_interval, task._do_flush)
+    _lose_connection(task, first)
+
+    second = FakeConsumer(_timer())
+    task.Strategy(task, task.app, second)
+
+    # celery-batches' handler arms the flush when `_tref` is None, as on a first message.
+    assert task._tref is None and not second.timer.queue
