@@ -44,9 +44,12 @@ def run_as_bulk(niceness: int) -> bool:
         return False
     try:
         for tid in _threads():
-            os.sched_setscheduler(tid, os.SCHED_BATCH, os.sched_param(0))
-            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
-                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+            try:
+                os.sched_setscheduler(tid, os.SCHED_BATCH, os.sched_param(0))
+                if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
+                    os.setpriority(os.PRIO_PROCESS, tid, niceness)
+            except ProcessLookupError:
+                continue  # the thread ended after the listing
     except OSError as exc:
         log.warning("could not lower this worker's CPU priority (%s): it competes with the "
                     "route worker as an equal", exc)

@@ -26,8 +26,12 @@ after = threading.Thread(target=lambda: seen.append(
     (os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0))))
 after.start()
 after.join()
-threads = [(os.sched_getscheduler(int(t)), os.getpriority(os.PRIO_PROCESS, int(t)))
-           for t in os.listdir("/proc/self/task")]
+def settings(tid):
+    try:
+        return os.sched_getscheduler(tid), os.getpriority(os.PRIO_PROCESS, tid)
+    except ProcessLookupError:  # a thread that ended after the listing (`after`, joined)
+        return None
+threads = [found for t in os.listdir("/proc/self/task") if (found := settings(int(t)))]
 print(json.dumps({"applied": applied, "threads": threads, "started_after": seen}))
 """
 
@@ -35,7 +39,8 @@ print(json.dumps({"applied": applied, "threads": threads, "started_after": seen}
 def _child(niceness: int) -> tuple[bool, set[tuple[int, int]], set[tuple[int, int]]]:
     """Whether the child applied it; its threads' (policy, niceness); a later thread's."""
     done = subprocess.run([sys.executable, "-c", CHILD, str(niceness)], capture_output=True,
-                          text=True, timeout=60, check=True)
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     return (seen["applied"], {(p, n) for p, n in seen["threads"]},
             {(p, n) for p, n in seen["started_after"]})
@@ -57,3 +62,24 @@ def test_niceness_zero_leaves_the_threads_as_they_were() -> None:
     applied, threads, started_after = _child(0)
     assert applied is False
     assert threads == started_after == {(os.SCHED_OTHER, os.getpriority(os.PRIO_PROCESS, 0))}
+
+
+ENDED = """
+import json, os, threading
+from tierline.workers import scheduling
+ended = threading.Thread(target=lambda: None)
+ended.start()
+ended.join()
+listed = scheduling._threads()
+# A thread that ends between the listing and its turn: listed first, then gone.
+scheduling._threads = lambda: [ended.native_id, *listed]
+applied = scheduling.run_as_bulk(5)
+print(json.dumps({"applied": applied, "main": os.sched_getscheduler(0)}))
+"""
+
+
+def test_a_thread_that_ended_after_the_listing_is_skipped_and_the_rest_still_set() -> None:
+    done = subprocess.run([sys.executable, "-c", ENDED], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"applied": True, "main": os.SCHED_BATCH}
