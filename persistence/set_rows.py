@@ -21,10 +21,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from tierline.persistence.store import lock_in_id_order
+from tierline.persistence.store import ledger_rows_of_jobs, lock_in_id_order
 from tierline.persistence.tables import Attempt, Job
 
 _JOBS = cast(Any, Job.__table__)
@@ -35,9 +35,6 @@ JOB_STATE = ("status", "status_reason", "current_tier", "updated_at", "finished_
 VERDICT = ("validated", "findings")
 
 _LOCK_JOBS = lock_in_id_order(_JOBS)
-_READ_ATTEMPTS = (select(_ATTEMPTS)
-                  .where(_ATTEMPTS.c.job_id.in_(bindparam("ids", expanding=True)))
-                  .order_by(_ATTEMPTS.c.job_id, _ATTEMPTS.c.attempt_no))
 # Bound names differ from the column names: SQLAlchemy reserves those for the SET clause.
 _WRITE_STATE = (update(_JOBS).where(_JOBS.c.id == bindparam("key"))
                 .values({c: bindparam(f"new_{c}") for c in JOB_STATE}))
@@ -116,7 +113,8 @@ def lock_set(session: Session, job_ids: Collection[str], *, ledgers: bool = Fals
         rows._jobs_read[job.id] = (_values(job, JOB_STATE), job.spec)
     if ledgers:
         rows.attempts = {job_id: [] for job_id in ids}
-        for row in connection.execute(_READ_ATTEMPTS, {"ids": ids}):
+        read = ledger_rows_of_jobs(connection.dialect.name)
+        for row in connection.execute(read, {"ids": ids}):
             attempt = _detached(Attempt, _ATTEMPT_COLUMNS, row)
             rows.attempts[attempt.job_id].append(attempt)
             rows._attempts_read[attempt.id] = _values(attempt, VERDICT)

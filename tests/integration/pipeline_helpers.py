@@ -40,7 +40,8 @@ class Census:
 
     def statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         verb = statement.split(maxsplit=1)[0].upper()
-        table = re.search(r"(?:FROM|INTO|UPDATE)\s+(\w+)", statement, re.IGNORECASE)
+        # The first table named, not a function read from (the ledger read's `unnest(...)`).
+        table = re.search(r"(?:FROM|INTO|UPDATE)\s+(\w+)\b(?!\()", statement, re.IGNORECASE)
         self.statements[f"{verb} {table.group(1) if table else '?'}"] += 1
 
     def begin(self, _conn: Any) -> None:
