@@ -68,9 +68,9 @@ def run_demo(n: int, seed: int, time_scale: float, home: Path, agreements: int =
             err.print(f"batch {receipt.batch_id}: {len(receipt.job_ids)} jobs submitted "
                       f"({len(jobs) - n} of them real agreements)")
             status = wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), timeout_s=1800)
-        elapsed = time.perf_counter() - started
-        rt = runtime.current()
-        top = rt.tiers.get(rt.tiers.top).primary
+            elapsed = time.perf_counter() - started
+            tiers = runtime.current().tiers  # the runtime closes with the worker
+        top = tiers.get(tiers.top).primary
         with ctx.db.session() as session:
             status = batch_status(session, receipt.batch_id)
             tokens = answer_tokens(session, receipt.batch_id)
@@ -79,10 +79,7 @@ def run_demo(n: int, seed: int, time_scale: float, home: Path, agreements: int =
             flagged = accepted_on_disagreement(session, receipt.batch_id)
         all_top = sum((cost_usd(top, i, o) for i, o in tokens), Decimal(0))
     finally:
-        current = runtime._current
-        if current is not None:
-            current.close()
-        runtime.install(None)
+        runtime.close_current()
         runtime.install_simulator(None)
         ctx.db.dispose()
     for part in status_tables(status.as_dict()):

@@ -14,6 +14,7 @@ from typing import Any
 from celery import Celery
 from celery.worker import WorkController, state
 
+from tierline.tasks import runtime
 from tierline.tasks.queues import ALL_QUEUES
 
 
@@ -30,7 +31,8 @@ class _ReadyWorkController(WorkController):  # type: ignore[misc]
 
 @contextmanager
 def embedded_worker(app: Celery, concurrency: int = 8) -> Iterator[WorkController]:
-    """Run a thread-pool worker on every queue until the block exits."""
+    """Run a thread-pool worker on every queue until the block exits; then stop it and close
+    the runtime its tasks built."""
     # The tier-1 drain holds a batch's messages unacknowledged until it flushes: prefetch enough.
     app.conf.worker_prefetch_multiplier = max(app.conf.worker_prefetch_multiplier,
                                               32 // concurrency, 1)
@@ -55,7 +57,13 @@ def embedded_worker(app: Celery, concurrency: int = 8) -> Iterator[WorkControlle
     try:
         yield worker
     finally:
-        # The same way celery.contrib.testing stops a worker thread: ask its loop to end.
-        state.should_terminate = 0
+        # Ask its loop to end, as celery.contrib.testing does, but warm: a warm stop also shuts
+        # the pool's threads down, which a cold one leaves waiting for work.
+        state.should_stop = 0
         thread.join(30)
-        state.should_terminate = None
+        state.should_stop = None
+        # Then the runtime its tasks built, with the threads it started (the simulator's server,
+        # the event loop of the async clients): left running, they met the interpreter's
+        # shutdown, and one of them now and then crashed the process as it ended (SIGSEGV in
+        # PyThreadState_New) after the command had done its work.
+        runtime.close_current()

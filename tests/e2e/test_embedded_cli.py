@@ -52,3 +52,32 @@ def test_bad_file_exits_with_the_line_and_writes_nothing(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "bad.jsonl line 2" in result.stderr and "nothing submitted" in result.stderr
     assert not (tmp_path / ".tierline").exists()
+
+
+# `tierline` as `python -m tierline.cli` runs it, then the names of the daemon threads still
+# alive: the interpreter shuts down around those (it joins the others first).
+THREADS_LEFT = """
+import sys, threading
+from tierline.cli.main import main
+sys.argv = ["tierline", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+print(sorted(t.name for t in threading.enumerate() if t.daemon))
+sys.exit(code)
+"""
+
+
+def test_an_embedded_run_ends_with_no_thread_of_its_own_left(tmp_path: Path) -> None:
+    """The simulator's server and the async clients' loop, left running, met the interpreter's
+    shutdown: now and then the process crashed as it ended (SIGSEGV), its work done."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Invoice INV-79 from Gamma AB\nTotal: 10.00 EUR\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
+    env.update(TIERLINE_SIMULATOR_TIME_SCALE="0.05", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", THREADS_LEFT, "submit", "docs", "--task",
+                           "summarize"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=240, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
