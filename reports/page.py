@@ -197,22 +197,22 @@ def load_report(session: Session, batch_id: str | None, since: datetime | None,
     """The report of one batch, or of every job created since `since` (or both filters)."""
     query = select(Job.id, Job.idempotency_key, Job.status, Job.task, Job.created_at,
                    Job.finished_at)
+    # The ledger rows of the same jobs, joined to them: an id list would need the table's
+    # statistics for PostgreSQL to look them up rather than scan the ledger once per chunk.
+    ledger = select(
+        Attempt.job_id, Attempt.attempt_no, Attempt.tier, Attempt.model, Attempt.outcome,
+        Attempt.cost_usd, Attempt.latency_ms, Attempt.input_tokens, Attempt.output_tokens,
+        Attempt.validated, Attempt.findings,
+    ).join(Job, Job.id == Attempt.job_id).order_by(Attempt.job_id, Attempt.attempt_no)
     if batch_id is not None:
         query = query.where(Job.batch_id == batch_id)
+        ledger = ledger.where(Job.batch_id == batch_id)
     if since is not None:
         query = query.where(Job.created_at >= since)
+        ledger = ledger.where(Job.created_at >= since)
     jobs = [JobRow(*row) for row in session.execute(query)]
-    ids = [job.id for job in jobs]
-    attempts: list[AttemptRow] = []
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        rows = session.execute(select(
-            Attempt.job_id, Attempt.attempt_no, Attempt.tier, Attempt.model, Attempt.outcome,
-            Attempt.cost_usd, Attempt.latency_ms, Attempt.input_tokens, Attempt.output_tokens,
-            Attempt.validated, Attempt.findings,
-        ).where(Attempt.job_id.in_(chunk)))
-        attempts.extend(AttemptRow(r[0], r[1], r[2], r[3], r[4], money(r[5]), float(r[6]),
-                                   int(r[7]), int(r[8]), r[9], r[10]) for r in rows)
+    attempts = [AttemptRow(r[0], r[1], r[2], r[3], r[4], money(r[5]), float(r[6]), int(r[7]),
+                           int(r[8]), r[9], r[10]) for r in session.execute(ledger)]
     scope = " and ".join(part for part in (
         f"batch {batch_id}" if batch_id else "",
         f"jobs since {since:%Y-%m-%d %H:%M} UTC" if since else "") if part) or "every job"
