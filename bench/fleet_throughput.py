@@ -282,7 +282,7 @@ def run_tierline(jobs: int, warmup: int, seed: int, redis: PrivateRedis, db: Fre
                 "percentile_cont(0.99) WITHIN GROUP (ORDER BY d.latency_ms), max(d.latency_ms) "
                 "FROM routing_decisions d JOIN jobs j ON j.id = d.job_id WHERE j.batch_id = :b"),
                 {"b": batch}).one()
-            # Off, dead row versions pile up and PostgreSQL's CPU per job grows with the run.
+            # Off, dead row versions pile up and the planner never gets the tables' statistics.
             autovacuum = str(conn.execute(text("SHOW autovacuum")).scalar_one())
             statuses: dict[str, int] = {str(s): int(n) for s, n in conn.execute(text(
                 "SELECT status, count(*) FROM jobs WHERE batch_id = :b GROUP BY status"),

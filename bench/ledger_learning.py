@@ -106,16 +106,12 @@ def run(work: Workload, router_model: Path, home: Path, time_scale: float,
         with embedded_worker(ctx.app):
             receipt = submit_jobs(ctx.db, specs)
             wait_for_batch(ctx, receipt.batch_id, len(receipt.job_ids), timeout_s=900)
-        seconds = time.perf_counter() - started
+            seconds = time.perf_counter() - started
         with ctx.db.session() as session:
             figures = _figures(session, receipt.batch_id, {j["key"]: j for j in jobs},
                                work.answers)
             labels = sum(1 for _ in training_outcomes(session)) if learn else 0
     finally:
-        current = runtime._current
-        if current is not None:
-            current.close()
-        runtime.install(None)
         runtime.install_simulator(None)
         ctx.db.dispose()
     figures["seconds"] = round(seconds, 1)

@@ -79,7 +79,6 @@ def run_demo(n: int, seed: int, time_scale: float, home: Path, agreements: int =
             flagged = accepted_on_disagreement(session, receipt.batch_id)
         all_top = sum((cost_usd(top, i, o) for i, o in tokens), Decimal(0))
     finally:
-        runtime.close_current()
         runtime.install_simulator(None)
         ctx.db.dispose()
     for part in status_tables(status.as_dict()):

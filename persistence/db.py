@@ -38,10 +38,10 @@ def make_engine(url: str, pool_size: int | None = None, pre_ping: bool = True) -
 
 def _plan_each_execution(dbapi_connection: Any, _record: Any) -> None:
     """psycopg prepares a statement run five times on a connection, and PostgreSQL then keeps a
-    generic plan for it: one made while a fresh database's tables were empty scans the whole
-    table for every job's few ledger rows until the next ANALYZE (never, with autovacuum off),
-    so each job cost more than the one before. A custom plan per execution sees the table as
-    it is; the statement is still parsed once."""
+    generic plan for it: one made while a fresh database's tables were nearly empty scans the
+    whole table for every job's few ledger rows until the next ANALYZE (never, with autovacuum
+    off), so each job cost more than the one before. A custom plan per execution sees the
+    table as it is; the statement is still parsed once."""
     cursor = dbapi_connection.cursor()
     cursor.execute("SET plan_cache_mode = force_custom_plan")
     cursor.close()

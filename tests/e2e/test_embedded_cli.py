@@ -60,6 +60,7 @@ THREADS_LEFT = """
 import sys, threading
 from tierline.cli.main import main
 sys.argv = ["tierline", *sys.argv[1:]]
+code = 0
 try:
     main()
 except SystemExit as exit:

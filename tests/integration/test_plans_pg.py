@@ -1,6 +1,7 @@
-"""A statement psycopg prepared while a fresh database's tables were nearly empty must not keep
-the plan made then: a generic plan from that moment scans the whole ledger for every job's few
-rows, and only an ANALYZE (never, with autovacuum off) would replace it."""
+"""The ledger read of a flush looks its jobs up whatever the planner knows of the table: a
+statement psycopg prepared while a fresh ledger held a few rows must not keep the generic plan
+made then (a whole-table scan, until an ANALYZE, never with autovacuum off), and before the table
+has statistics at all a long list of ids must not look like most of it."""
 
 from __future__ import annotations
 
