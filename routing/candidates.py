@@ -3,9 +3,9 @@
 Every candidate is fitted on some rows of a `Corpus` and scores others (higher: the strong model
 is more needed). Families:
 
-- `hashed`: the shipped classifier (`routing.classifier`: naive-Bayes category posterior from
-  hashed words, softened by a temperature, per-category rates, a per-task correction on the
-  text's shape);
+- `hashed`: the shipped classifier (`routing.classifier`: a category posterior from hashed
+  words, by logistic regression (`subject_l2`) or naive Bayes softened by a temperature,
+  per-category rates, a per-task correction on the text's shape);
 - `embedding-ridge`: a ridge regression of the gain (strong right - weak right) on a static
   text embedding (`routing.embedding`);
 - `embedding-neighbours`: the mean gain (strong right - weak right) of the k labelled prompts
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tierline.routing.classifier import Example, RouterModel, fit
+from tierline.routing.classifier import Example, RouterModel, fit, with_residual
 from tierline.routing.features import Features
 from tierline.routing.metrics import evaluate
 
@@ -88,37 +88,46 @@ class Candidate:
         return f"{self.family}({self.setting})"
 
 
-def hashed(alpha: float, residual_l2: float | None, temperature: float = 1.0) -> Candidate:
-    """The shipped classifier with this Bayes smoothing, shape-correction penalty and
-    posterior temperature."""
+def hashed(alpha: float, residual_l2: float | None, temperature: float = 1.0,
+           subject_l2: float | None = None) -> Candidate:
+    """The shipped classifier with this Bayes smoothing, shape-correction penalty, posterior
+    temperature and, when given, the logistic posterior's penalty (which makes the first and
+    third moot)."""
     def fit_hashed(corpus: Corpus, rows: np.ndarray) -> Scorer:
-        model = _fitted(corpus, rows, alpha, residual_l2)
+        model = _fitted(corpus, rows, alpha, residual_l2, subject_l2)
         if temperature != model.temperature:
             model = dataclasses.replace(model, temperature=temperature)
         return lambda index, text_only: hashed_scores(model, corpus.features(index, text_only))
-    return Candidate("hashed", f"alpha={alpha:g},l2={residual_l2},T={temperature:g}", fit_hashed,
-                     {"alpha": alpha, "residual_l2": residual_l2, "temperature": temperature})
+    setting = f"alpha={alpha:g},l2={residual_l2},T={temperature:g}"
+    if subject_l2 is not None:
+        setting = f"subject_l2={subject_l2:g},l2={residual_l2}"
+    return Candidate("hashed", setting, fit_hashed,
+                     {"alpha": alpha, "residual_l2": residual_l2, "temperature": temperature,
+                      "subject_l2": subject_l2})
 
 
-# Settings that differ only in the temperature share one fit (the temperature is read when
-# scoring): the last few fits are kept, keyed by their corpus, rows and fitting parameters. Each
-# entry holds its corpus, so that no other corpus can take its id while it is cached.
+# Settings that differ only in the temperature or the shape correction's penalty share one fit
+# (the temperature is read when scoring; the correction is refitted on a copy, in milliseconds,
+# where the logistic posterior takes seconds): the last few fits are kept, keyed by their corpus,
+# rows and the posterior's parameters. Each entry holds its corpus, so that no other corpus can
+# take its id while it is cached.
 _FIT_CACHE: dict[tuple[int, bytes, float, float | None], tuple[Corpus, RouterModel]] = {}
 _FIT_CACHE_SIZE = 8
 
 
-def _fitted(corpus: Corpus, rows: np.ndarray, alpha: float,
-            residual_l2: float | None) -> RouterModel:
-    key = (id(corpus), hashlib.sha1(np.asarray(rows).tobytes()).digest(), alpha, residual_l2)
+def _fitted(corpus: Corpus, rows: np.ndarray, alpha: float, residual_l2: float | None,
+            subject_l2: float | None = None) -> RouterModel:
+    examples = [corpus.examples[i] for i in rows]
+    key = (id(corpus), hashlib.sha1(np.asarray(rows).tobytes()).digest(), alpha, subject_l2)
     cached = _FIT_CACHE.get(key)
-    if cached is not None and cached[0] is corpus:
-        return cached[1]
-    model = fit([corpus.examples[i] for i in rows], version="candidate", alpha=alpha,
-                residual_l2=residual_l2)
-    if len(_FIT_CACHE) >= _FIT_CACHE_SIZE:
-        _FIT_CACHE.pop(next(iter(_FIT_CACHE)))
-    _FIT_CACHE[key] = (corpus, model)
-    return model
+    if cached is None or cached[0] is not corpus:
+        model = fit(examples, version="candidate", alpha=alpha, residual_l2=None,
+                    subject_l2=subject_l2)
+        if len(_FIT_CACHE) >= _FIT_CACHE_SIZE:
+            _FIT_CACHE.pop(next(iter(_FIT_CACHE)))
+        _FIT_CACHE[key] = (corpus, model)
+        cached = _FIT_CACHE[key]
+    return with_residual(cached[1], examples, residual_l2)
 
 
 def hashed_scores(model: RouterModel, features: Sequence[Features]) -> np.ndarray:
@@ -161,17 +170,28 @@ def embedding_neighbours(k: int) -> Candidate:
     return Candidate("embedding-neighbours", f"k={k}", fit_neighbours)
 
 
-# The shipped family and its settings: the Bayes smoothing (smaller is sharper) and the
-# strength of the shape correction's penalty; cross-validation picks among them per training.
-# The posterior's temperature is fixed, not picked: naive Bayes is overconfident under every
-# setting, and a choice between temperatures inside a training set follows its noise.
+# The naive-Bayes settings: the Bayes smoothing (smaller is sharper) and the strength of the
+# shape correction's penalty. The posterior's temperature is fixed, not picked: naive Bayes is
+# overconfident under every setting, and a choice between temperatures inside a training set
+# follows its noise. The candidate families blended with the words (routing.dense) use these.
 HASHED_SETTINGS: tuple[tuple[float, float | None], ...] = (
     (0.1, 10.0), (0.5, 10.0), (0.1, 100.0), (0.5, 100.0))
 TEMPERATURES: tuple[float, ...] = (4.0,)
+# The shipped family's settings: the logistic posterior's penalty and the shape correction's;
+# cross-validation picks among them per training. (The Bayes smoothing only shapes the term
+# counts the model file also keeps.)
+SUBJECT_PENALTIES: tuple[float, ...] = (0.003, 0.03)
+RESIDUAL_PENALTIES: tuple[float, ...] = (10.0, 100.0)
+
+
+def bayes_candidates() -> list[Candidate]:
+    """The classifier with the naive-Bayes posterior, as shipped before the logistic one."""
+    return [hashed(alpha, l2, t) for alpha, l2 in HASHED_SETTINGS for t in TEMPERATURES]
 
 
 def shipped_candidates() -> list[Candidate]:
-    return [hashed(alpha, l2, t) for alpha, l2 in HASHED_SETTINGS for t in TEMPERATURES]
+    return [hashed(0.1, l2, 4.0, subject) for subject in SUBJECT_PENALTIES
+            for l2 in RESIDUAL_PENALTIES]
 
 
 def embedding_candidates() -> list[Candidate]:

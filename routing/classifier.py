@@ -3,9 +3,10 @@
 What most predicts whether a cheap model is enough is *what kind* of job it is (for MMLU, the
 subject: a weak model is fine at marketing and poor at college physics). So the model is:
 
-1. a category per job: its `query_type` when the model knows it, else a multinomial naive-Bayes
-   posterior over categories from hashed words (plus task, length and signal markers), so that
-   the text alone works too;
+1. a category per job: its `query_type` when the model knows it, else a posterior over
+   categories from hashed words (plus task, length and signal markers), so that the text alone
+   works too: a multinomial logistic regression (`routing.subjects`) in a model fitted with
+   `subject_l2`, else multinomial naive Bayes;
 2. per category and tier, the share of jobs that tier got right, smoothed towards the
    category's task and that towards the tier's overall rate;
 3. P(tier t good) = sum over categories of P(category | job) x rate(category, t), corrected per
@@ -23,6 +24,7 @@ few array operations and the router costs far less than the cheapest call it dec
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import zlib
 from collections.abc import Iterable, Sequence
@@ -34,6 +36,7 @@ import numpy as np
 
 from tierline.config.tiers import TIER_COUNT
 from tierline.routing.features import Features, hash_terms
+from tierline.routing.subjects import fit_subjects, logistic_posterior
 
 FORMAT = "tierline-router/1"
 DEFAULT_DIM = 1 << 13
@@ -88,6 +91,10 @@ class RouterModel:
     # probabilities move away from the prior only as its labelled jobs outnumber this. A task
     # learned from a few dozen ledger labels is otherwise judged by them alone (0: not at all).
     task_prior_strength: float = 0.0
+    # The logistic regression's weights (dim x categories) and biases: when present, the
+    # category posterior is theirs (and `temperature`, naive Bayes's correction, is not used).
+    subject_weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    subject_bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def knows_task(self, task: str) -> bool:
         return not self.tasks or task in self.tasks
@@ -124,6 +131,8 @@ class RouterModel:
             posterior[known] = 1.0
             return posterior
         columns = hash_terms(features.terms, self.dim)
+        if self.subject_weights.size:
+            return logistic_posterior(self.subject_weights, self.subject_bias, columns)
         scores = self._log_prior + self._log_likelihood[columns].sum(axis=0, dtype=np.float64)
         scores = np.exp((scores - scores.max()) / self.temperature)
         return np.asarray(scores / scores.sum())
@@ -213,6 +222,9 @@ class RouterModel:
             "category_tasks": self.category_tasks,
             "task_prior_strength": self.task_prior_strength,
             "metadata": self.metadata,
+            **({"subject_weights": _pack_floats(self.subject_weights),
+                "subject_bias": self.subject_bias.round(6).tolist()}
+               if self.subject_weights.size else {}),
         }
 
     def save(self, path: Path | str) -> Path:
@@ -246,6 +258,10 @@ class RouterModel:
             metadata=dict(raw.get("metadata", {})),
             category_tasks=[str(t) for t in raw.get("category_tasks", [])],
             task_prior_strength=float(raw.get("task_prior_strength", 0.0)),
+            **({"subject_weights": _unpack_floats(raw["subject_weights"],
+                                                  (dim, len(categories))),
+                "subject_bias": np.asarray(raw["subject_bias"], dtype=np.float64)}
+               if "subject_weights" in raw else {}),
         )
 
     @classmethod
@@ -330,6 +346,16 @@ def _unpack(blob: str, shape: tuple[int, int]) -> np.ndarray:
     return np.frombuffer(data, dtype="<u4").reshape(shape).astype(np.float64)
 
 
+def _pack_floats(weights: np.ndarray) -> str:
+    # Half precision: the weights' third significant digit moves no posterior that matters.
+    return base64.b64encode(zlib.compress(weights.astype("<f2").tobytes(), 9)).decode("ascii")
+
+
+def _unpack_floats(blob: str, shape: tuple[int, int]) -> np.ndarray:
+    data = zlib.decompress(base64.b64decode(blob))
+    return np.frombuffer(data, dtype="<f2").reshape(shape).astype(np.float32)
+
+
 def category_of(features: Features) -> str:
     """The category a training example is counted under."""
     return features.query_type or features.task
@@ -345,8 +371,10 @@ def fit(
     residual_l2: float | None = 10.0,
     temperature: float = 1.0,
     task_prior_strength: float = TASK_PRIOR_STRENGTH,
+    subject_l2: float | None = None,
 ) -> RouterModel:
-    """Count terms and outcomes per category; nothing iterative, so training takes seconds."""
+    """Count terms and outcomes per category (seconds); with `subject_l2`, also fit the
+    logistic category posterior with that penalty (seconds more for thousands of rows)."""
     rows: Sequence[Example] = list(examples)
     if not rows:
         raise ValueError("no training examples")
@@ -373,9 +401,26 @@ def fit(
         tasks=tuple(sorted({e.features.task for e in rows})),
         category_tasks=[task_of[c] for c in categories],
     )
+    if subject_l2 is not None and len(categories) > 1:
+        model.subject_weights, model.subject_bias = fit_subjects(
+            [hash_terms(e.features.terms, dim) for e in rows],
+            np.array([index[category_of(e.features)] for e in rows]), len(categories), dim,
+            subject_l2)
     if residual_l2 is not None:
         _fit_residual(model, rows, index, residual_l2)
     return model
+
+
+def with_residual(model: RouterModel, examples: Sequence[Example],
+                  residual_l2: float | None) -> RouterModel:
+    """A copy of `model` (fitted on `examples`) with the shape correction refitted under
+    another penalty (None: without one): settings apart only in it share the rest of a fit."""
+    copy = dataclasses.replace(model, residual={}, dense_mean=np.zeros(0),
+                               dense_std=np.ones(0))
+    if residual_l2 is not None:
+        index = {c: i for i, c in enumerate(copy.categories)}
+        _fit_residual(copy, examples, index, residual_l2)
+    return copy
 
 
 # A task needs this many examples for a correction of its own; the rest share one.

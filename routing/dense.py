@@ -243,7 +243,7 @@ NEIGHBOURS_K = 150
 
 
 def neighbour_blend_candidates() -> list[Candidate]:
-    """The hashed classifier's settings (as `shipped_candidates`), each with the neighbours'
+    """The hashed classifier's settings (as `bayes_candidates`), each with the neighbours'
     share w; ordered so that settings sharing one hashed fit follow each other (it is cached)."""
     return [neighbour_blend(w, NEIGHBOURS_K, a, r, t) for a, r in HASHED_SETTINGS
             for t in TEMPERATURES for w in NEIGHBOUR_WEIGHTS]

@@ -1,12 +1,13 @@
 """Router candidates on the MiniLM sentence encoder (`routing.minilm`), for the protocol to
-measure against the shipped naive Bayes (bench/routing.py --minilm-families):
+measure against the naive Bayes shipped when they were measured (bench/routing.py
+--minilm-families):
 
 - `minilm-logistic`: per tier, a logistic regression of "this tier's answer was right" on the
   standardised sentence vector (`routing.dense.embedding_logistic`); the score is
   P(strong right) - P(weak right), the penalty chosen by cross-validation;
 - `minilm-neighbours`: the mean gain (strong right - weak right) of the k labelled prompts
   nearest in cosine (`routing.candidates.embedding_neighbours`), k chosen the same way;
-- `minilm-rank-blend`: a weighted mean of the ranks of three scores (the shipped naive Bayes,
+- `minilm-rank-blend`: a weighted mean of the ranks of three scores (the naive Bayes,
   the logistic pair, the neighbours), each with its setting chosen inside the fitting rows and
   the weights those of the best mean APGR on the three's out-of-fold scores of those rows.
 
@@ -27,10 +28,10 @@ from tierline.routing.candidates import (
     Corpus,
     Criterion,
     Scorer,
+    bayes_candidates,
     choose,
     embedding_neighbours,
     folds_of,
-    shipped_candidates,
 )
 from tierline.routing.dense import embedding_logistic
 from tierline.routing.sparse_candidates import blend_weights, empirical_cdf
@@ -121,6 +122,6 @@ def minilm_families(vectors: np.ndarray) -> dict[str, Sequence[Candidate]]:
     return {
         "minilm-logistic": logistic_settings(vectors),
         "minilm-neighbours": neighbour_settings(vectors),
-        "minilm-rank-blend": [rank_blend([shipped_candidates(), logistic_settings(vectors),
+        "minilm-rank-blend": [rank_blend([bayes_candidates(), logistic_settings(vectors),
                                           neighbour_settings(vectors)])],
     }

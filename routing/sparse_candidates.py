@@ -1,5 +1,5 @@
 """Candidate routers on sparse n-grams (`routing.sparse`), for the protocol to measure against
-the shipped naive Bayes (`routing.candidates`, bench/routing.py):
+the naive Bayes that was shipped when they were measured (`routing.candidates`, bench/routing.py):
 
 - `sparse-subjects`: the discriminative subject classifier's posterior in place of the naive
   Bayes one, feeding the same per-category rates and shape correction;
@@ -27,9 +27,9 @@ from tierline.routing.candidates import (
     Criterion,
     Scorer,
     _fitted,
+    bayes_candidates,
     choose,
     folds_of,
-    shipped_candidates,
 )
 from tierline.routing.classifier import RouterModel, category_of
 from tierline.routing.features import Features
@@ -186,7 +186,7 @@ def blend_parts(corpus: Corpus, rows: np.ndarray, folds: int = 3) -> BlendParts:
     criterion = Criterion.for_corpus(corpus)
     text_only = {d: t for d, t in criterion.views}
     view_of = [text_only.get(str(corpus.dataset[i]), False) for i in rows]
-    chosen, _ = choose(shipped_candidates(), corpus, rows, criterion)
+    chosen, _ = choose(bayes_candidates(), corpus, rows, criterion)
     # Out-of-fold scores of the fitting rows, each as its view scores it.
     bayes_oof = np.empty(len(rows))
     position = {int(r): k for k, r in enumerate(rows)}

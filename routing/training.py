@@ -15,7 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from tierline.jobs.models import JobSpec
-from tierline.routing.candidates import Corpus, choose, shipped_candidates
+from tierline.routing.candidates import (
+    RESIDUAL_PENALTIES,
+    SUBJECT_PENALTIES,
+    Corpus,
+    choose,
+    shipped_candidates,
+)
 from tierline.routing.classifier import DEFAULT_DIM, Example, RouterModel, fit
 from tierline.routing.protocol import AnswerCheck, answer_kinds, choose_levels
 from tierline.routing.replay import ReplayRow, ledger_examples, read_replay, row_example
@@ -74,7 +80,8 @@ def train(
     return fit(examples, version=version, dim=dim, metadata=metadata,
                alpha=float(chosen.params.get("alpha") or 0.5),
                residual_l2=chosen.params.get("residual_l2"),
-               temperature=float(chosen.params.get("temperature") or 1.0))
+               temperature=float(chosen.params.get("temperature") or 1.0),
+               subject_l2=chosen.params.get("subject_l2"))
 
 
 def _digest(path: Path | str) -> str:
@@ -93,10 +100,12 @@ def cross_validated_scores(
     dim: int = DEFAULT_DIM,
     score_threshold: float | None = None,
     text_only: bool = False,
-    residual_l2: float | None = 10.0,
+    residual_l2: float | None = RESIDUAL_PENALTIES[0],
+    subject_l2: float | None = SUBJECT_PENALTIES[0],
 ) -> np.ndarray:
     """Each row's router score from a model that never saw it (k-fold over the rows; `extra`
-    examples, e.g. another dataset, are in every training fold)."""
+    examples, e.g. another dataset, are in every training fold), fitted with the first of the
+    shipped settings."""
     examples = [row_example(r, score_threshold) for r in rows]
     assignment = np.array([fold_of(r.id, folds) for r in rows])
     scores = np.zeros(len(rows))
@@ -105,7 +114,8 @@ def cross_validated_scores(
         if len(held) == 0:
             continue
         training = [e for e, a in zip(examples, assignment, strict=True) if a != k]
-        model = fit([*training, *extra], version=f"cv-{k}", dim=dim, residual_l2=residual_l2)
+        model = fit([*training, *extra], version=f"cv-{k}", dim=dim, alpha=0.1,
+                    temperature=4.0, residual_l2=residual_l2, subject_l2=subject_l2)
         for i in held:
             features = examples[i].features
             if text_only:

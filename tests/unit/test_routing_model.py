@@ -22,7 +22,13 @@ from tierline.routing.classifier import (
 )
 from tierline.routing.factory import build_router
 from tierline.routing.features import extract, schema_size
-from tierline.routing.replay import ledger_examples, parse_row, row_example, row_job
+from tierline.routing.replay import (
+    ledger_examples,
+    parse_row,
+    read_replay,
+    row_example,
+    row_job,
+)
 from tierline.routing.router import ClassifierRouter, load_model, model_path
 from tierline.routing.rules import RulesRouter
 from tierline.routing.tokens import count_tokens
@@ -241,8 +247,9 @@ def test_train_chooses_its_setting_inside_the_rows_and_ships_the_cascade_levels(
 
 
 def test_a_softer_posterior_mixes_the_categories_the_text_resembles(tmp_path: Path) -> None:
-    model = train([_replay_file(tmp_path)], dim=1 << 10, choose_setting=False)
-    assert model.temperature == 4.0
+    examples = [row_example(r) for r in read_replay(_replay_file(tmp_path))]
+    model = fit(examples, version="bayes", dim=1 << 10, temperature=4.0)
+    assert not model.subject_weights.size  # naive Bayes: no logistic posterior
     features = extract(JobSpec(task=TaskType.ANSWER, document="A ball of mass 3 kg falls."))
     sharp = dataclasses.replace(model, temperature=1.0).category_posterior(features)
     soft = model
@@ -295,3 +302,21 @@ def test_a_tier_only_a_few_ledger_jobs_label_leans_on_the_well_labelled_tiers(
     between = (alone[1] + alone[3]) / 2
     assert shrunk[1] == pytest.approx(alone[1]) and shrunk[3] == pytest.approx(alone[3])
     assert shrunk[2] == pytest.approx((5 * alone[2] + 20 * between) / 25)
+
+
+def test_the_shipped_setting_fits_a_logistic_posterior_that_the_file_keeps(tmp_path: Path) -> None:
+    model = train([_replay_file(tmp_path)], dim=1 << 10, choose_setting=False)
+    assert model.subject_weights.shape == (1 << 10, len(model.categories))
+    physics = extract(JobSpec(task=TaskType.ANSWER, document="A ball of mass 3 kg falls."))
+    marketing = extract(JobSpec(task=TaskType.ANSWER, document="Which slogan sells best?"))
+    index = {c: i for i, c in enumerate(model.categories)}
+    assert model.category_posterior(physics).argmax() == index["physics"]
+    assert model.category_posterior(marketing).argmax() == index["marketing"]
+    # The logistic posterior is the model's own: naive Bayes's temperature does not touch it.
+    hot = dataclasses.replace(model, temperature=50.0)
+    assert hot.category_posterior(physics) == pytest.approx(model.category_posterior(physics))
+    loaded = RouterModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert np.array_equal(loaded.subject_weights, model.subject_weights)
+    assert loaded.category_posterior(physics) == pytest.approx(model.category_posterior(physics),
+                                                               abs=1e-12)
+    assert loaded.score(physics) == pytest.approx(model.score(physics))
