@@ -182,6 +182,7 @@ TEMPERATURES: tuple[float, ...] = (4.0,)
 # counts the model file also keeps.)
 SUBJECT_PENALTIES: tuple[float, ...] = (0.003, 0.03)
 RESIDUAL_PENALTIES: tuple[float, ...] = (10.0, 100.0)
+SHIPPED_ALPHA, SHIPPED_TEMPERATURE = 0.1, 4.0
 
 
 def bayes_candidates() -> list[Candidate]:
@@ -190,8 +191,8 @@ def bayes_candidates() -> list[Candidate]:
 
 
 def shipped_candidates() -> list[Candidate]:
-    return [hashed(0.1, l2, 4.0, subject) for subject in SUBJECT_PENALTIES
-            for l2 in RESIDUAL_PENALTIES]
+    return [hashed(SHIPPED_ALPHA, l2, SHIPPED_TEMPERATURE, subject)
+            for subject in SUBJECT_PENALTIES for l2 in RESIDUAL_PENALTIES]
 
 
 def embedding_candidates() -> list[Candidate]:

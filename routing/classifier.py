@@ -212,7 +212,7 @@ class RouterModel:
             "temperature": self.temperature,
             "categories": self.categories,
             "category_counts": self.category_counts.astype(int).tolist(),
-            "term_counts": _pack(self.term_counts),
+            "term_counts": _pack(self.term_counts, COUNTS),
             "seen": {str(t): a.astype(int).tolist() for t, a in self.seen.items()},
             "good": {str(t): a.astype(int).tolist() for t, a in self.good.items()},
             "residual": {k: w.round(6).tolist() for k, w in self.residual.items()},
@@ -222,7 +222,7 @@ class RouterModel:
             "category_tasks": self.category_tasks,
             "task_prior_strength": self.task_prior_strength,
             "metadata": self.metadata,
-            **({"subject_weights": _pack_floats(self.subject_weights),
+            **({"subject_weights": _pack(self.subject_weights, HALF_FLOAT),
                 "subject_bias": self.subject_bias.round(6).tolist()}
                if self.subject_weights.size else {}),
         }
@@ -239,11 +239,18 @@ class RouterModel:
             raise ModelFileError(f"not a {FORMAT} model (format {raw.get('format')!r})")
         categories = list(raw["categories"])
         dim = int(raw["dim"])
+        subjects: dict[str, np.ndarray] = {}
+        if "subject_weights" in raw:
+            subjects = {
+                "subject_weights": _unpack(raw["subject_weights"], (dim, len(categories)),
+                                           HALF_FLOAT).astype(np.float32),
+                "subject_bias": np.asarray(raw["subject_bias"], dtype=np.float64)}
         return cls(
             version=str(raw["version"]),
             dim=dim,
             categories=categories,
-            term_counts=_unpack(raw["term_counts"], (len(categories), dim)),
+            term_counts=_unpack(raw["term_counts"], (len(categories), dim),
+                                COUNTS).astype(np.float64),
             category_counts=np.asarray(raw["category_counts"], dtype=np.float64),
             seen={int(t): np.asarray(a, dtype=np.float64) for t, a in raw["seen"].items()},
             good={int(t): np.asarray(a, dtype=np.float64) for t, a in raw["good"].items()},
@@ -258,10 +265,7 @@ class RouterModel:
             metadata=dict(raw.get("metadata", {})),
             category_tasks=[str(t) for t in raw.get("category_tasks", [])],
             task_prior_strength=float(raw.get("task_prior_strength", 0.0)),
-            **({"subject_weights": _unpack_floats(raw["subject_weights"],
-                                                  (dim, len(categories))),
-                "subject_bias": np.asarray(raw["subject_bias"], dtype=np.float64)}
-               if "subject_weights" in raw else {}),
+            **subjects,
         )
 
     @classmethod
@@ -337,23 +341,19 @@ def fill_tiers(known: dict[int, float], top: int) -> dict[int, float]:
     return out
 
 
-def _pack(counts: np.ndarray) -> str:
-    return base64.b64encode(zlib.compress(counts.astype("<u4").tobytes(), 9)).decode("ascii")
+# Term counts are kept as 32-bit unsigned integers, the logistic posterior's weights in half
+# precision: their third significant digit moves no posterior that matters (`routing.subjects`
+# rounds them so when fitting).
+COUNTS, HALF_FLOAT = "<u4", "<f2"
 
 
-def _unpack(blob: str, shape: tuple[int, int]) -> np.ndarray:
+def _pack(array: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(zlib.compress(array.astype(dtype).tobytes(), 9)).decode("ascii")
+
+
+def _unpack(blob: str, shape: tuple[int, int], dtype: str) -> np.ndarray:
     data = zlib.decompress(base64.b64decode(blob))
-    return np.frombuffer(data, dtype="<u4").reshape(shape).astype(np.float64)
-
-
-def _pack_floats(weights: np.ndarray) -> str:
-    # Half precision: the weights' third significant digit moves no posterior that matters.
-    return base64.b64encode(zlib.compress(weights.astype("<f2").tobytes(), 9)).decode("ascii")
-
-
-def _unpack_floats(blob: str, shape: tuple[int, int]) -> np.ndarray:
-    data = zlib.decompress(base64.b64decode(blob))
-    return np.frombuffer(data, dtype="<f2").reshape(shape).astype(np.float32)
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
 
 
 def category_of(features: Features) -> str:
@@ -386,9 +386,10 @@ def fit(
     category_counts = np.zeros(len(categories))
     seen = {t: np.zeros(len(categories)) for t in tiers}
     good = {t: np.zeros(len(categories)) for t in tiers}
-    for example in rows:
-        c = index[category_of(example.features)]
-        np.add.at(term_counts[c], hash_terms(example.features.terms, dim), 1.0)
+    columns = [hash_terms(e.features.terms, dim) for e in rows]
+    labels = np.array([index[category_of(e.features)] for e in rows])
+    for example, c, terms in zip(rows, labels, columns, strict=True):
+        np.add.at(term_counts[c], terms, 1.0)
         category_counts[c] += 1
         for tier, ok in example.good.items():
             seen[tier][c] += 1
@@ -403,9 +404,7 @@ def fit(
     )
     if subject_l2 is not None and len(categories) > 1:
         model.subject_weights, model.subject_bias = fit_subjects(
-            [hash_terms(e.features.terms, dim) for e in rows],
-            np.array([index[category_of(e.features)] for e in rows]), len(categories), dim,
-            subject_l2)
+            columns, labels, len(categories), dim, subject_l2)
     if residual_l2 is not None:
         _fit_residual(model, rows, index, residual_l2)
     return model
@@ -418,8 +417,7 @@ def with_residual(model: RouterModel, examples: Sequence[Example],
     copy = dataclasses.replace(model, residual={}, dense_mean=np.zeros(0),
                                dense_std=np.ones(0))
     if residual_l2 is not None:
-        index = {c: i for i, c in enumerate(copy.categories)}
-        _fit_residual(copy, examples, index, residual_l2)
+        _fit_residual(copy, examples, copy._index, residual_l2)
     return copy
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tierline.routing.candidates import Candidate, Corpus, choose
+from tierline.routing.candidates import Candidate, Corpus, Scorer, choose
 from tierline.routing.metrics import evaluate, evaluate_cascade
 from tierline.routing.replay import ReplayRow, row_example
 
@@ -151,6 +151,24 @@ def _figures(prefix: str, scores: np.ndarray, weak: np.ndarray,
     return {f"{prefix}_{k}": float(result[k]) for k in FIGURES}
 
 
+# The views every family is judged on: MMLU from the text only, and GSM8K (name, dataset,
+# text only).
+CANDIDATE_VIEWS = (("mmlu_text_only", "mmlu", True), ("gsm8k", "gsm8k", False))
+
+
+def held_figures(corpus: Corpus, held: np.ndarray, scorer: Scorer,
+                 views: Sequence[tuple[str, str, bool]], prefix: str = "") -> dict[str, float]:
+    """The figures of `scorer` on the `held` rows of each view's dataset, named
+    `<prefix><view>_<figure>` (a view with no held row gives none)."""
+    figures: dict[str, float] = {}
+    for name, dataset, text_only in views:
+        index = held[corpus.dataset[held] == dataset]
+        if len(index):
+            figures.update(_figures(f"{prefix}{name}", scorer(index, text_only),
+                                    corpus.weak[index], corpus.strong[index]))
+    return figures
+
+
 def run_split(
     corpus: Corpus, split: Split, candidates: Sequence[Candidate],
     kinds: Sequence[frozenset[str] | None], seed: int = 0, inner_folds: int = 3,
@@ -160,14 +178,8 @@ def run_split(
     a row without a recorded answer)."""
     chosen, _ = choose(candidates, corpus, split.fit, folds=inner_folds, seed=seed)
     scorer = chosen.fit(corpus, split.fit)
-    figures: dict[str, float] = {}
-    for prefix, dataset, text_only in (("mmlu", "mmlu", False),
-                                       ("mmlu_text_only", "mmlu", True),
-                                       ("gsm8k", "gsm8k", False)):
-        index = split.held[corpus.dataset[split.held] == dataset]
-        if len(index):
-            figures.update(_figures(prefix, scorer(index, text_only), corpus.weak[index],
-                                    corpus.strong[index]))
+    figures = held_figures(corpus, split.held, scorer,
+                           (("mmlu", "mmlu", False), *CANDIDATE_VIEWS))
     levels: dict[str, int] = {}
     answered = np.array([k is not None for k in kinds])
     fit_math = split.fit[answered[split.fit]]
@@ -193,14 +205,8 @@ def run_candidates(
     out: dict[str, float] = {}
     for family, settings in families.items():
         chosen, _ = choose(settings, corpus, split.fit, folds=inner_folds, seed=seed)
-        scorer = chosen.fit(corpus, split.fit)
-        for prefix, dataset, text_only in (("mmlu_text_only", "mmlu", True),
-                                           ("gsm8k", "gsm8k", False)):
-            index = split.held[corpus.dataset[split.held] == dataset]
-            if len(index):
-                figures = _figures(f"{family}_{prefix}", scorer(index, text_only),
-                                   corpus.weak[index], corpus.strong[index])
-                out.update(figures)
+        out.update(held_figures(corpus, split.held, chosen.fit(corpus, split.fit),
+                                CANDIDATE_VIEWS, prefix=f"{family}_"))
     return out
 
 
@@ -238,16 +244,12 @@ def learning_curve(
         for fraction in fractions:
             rows = share_of(split.fit, corpus.dataset, fraction, rng)
             chosen, _ = choose(candidates, corpus, rows, folds=inner_folds, seed=seed + number)
-            scorer = chosen.fit(corpus, rows)
-            for view, dataset, text_only in (("mmlu_text_only_apgr", "mmlu", True),
-                                             ("gsm8k_apgr", "gsm8k", False)):
-                index = split.held[corpus.dataset[split.held] == dataset]
-                if not len(index):
-                    continue
-                apgr = evaluate(scorer(index, text_only), corpus.weak[index],
-                                corpus.strong[index]).apgr
-                figures[f"{view}_at_{fraction:g}"] = float(apgr)
-                by_view.setdefault(view, []).append(float(apgr))
+            held = held_figures(corpus, split.held, chosen.fit(corpus, rows), CANDIDATE_VIEWS)
+            for name, _, _ in CANDIDATE_VIEWS:
+                view = f"{name}_apgr"
+                if view in held:
+                    figures[f"{view}_at_{fraction:g}"] = held[view]
+                    by_view.setdefault(view, []).append(held[view])
         for view, values in by_view.items():
             if len(values) == len(fractions) and len(fractions) > 1:
                 slope, intercept = np.polyfit(x, values, 1)

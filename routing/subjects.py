@@ -33,8 +33,8 @@ def logistic_posterior(weights: np.ndarray, bias: np.ndarray, columns: np.ndarra
     """P(category | job) from the job's hashed columns."""
     distinct, values = term_weights(columns)
     logits = values @ weights[distinct] + bias
-    logits = np.exp(logits - logits.max())
-    return np.asarray(logits / logits.sum())
+    odds = np.exp(logits - logits.max())
+    return np.asarray(odds / odds.sum())
 
 
 def fit_subjects(
@@ -56,8 +56,9 @@ def fit_subjects(
         indices.append(distinct)
         values.append(weights)
         pointers.append(pointers[-1] + len(distinct))
-    used = np.unique(np.concatenate(indices)) if indices else np.zeros(0, np.int64)
-    local = np.searchsorted(used, np.concatenate(indices)) if indices else used
+    # Only the columns some row uses are fitted: their positions among those are the matrix's.
+    used, local = np.unique(np.concatenate(indices) if indices else np.zeros(0, np.int64),
+                            return_inverse=True)
     x = sparse.csr_matrix((np.concatenate(values) if values else [], local, pointers),
                           shape=(len(columns), len(used)))
     n, width = len(labels), len(used)

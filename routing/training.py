@@ -17,6 +17,8 @@ import numpy as np
 from tierline.jobs.models import JobSpec
 from tierline.routing.candidates import (
     RESIDUAL_PENALTIES,
+    SHIPPED_ALPHA,
+    SHIPPED_TEMPERATURE,
     SUBJECT_PENALTIES,
     Corpus,
     choose,
@@ -114,8 +116,9 @@ def cross_validated_scores(
         if len(held) == 0:
             continue
         training = [e for e, a in zip(examples, assignment, strict=True) if a != k]
-        model = fit([*training, *extra], version=f"cv-{k}", dim=dim, alpha=0.1,
-                    temperature=4.0, residual_l2=residual_l2, subject_l2=subject_l2)
+        model = fit([*training, *extra], version=f"cv-{k}", dim=dim, alpha=SHIPPED_ALPHA,
+                    temperature=SHIPPED_TEMPERATURE, residual_l2=residual_l2,
+                    subject_l2=subject_l2)
         for i in held:
             features = examples[i].features
             if text_only:
