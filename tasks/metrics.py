@@ -56,10 +56,11 @@ DECISION_CPU_SECONDS = Histogram(
     "tierline_router_decision_cpu_seconds", "CPU time of the thread making one routing "
     "decision: what the router itself costs", buckets=_DECISION_BUCKETS)
 FLUSH_SIZE = Histogram(
-    "tierline_tier1_flush_size", "Messages per tier-1 flush", buckets=_FLUSH_SIZE_BUCKETS)
+    "tierline_flush_size", "Messages per flush of a drain (route, validate, tier1, tier2, "
+    "tier3)", ["drain"], buckets=_FLUSH_SIZE_BUCKETS)
 FLUSH_WAIT = Histogram(
-    "tierline_tier1_flush_wait_seconds", "Time a tier-1 message waited in the buffer before its "
-    "flush", buckets=_WAIT_BUCKETS)
+    "tierline_flush_wait_seconds", "Time a drain's message waited in the buffer before its "
+    "flush", ["drain"], buckets=_WAIT_BUCKETS)
 
 
 # Each metric's children by label values: `labels()` takes a lock and checks its arguments on
@@ -129,11 +130,12 @@ def observe_decision(latency_ms: float, cpu_ms: float) -> None:
         _safe("decision", exc)
 
 
-def observe_flush(size: int, waits_s: Sequence[float]) -> None:
+def observe_flush(drain: str, size: int, waits_s: Sequence[float]) -> None:
     try:
-        FLUSH_SIZE.observe(size)
+        _child(FLUSH_SIZE, drain).observe(size)
+        wait_child = _child(FLUSH_WAIT, drain)
         for wait in waits_s:
-            FLUSH_WAIT.observe(max(0.0, wait))
+            wait_child.observe(max(0.0, wait))
     except Exception as exc:
         _safe("flush", exc)
 

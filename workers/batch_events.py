@@ -14,7 +14,8 @@ tracer sends for an ordinary one:
 
 The events are sent from the worker's main process with the original requests (as Celery's
 `Request.on_accepted` / `on_success` do), so this holds for the threads and the prefork pool
-alike. The flush's size and each request's wait in the buffer are also observed for metrics.
+alike. Each flush's size and each request's wait in the buffer are also observed for metrics,
+labelled by the drain (`drain_of`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
 
 from tierline.tasks import metrics
-from tierline.tasks.queues import INFER_BATCH_TASK
+from tierline.tasks.queues import INFER_BATCH_TASK, ROUTE_TASK, VALIDATE_TASK
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,18 @@ def flush_tier(batch: Sequence[Any]) -> int | None:
         return int(batch[0].args[1])
     except (TypeError, ValueError, IndexError, AttributeError):
         return None
+
+
+_STEP_DRAINS = {ROUTE_TASK: "route", VALIDATE_TASK: "validate"}
+
+
+def drain_of(task_name: str, batch: Sequence[Any]) -> str:
+    """The flush metrics' label: `route`, `validate`, or `tier<N>` for the tier drains (one task
+    drains every tier's queue, so the tier is the flush's own)."""
+    if task_name == INFER_BATCH_TASK:
+        tier = flush_tier(batch)
+        return f"tier{tier}" if tier is not None else "tier"
+    return _STEP_DRAINS.get(task_name, task_name)
 
 
 def send_events(requests: Sequence[Any], kind: str, **fields: Any) -> None:
@@ -112,10 +125,8 @@ class EventedBatches(Batches):  # type: ignore[misc]
     def flush(self, requests: Collection[Request]) -> Any:
         batch = list(requests)
         now = time.monotonic()
-        if self.name == INFER_BATCH_TASK and flush_tier(batch) == 1:
-            # The flush metrics are the tier-1 drain's (tiers 2-3 are drained by the same task).
-            metrics.observe_flush(len(batch),
-                                  [now - getattr(r, _BUFFERED_AT, now) for r in batch])
+        metrics.observe_flush(drain_of(self.name, batch), len(batch),
+                              [now - getattr(r, _BUFFERED_AT, now) for r in batch])
         started = time.monotonic()
         serializable = ([SimpleRequest.from_request(r) for r in batch],)
 

@@ -132,13 +132,15 @@ def test_flower_shows_every_message_of_a_finished_batch_in_a_final_state(
     # Each worker serves its metrics.
     assert all(status == 200 for status, _ in scraped.values()), scraped.keys()
     tier1 = scraped["tier1"][1].decode()
-    assert metric_total(tier1, "tierline_tier1_flush_size_count") >= 1
-    assert metric_total(tier1, "tierline_tier1_flush_size_sum") == len(tier1_messages)
+    assert metric_total(tier1, "tierline_flush_size_count", drain="tier1") >= 1
+    assert metric_total(tier1, "tierline_flush_size_sum", drain="tier1") == len(tier1_messages)
     assert metric_total(tier1, "tierline_provider_calls_total", tier="1") >= 1
     assert metric_total(tier1, "tierline_cost_usd_total", tier="1") > 0
     route = scraped["route"][1].decode()
     # Route works in sets: each flush of its messages is one timed step.
     assert metric_total(route, "tierline_step_seconds_count", step="route") >= 1
+    # ... and its flushes' sizes add up to the messages it was sent (one per job).
+    assert metric_total(route, "tierline_flush_size_sum", drain="route") >= len(job_ids)
     validate = scraped["validate"][1].decode()
     assert metric_total(validate, "tierline_escalations_total") >= 1
     db.dispose()

@@ -1,13 +1,16 @@
-"""The tier-1 drain's requests get the task events Celery's tracer gives ordinary ones."""
+"""The drains' requests get the task events Celery's tracer gives ordinary ones, and each
+flush is measured under its drain."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from celery import Celery
+from prometheus_client import REGISTRY
 
-from tierline.workers.batch_events import EventedBatches
+from tierline.workers.batch_events import EventedBatches, drain_of
 
 
 @dataclass
@@ -32,6 +35,10 @@ class FakeRequest:
     @property
     def _payload(self) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
         return [self.id, 1, 0], {}, {}
+
+    @property
+    def args(self) -> list[Any]:
+        return self._payload[0]
 
     def send_event(self, kind: str, **fields: Any) -> None:
         self.events.append((kind, fields))
@@ -174,3 +181,18 @@ def test_a_consumer_restarted_with_nothing_buffered_arms_on_its_next_message() -
 
     # celery-batches' handler arms the flush when `_tref` is None, as on a first message.
     assert task._tref is None and not second.timer.queue
+
+
+def test_each_flush_is_measured_under_its_own_drain() -> None:
+    def count(drain: str) -> float:
+        return REGISTRY.get_sample_value("tierline_flush_size_count", {"drain": drain}) or 0.0
+
+    assert drain_of("tierline.infer_batch", [SimpleNamespace(args=("job", 2, 0))]) == "tier2"
+    assert drain_of("tierline.route", []) == "route"
+    assert drain_of("tierline.validate", []) == "validate"
+    before = (count("tier1"), REGISTRY.get_sample_value("tierline_flush_size_sum",
+                                                         {"drain": "tier1"}) or 0.0)
+    drain_task(FakePool()).flush([FakeRequest("a"), FakeRequest("b")])
+    assert count("tier1") == before[0] + 1
+    assert REGISTRY.get_sample_value("tierline_flush_size_sum", {"drain": "tier1"}) == (
+        before[1] + 2)
