@@ -94,9 +94,7 @@ def hashed(alpha: float, residual_l2: float | None, temperature: float = 1.0,
     temperature and, when given, the logistic posterior's penalty (which makes the first and
     third moot)."""
     def fit_hashed(corpus: Corpus, rows: np.ndarray) -> Scorer:
-        model = _fitted(corpus, rows, alpha, residual_l2, subject_l2)
-        if temperature != model.temperature:
-            model = dataclasses.replace(model, temperature=temperature)
+        model = _fitted(corpus, rows, alpha, residual_l2, subject_l2, temperature)
         return lambda index, text_only: hashed_scores(model, corpus.features(index, text_only))
     setting = f"alpha={alpha:g},l2={residual_l2},T={temperature:g}"
     if subject_l2 is not None:
@@ -116,7 +114,7 @@ _FIT_CACHE_SIZE = 8
 
 
 def _fitted(corpus: Corpus, rows: np.ndarray, alpha: float, residual_l2: float | None,
-            subject_l2: float | None = None) -> RouterModel:
+            subject_l2: float | None = None, temperature: float | None = None) -> RouterModel:
     examples = [corpus.examples[i] for i in rows]
     key = (id(corpus), hashlib.sha1(np.asarray(rows).tobytes()).digest(), alpha, subject_l2)
     cached = _FIT_CACHE.get(key)
@@ -127,7 +125,7 @@ def _fitted(corpus: Corpus, rows: np.ndarray, alpha: float, residual_l2: float |
             _FIT_CACHE.pop(next(iter(_FIT_CACHE)))
         _FIT_CACHE[key] = (corpus, model)
         cached = _FIT_CACHE[key]
-    return with_residual(cached[1], examples, residual_l2)
+    return with_residual(cached[1], examples, residual_l2, temperature)
 
 
 def hashed_scores(model: RouterModel, features: Sequence[Features]) -> np.ndarray:

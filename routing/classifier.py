@@ -411,11 +411,13 @@ def fit(
 
 
 def with_residual(model: RouterModel, examples: Sequence[Example],
-                  residual_l2: float | None) -> RouterModel:
+                  residual_l2: float | None, temperature: float | None = None) -> RouterModel:
     """A copy of `model` (fitted on `examples`) with the shape correction refitted under
-    another penalty (None: without one): settings apart only in it share the rest of a fit."""
-    copy = dataclasses.replace(model, residual={}, dense_mean=np.zeros(0),
-                               dense_std=np.ones(0))
+    another penalty (None: without one), and with another posterior temperature if given:
+    settings apart only in these share the rest of a fit."""
+    copy = dataclasses.replace(model, residual={}, dense_mean=np.zeros(0), dense_std=np.ones(0),
+                               temperature=model.temperature if temperature is None
+                               else temperature)
     if residual_l2 is not None:
         _fit_residual(copy, examples, copy._index, residual_l2)
     return copy

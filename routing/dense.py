@@ -22,7 +22,6 @@ shipped (README, Routing).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -106,13 +105,6 @@ def subject_classifier(corpus: Corpus, rows: np.ndarray, categories: Sequence[st
     return model
 
 
-def _hashed_model(corpus: Corpus, rows: np.ndarray, alpha: float, residual_l2: float | None,
-                  temperature: float) -> RouterModel:
-    model = _fitted(corpus, rows, alpha, residual_l2)
-    # The cached fit is shared with other settings: a copy carries this one's temperature.
-    return model if model.temperature == temperature else dataclasses.replace(
-        model, temperature=temperature)
-
 
 def blended_posterior(model: RouterModel, word_posterior: np.ndarray,
                       subject: SoftmaxRegression, vector: np.ndarray, weight: float) -> np.ndarray:
@@ -129,7 +121,7 @@ def blended_posterior(model: RouterModel, word_posterior: np.ndarray,
 def posterior_blend(weight: float, alpha: float, residual_l2: float | None,
                     temperature: float = 4.0, subject_l2: float = 1e-3) -> Candidate:
     def fit_blend(corpus: Corpus, rows: np.ndarray) -> Scorer:
-        model = _hashed_model(corpus, rows, alpha, residual_l2, temperature)
+        model = _fitted(corpus, rows, alpha, residual_l2, temperature=temperature)
         subject = subject_classifier(corpus, rows, model.categories, subject_l2)
         x = _vectors(corpus)
 
@@ -151,7 +143,7 @@ def posterior_blend(weight: float, alpha: float, residual_l2: float | None,
 def neighbour_blend(weight: float, k: int, alpha: float, residual_l2: float | None,
                     temperature: float = 4.0) -> Candidate:
     def fit_neighbours(corpus: Corpus, rows: np.ndarray) -> Scorer:
-        model = _hashed_model(corpus, rows, alpha, residual_l2, temperature)
+        model = _fitted(corpus, rows, alpha, residual_l2, temperature=temperature)
         x = _vectors(corpus)
         unit = (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
         reference, gain = unit[rows], corpus.gain[rows]
@@ -215,10 +207,10 @@ def embedding_stacked(l2: float, alpha: float, residual_l2: float | None,
         position = {int(r): n for n, r in enumerate(rows)}
         for held in folds_of(rows, folds, np.random.default_rng(len(rows))):
             training = np.setdiff1d(rows, held)
-            model = _hashed_model(corpus, training, alpha, residual_l2, temperature)
+            model = _fitted(corpus, training, alpha, residual_l2, temperature=temperature)
             at = [position[int(r)] for r in held]
             offsets[at] = _tier_logits(model, corpus, held, True)
-        final = _hashed_model(corpus, rows, alpha, residual_l2, temperature)
+        final = _fitted(corpus, rows, alpha, residual_l2, temperature=temperature)
         z = (x[rows] - mean) / std
         weak = fit_logistic(z, corpus.weak[rows] >= 0.5, offsets[:, 0], l2)
         strong = fit_logistic(z, corpus.strong[rows] >= 0.5, offsets[:, 1], l2)

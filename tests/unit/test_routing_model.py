@@ -19,6 +19,7 @@ from tierline.routing.classifier import (
     fill_tiers,
     fit,
     shrink_to_prior,
+    with_residual,
 )
 from tierline.routing.factory import build_router
 from tierline.routing.features import extract, schema_size
@@ -258,6 +259,11 @@ def test_a_softer_posterior_mixes_the_categories_the_text_resembles(tmp_path: Pa
     assert 0.5 < softened.max() < sharp.max()
     loaded = RouterModel.from_json(json.loads(json.dumps(soft.to_json())))
     assert loaded.category_posterior(features) == pytest.approx(softened)
+    # A setting apart only in its temperature and correction shares the fit: the copy that
+    # carries them gives the posterior a fit with them would.
+    refitted = with_residual(model, examples, None, temperature=1.0)
+    assert refitted.category_posterior(features) == pytest.approx(sharp)
+    assert not refitted.residual and model.residual and model.temperature == 4.0
 
 
 def test_shrink_to_prior_weighs_the_labels_against_the_prior_s_pseudo_count() -> None:
