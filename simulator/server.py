@@ -254,9 +254,13 @@ def create_app(config: SimulatorConfig | None = None) -> Starlette:
 # and HTTP parser are uvicorn's "auto" choices: uvloop and httptools, which the `sim` extra
 # installs, take about a fifth less CPU per call than asyncio and h11 (and are used only where
 # installed). No access log: a line per call cost a tenth of the simulator's CPU. No proxy
-# headers: nothing stands in front of the simulator for them to describe.
+# headers: nothing stands in front of the simulator for them to describe. An idle connection is
+# kept 75 s, as the load balancers in front of the real APIs keep theirs: uvicorn's own 5 s is
+# the SDK clients' idle expiry too, so a client sending on a connection just as the server
+# closed it lost that call (as a connection failure) after any pause of about 5 s.
+KEEP_ALIVE_S = 75
 SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "proxy_headers": False, "lifespan": "off",
-                                  "ws": "none"}
+                                  "ws": "none", "timeout_keep_alive": KEEP_ALIVE_S}
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, config: SimulatorConfig | None = None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -230,3 +232,20 @@ def test_streaming_delivers_the_same_text_and_usage(sim: RunningSimulator) -> No
     assert streamed == whole.choices[0].message.content
     assert chunks[-1].usage is not None and chunks[-1].usage.prompt_tokens == PROMPT_TOKENS
     assert final.stop_reason == "max_tokens" and final.usage.output_tokens == 6
+
+
+def test_an_idle_connection_outlives_the_clients_own_idle_expiry(sim: RunningSimulator) -> None:
+    # The SDK clients drop an idle connection after httpx's keep-alive expiry: the simulator
+    # must not close it first, or a call sent as it closes is lost.
+    pause = httpx.Limits().keepalive_expiry or 5.0
+    connection = http.client.HTTPConnection(sim.host, sim.port, timeout=10)
+    try:
+        connection.request("GET", "/_sim/faults")
+        assert connection.getresponse().read() and connection.sock is not None
+        first = connection.sock
+        time.sleep(pause + 1.0)
+        connection.request("GET", "/_sim/faults")
+        response = connection.getresponse()
+        assert response.status == 200 and connection.sock is first
+    finally:
+        connection.close()
