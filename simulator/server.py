@@ -255,7 +255,7 @@ def create_app(config: SimulatorConfig | None = None) -> Starlette:
 # installs, take about a fifth less CPU per call than asyncio and h11 (and are used only where
 # installed). No access log: a line per call cost a tenth of the simulator's CPU. No proxy
 # headers: nothing stands in front of the simulator for them to describe. An idle connection is
-# kept 75 s, as the load balancers in front of the real APIs keep theirs: uvicorn's own 5 s is
+# kept 75 s (nginx's default), well past the clients' idle expiry: uvicorn's own 5 s is
 # the SDK clients' idle expiry too, so a client sending on a connection just as the server
 # closed it lost that call (as a connection failure) after any pause of about 5 s.
 KEEP_ALIVE_S = 75
