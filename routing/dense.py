@@ -105,7 +105,6 @@ def subject_classifier(corpus: Corpus, rows: np.ndarray, categories: Sequence[st
     return model
 
 
-
 def blended_posterior(model: RouterModel, word_posterior: np.ndarray,
                       subject: SoftmaxRegression, vector: np.ndarray, weight: float) -> np.ndarray:
     """(1 - w) x the words' category posterior + w x the embedding's, over the model's
