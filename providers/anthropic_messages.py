@@ -1,22 +1,21 @@
 """Adapter for Anthropic's messages API through the official `anthropic` SDK.
 
-As in `openai_like`, the request goes through the SDK client's documented `post` with a plain
-JSON body and the answer is read here from its bytes, where `messages.create` would build a
-pydantic model of it (about 0.3 ms of CPU per call). The body sent is the same.
+As every adapter (`providers.sdk_post`), it sends a plain JSON body through the SDK client's
+documented `post` and reads the answer here from its bytes, where `messages.create` would build
+a pydantic model of it (about 0.3 ms of CPU per call). The body sent is the same.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from types import ModuleType
 from typing import Any
 
 from tierline.config.tiers import Endpoint
 from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.errors import MalformedResponse, ProviderError
-from tierline.providers.http_clients import request_url
-from tierline.providers.sdk_errors import translate, unusable
+from tierline.providers.sdk_errors import unusable
+from tierline.providers.sdk_post import SdkPostProvider
 
 # Anthropic says max_tokens where the chat-completions APIs say length.
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
@@ -57,15 +56,9 @@ def _completion(body: bytes, latency_s: float, provider: str, endpoint: str) -> 
     )
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkPostProvider):
     def __init__(self, endpoint: Endpoint, sdk: ModuleType, client: Any, aclient: Any) -> None:
-        self.endpoint = endpoint
-        self._sdk = sdk
-        self.name = endpoint.host_name
-        self.model = endpoint.model
-        self._client = client
-        self._aclient = aclient
-        self._url = request_url(aclient, MESSAGES_PATH)
+        super().__init__(endpoint, sdk, client, aclient, MESSAGES_PATH)
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -78,31 +71,5 @@ class AnthropicProvider:
             params["system"] = request.system
         return params
 
-    def complete(self, request: CompletionRequest) -> Completion:
-        started = time.perf_counter()
-        try:
-            body = self._client.post(self._url, cast_to=bytes, body=self._params(request))
-        except self._sdk.APIError as exc:
-            raise translate(exc, self._sdk, self.endpoint.label) from exc
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            # The SDK could not read the body at all (truncated JSON, not JSON).
-            raise unusable(exc, self.endpoint.label) from exc
-        return _completion(body, time.perf_counter() - started, self.name,
-                           self.endpoint.label)
-
-    async def acomplete(self, request: CompletionRequest) -> Completion:
-        started = time.perf_counter()
-        try:
-            body = await self._aclient.post(self._url, cast_to=bytes,
-                                            body=self._params(request))
-        except self._sdk.APIError as exc:
-            raise translate(exc, self._sdk, self.endpoint.label) from exc
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            # The SDK could not read the body at all (truncated JSON, not JSON).
-            raise unusable(exc, self.endpoint.label) from exc
-        return _completion(body, time.perf_counter() - started, self.name,
-                           self.endpoint.label)
-
-    async def aclose(self) -> None:
-        """Close the async client's connections, on the event loop that opened them."""
-        await self._aclient.close()
+    def _read(self, body: bytes, latency_s: float) -> Completion:
+        return _completion(body, latency_s, self.name, self.endpoint.label)

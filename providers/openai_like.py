@@ -3,26 +3,24 @@
 Groq's SDK mirrors OpenAI's, so one adapter class serves both, given the SDK module and client.
 The SDKs' own retries are off (max_retries=0): the fleet decides when and where to retry.
 
-The request goes through the SDK client's `post` (its documented way to make any request, with
-the client's options, auth, timeouts and error types), with a plain JSON body, and the answer
-comes back as bytes read here: `chat.completions.create` walks every parameter through its
-type annotations (each message against every message type of a union) and builds a pydantic
-model of the answer, about 0.6 ms of CPU per call that a flush of tier-1 calls pays in full.
-The body sent is the same.
+The call itself is `providers.sdk_post`'s: a plain JSON body through the SDK client's `post`,
+the answer read here from its bytes. `chat.completions.create` would walk every parameter
+through its type annotations (each message against every message type of a union) and build a
+pydantic model of the answer, about 0.6 ms of CPU per call that a flush of tier-1 calls pays in
+full. The body sent is the same.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from types import ModuleType
 from typing import Any
 
 from tierline.config.tiers import Endpoint
 from tierline.prompts.completion import Completion, CompletionRequest
 from tierline.providers.errors import MalformedResponse, ProviderError
-from tierline.providers.http_clients import request_url
-from tierline.providers.sdk_errors import translate, unusable
+from tierline.providers.sdk_errors import unusable
+from tierline.providers.sdk_post import SdkPostProvider
 
 # The chat-completions path under an OpenAI client's base URL (Groq's SDK: GROQ_PATH).
 CHAT_PATH = "/chat/completions"
@@ -72,16 +70,10 @@ def _completion(body: bytes, latency_s: float, provider: str, endpoint: str) -> 
     )
 
 
-class ChatCompletionsProvider:
+class ChatCompletionsProvider(SdkPostProvider):
     def __init__(self, endpoint: Endpoint, sdk: ModuleType, client: Any, aclient: Any,
                  path: str = CHAT_PATH) -> None:
-        self.endpoint = endpoint
-        self.name = endpoint.host_name
-        self.model = endpoint.model
-        self._sdk = sdk
-        self._client = client
-        self._aclient = aclient
-        self._url = request_url(aclient, path)
+        super().__init__(endpoint, sdk, client, aclient, path)
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         return {
@@ -91,31 +83,5 @@ class ChatCompletionsProvider:
             "temperature": request.temperature,
         }
 
-    def complete(self, request: CompletionRequest) -> Completion:
-        started = time.perf_counter()
-        try:
-            body = self._client.post(self._url, cast_to=bytes, body=self._params(request))
-        except self._sdk.APIError as exc:
-            raise translate(exc, self._sdk, self.endpoint.label) from exc
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            # The SDK could not read the body at all (truncated JSON, not JSON).
-            raise unusable(exc, self.endpoint.label) from exc
-        return _completion(body, time.perf_counter() - started, self.name,
-                           self.endpoint.label)
-
-    async def acomplete(self, request: CompletionRequest) -> Completion:
-        started = time.perf_counter()
-        try:
-            body = await self._aclient.post(self._url, cast_to=bytes,
-                                            body=self._params(request))
-        except self._sdk.APIError as exc:
-            raise translate(exc, self._sdk, self.endpoint.label) from exc
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            # The SDK could not read the body at all (truncated JSON, not JSON).
-            raise unusable(exc, self.endpoint.label) from exc
-        return _completion(body, time.perf_counter() - started, self.name,
-                           self.endpoint.label)
-
-    async def aclose(self) -> None:
-        """Close the async client's connections, on the event loop that opened them."""
-        await self._aclient.close()
+    def _read(self, body: bytes, latency_s: float) -> Completion:
+        return _completion(body, latency_s, self.name, self.endpoint.label)
