@@ -124,10 +124,9 @@ class EventedBatches(Batches):  # type: ignore[misc]
 
     def flush(self, requests: Collection[Request]) -> Any:
         batch = list(requests)
-        now = time.monotonic()
-        metrics.observe_flush(drain_of(self.name, batch), len(batch),
-                              [now - getattr(r, _BUFFERED_AT, now) for r in batch])
         started = time.monotonic()
+        metrics.observe_flush(drain_of(self.name, batch), len(batch),
+                              [started - getattr(r, _BUFFERED_AT, started) for r in batch])
         serializable = ([SimpleRequest.from_request(r) for r in batch],)
 
         def on_accepted(pid: int, time_accepted: float) -> None:
